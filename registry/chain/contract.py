@@ -1,0 +1,308 @@
+"""Typed bindings for the RecordRegistry contract: deploy, attach (with an identity check),
+every transaction and view, and the event log."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from registry.chain.artifact import registry_artifact
+from registry.chain.tx import (
+    REVERTS,
+    TxOptions,
+    TxResult,
+    revert_to_error,
+    rpc_errors,
+    send_transaction,
+)
+from registry.errors import InvalidInput, RegistryNotFound, WrongChain
+from registry.types import Address
+
+
+class AgencyStatus(enum.IntEnum):
+    """Mirror of the contract's AgencyStatus enum."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class Reason(enum.IntEnum):
+    """Revocation reason codes; 0 is invalid."""
+
+    ISSUED_IN_ERROR = 1
+    SUPERSEDED = 2
+    FRAUD = 3
+    WITHDRAWN = 4
+    COURT_ORDER = 5
+
+
+@dataclass(frozen=True)
+class AnchorInfo:
+    """`anchorOf(root)`; agency None = not anchored."""
+
+    agency: Address | None
+    anchored_at: int
+    leaf_count: int
+
+
+@dataclass(frozen=True)
+class RevocationInfo:
+    """`revocationOf(agency, hash)`; revoked_at 0 = not revoked."""
+
+    revoked_at: int
+    reason: int
+    replacement: bytes
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at != 0
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    """`agencyOf(account)`."""
+
+    address: Address
+    status: AgencyStatus
+    registered_at: int
+    status_changed_at: int
+    signing_key: bytes
+    name: str
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """`keyOf(key)`: which agency owns a signing key and when it was valid (until 0 = current)."""
+
+    agency: Address | None
+    valid_from: int
+    valid_until: int
+
+    def valid_at(self, timestamp: int) -> bool:
+        """Whether the key was the agency's key at `timestamp` (block time, in seconds).
+
+        Both ends are inclusive: several blocks can share one second, so an anchor in the very
+        second of a rotation is accepted under the old and the new key. That one-second overlap
+        grants nothing: only the agency's own account can anchor the root the key signed."""
+        if self.agency is None:
+            return False
+        return self.valid_from <= timestamp and (self.valid_until == 0 or timestamp <= self.valid_until)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """`check(leaf, proof, root)`: inclusion, anchor, agency status, revocations, in one call."""
+
+    included: bool
+    anchor: AnchorInfo
+    agency_status: AgencyStatus
+    agency_status_changed_at: int
+    leaf_revocation: RevocationInfo
+    root_revocation: RevocationInfo
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _address(value: str) -> Address | None:
+    return None if int(value, 16) == 0 else Address(Web3.to_checksum_address(value))
+
+
+def _bytes32(value: bytes, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray) or len(value) != 32:
+        raise InvalidInput(f"{what}: expected 32 bytes")
+    return bytes(value)
+
+
+def _revocation(raw: Sequence[Any]) -> RevocationInfo:
+    return RevocationInfo(revoked_at=int(raw[0]), reason=int(raw[1]), replacement=bytes(raw[2]))
+
+
+class RegistryContract:
+    """A RecordRegistry deployment on one chain. Create with `deploy` or `at`."""
+
+    def __init__(self, w3: Web3, address: str, *, options: TxOptions | None = None) -> None:
+        self.w3 = w3
+        self.address = Address(Web3.to_checksum_address(address))
+        self.abi = registry_artifact().abi
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.options = options or TxOptions()
+        self.chain_id = int(w3.eth.chain_id)
+
+    # ------------------------------------------------------------- creation
+
+    @classmethod
+    def deploy(
+        cls,
+        w3: Web3,
+        deployer: LocalAccount,
+        *,
+        admin: str | None = None,
+        options: TxOptions | None = None,
+    ) -> tuple[RegistryContract, TxResult]:
+        """Deploy a new registry; `admin` (default: the deployer) is the registry authority."""
+        options = options or TxOptions()
+        art = registry_artifact()
+        factory = w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        call = factory.constructor(Web3.to_checksum_address(admin or deployer.address))
+        result = send_transaction(
+            w3, deployer, call, abi=art.abi, action="deploy RecordRegistry", options=options
+        )
+        with rpc_errors("deploy RecordRegistry"):
+            receipt = w3.eth.get_transaction_receipt(result.tx_hash)
+        return cls(w3, receipt["contractAddress"], options=options), result
+
+    @classmethod
+    def at(
+        cls,
+        w3: Web3,
+        address: str,
+        *,
+        chain_id: int | None = None,
+        options: TxOptions | None = None,
+    ) -> RegistryContract:
+        """Attach to an existing registry, refusing a wrong chain or an address that does not
+        hold exactly our registry's runtime code (a look-alike contract is not trusted)."""
+        if not Web3.is_address(address):
+            raise InvalidInput(f"registry address {address!r}: not a 20-byte hex address")
+        with rpc_errors("connect to registry"):
+            actual_chain = int(w3.eth.chain_id)
+            code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+        if chain_id is not None and actual_chain != chain_id:
+            raise WrongChain(
+                f"node is on chain id {actual_chain} but the registry is configured for chain id "
+                f"{chain_id}; point --rpc at the right chain"
+            )
+        if not code:
+            raise RegistryNotFound(
+                f"no contract at {address} on chain {actual_chain}; check --registry, or deploy "
+                "one with `registry deploy`"
+            )
+        if keccak(code) != registry_artifact().deployed_code_hash:
+            raise RegistryNotFound(
+                f"the contract at {address} on chain {actual_chain} is not this RecordRegistry "
+                "(runtime code hash differs); check --registry"
+            )
+        return cls(w3, address, options=options)
+
+    # ------------------------------------------------------------------ txs
+
+    def _send(self, account: LocalAccount, call: Any, action: str) -> TxResult:
+        return send_transaction(
+            self.w3, account, call, abi=self.abi, action=action, options=self.options
+        )
+
+    def register_agency(
+        self, admin: LocalAccount, *, account: str, name: str, signing_key: bytes
+    ) -> TxResult:
+        """Register `account` as an agency named `name` with its first Ed25519 key."""
+        key = _bytes32(signing_key, "signing key")
+        call = self.contract.functions.registerAgency(Web3.to_checksum_address(account), name, key)
+        return self._send(admin, call, f"registerAgency({account})")
+
+    def suspend_agency(self, admin: LocalAccount, account: str) -> TxResult:
+        call = self.contract.functions.suspendAgency(Web3.to_checksum_address(account))
+        return self._send(admin, call, f"suspendAgency({account})")
+
+    def reinstate_agency(self, admin: LocalAccount, account: str) -> TxResult:
+        call = self.contract.functions.reinstateAgency(Web3.to_checksum_address(account))
+        return self._send(admin, call, f"reinstateAgency({account})")
+
+    def rotate_signing_key(self, agency: LocalAccount, new_key: bytes) -> TxResult:
+        call = self.contract.functions.rotateSigningKey(_bytes32(new_key, "new signing key"))
+        return self._send(agency, call, "rotateSigningKey")
+
+    def anchor_call(self, root: bytes, leaf_count: int) -> Any:
+        """The unsent `anchor` call, for callers that sign and track the tx themselves."""
+        if not 0 < leaf_count < 2**32:
+            raise InvalidInput(f"leaf count {leaf_count}: must be between 1 and 2**32-1")
+        return self.contract.functions.anchor(_bytes32(root, "root"), leaf_count)
+
+    def anchor(self, agency: LocalAccount, *, root: bytes, leaf_count: int) -> TxResult:
+        """Anchor a batch root with its record count."""
+        return self._send(agency, self.anchor_call(root, leaf_count), f"anchor(0x{root.hex()})")
+
+    def revoke(
+        self,
+        agency: LocalAccount,
+        *,
+        root: bytes,
+        leaf: bytes,
+        proof: Sequence[bytes],
+        reason: int,
+        replacement: bytes = b"\0" * 32,
+    ) -> TxResult:
+        """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof)."""
+        call = self.contract.functions.revoke(
+            _bytes32(root, "root"),
+            _bytes32(leaf, "leaf"),
+            [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
+            int(reason),
+            _bytes32(replacement, "replacement"),
+        )
+        return self._send(agency, call, f"revoke(0x{leaf.hex()})")
+
+    # ---------------------------------------------------------------- views
+
+    def _view(self, call: Any, what: str) -> Any:
+        with rpc_errors(what):
+            try:
+                return call.call()
+            except REVERTS as exc:
+                raise revert_to_error(self.abi, exc, what) from exc
+
+    def anchor_of(self, root: bytes) -> AnchorInfo:
+        raw = self._view(self.contract.functions.anchorOf(_bytes32(root, "root")), "anchorOf")
+        return AnchorInfo(agency=_address(raw[0]), anchored_at=int(raw[1]), leaf_count=int(raw[2]))
+
+    def revocation_of(self, agency: str, hash_: bytes) -> RevocationInfo:
+        call = self.contract.functions.revocationOf(
+            Web3.to_checksum_address(agency), _bytes32(hash_, "hash")
+        )
+        return _revocation(self._view(call, "revocationOf"))
+
+    def agency_of(self, account: str) -> AgencyInfo:
+        address = Web3.to_checksum_address(account)
+        raw = self._view(self.contract.functions.agencyOf(address), "agencyOf")
+        return AgencyInfo(
+            address=Address(address),
+            status=AgencyStatus(int(raw[0])),
+            registered_at=int(raw[1]),
+            status_changed_at=int(raw[2]),
+            signing_key=bytes(raw[3]),
+            name=str(raw[4]),
+        )
+
+    def key_of(self, key: bytes) -> KeyWindow:
+        raw = self._view(self.contract.functions.keyOf(_bytes32(key, "key")), "keyOf")
+        return KeyWindow(agency=_address(raw[0]), valid_from=int(raw[1]), valid_until=int(raw[2]))
+
+    def check(self, *, leaf: bytes, proof: Sequence[bytes], root: bytes) -> CheckResult:
+        """Inclusion + anchor + agency + revocation of leaf and root, in one eth_call."""
+        call = self.contract.functions.check(
+            _bytes32(leaf, "leaf"),
+            [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
+            _bytes32(root, "root"),
+        )
+        raw = self._view(call, "check")
+        return CheckResult(
+            included=bool(raw[0]),
+            anchor=AnchorInfo(agency=_address(raw[1]), anchored_at=int(raw[2]), leaf_count=int(raw[3])),
+            agency_status=AgencyStatus(int(raw[4])),
+            agency_status_changed_at=int(raw[5]),
+            leaf_revocation=_revocation(raw[6]),
+            root_revocation=_revocation(raw[7]),
+        )
+
+    def is_admin(self, account: str) -> bool:
+        role = self._view(self.contract.functions.DEFAULT_ADMIN_ROLE(), "DEFAULT_ADMIN_ROLE")
+        call = self.contract.functions.hasRole(role, Web3.to_checksum_address(account))
+        return bool(self._view(call, "hasRole"))

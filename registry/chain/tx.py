@@ -1,0 +1,270 @@
+"""Sending transactions from a local key: gas estimate with a margin, fees, N confirmations,
+and contract custom errors decoded by name. Never assumes instant mining."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eth_abi import decode as abi_decode
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from registry.errors import ChainUnavailable, ContractRevert, TransactionFailed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TxOptions:
+    """How to send: confirmations to wait for, time limits, gas margin."""
+
+    confirmations: int = 1
+    timeout: float = 120.0
+    poll_interval: float = 0.2
+    gas_margin: float = 1.2
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction, ready to broadcast; its hash and nonce are known before sending."""
+
+    raw: bytes
+    tx_hash: bytes
+    nonce: int
+    sender: str
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined transaction with at least the requested confirmations."""
+
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    gas_used: int
+    confirmations: int
+    logs: tuple[Any, ...]
+
+
+def decode_custom_error(
+    abi: list[dict[str, Any]], raw: bytes | None
+) -> tuple[str, dict[str, Any]] | None:
+    """Name and arguments of the custom error encoded in revert data, if the ABI knows it."""
+    if raw is None or len(raw) < 4:
+        return None
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        if function_abi_to_4byte_selector(item) == raw[:4]:
+            types = [i["type"] for i in item["inputs"]]
+            values = abi_decode(types, raw[4:])
+            args = {}
+            for spec, value in zip(item["inputs"], values, strict=True):
+                if spec["type"] == "address":
+                    value = to_checksum_address(value)
+                elif isinstance(value, bytes):
+                    value = "0x" + value.hex()
+                args[spec["name"] or "arg"] = value
+            return item["name"], args
+    return None
+
+
+REVERTS: tuple[type[Exception], ...] = (ContractLogicError, EthTesterTransactionFailed)
+"""Exceptions that mean "the contract reverted": web3's, and eth-tester's embedded provider's."""
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """The raw revert data carried by a web3 or eth-tester revert exception, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        data = getattr(seen, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        if seen.args and isinstance(seen.args[0], bytes):
+            return seen.args[0]
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def revert_to_error(abi: list[dict[str, Any]], exc: BaseException, action: str) -> TransactionFailed:
+    """Turn a revert exception into our ContractRevert naming the contract's custom error."""
+    decoded = decode_custom_error(abi, revert_data(exc))
+    if decoded is not None:
+        name, args = decoded
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        return ContractRevert(name, args, f"{action} refused by the contract: {name}({shown})")
+    return TransactionFailed(f"{action} reverted: {getattr(exc, 'message', None) or exc}")
+
+
+@contextmanager
+def rpc_errors(where: str) -> Iterator[None]:
+    """Map transport failures (connection refused, timeout) to ChainUnavailable."""
+    try:
+        yield
+    except (*REVERTS, TimeExhausted, TransactionNotFound, TransactionFailed):
+        raise
+    except Web3RPCError:
+        raise
+    except (OSError, ConnectionError, TimeoutError) as exc:
+        raise ChainUnavailable(f"{where}: node unreachable ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:
+        # requests' exceptions derive from OSError; anything else from the transport as well.
+        if type(exc).__module__.startswith(("requests", "urllib3", "aiohttp")):
+            raise ChainUnavailable(f"{where}: node unreachable ({type(exc).__name__})") from exc
+        raise
+
+
+def fee_fields(w3: Web3) -> dict[str, int]:
+    """EIP-1559 fees when the chain has a base fee, else a legacy gas price (e.g. free-gas Besu)."""
+    block = w3.eth.get_block("latest")
+    base = block.get("baseFeePerGas")
+    if base is None:
+        return {"gasPrice": int(w3.eth.gas_price)}
+    try:
+        tip = int(w3.eth.max_priority_fee)
+    except (Web3RPCError, ValueError):
+        tip = 10**9
+    return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+
+
+def prepare_transaction(
+    w3: Web3,
+    account: LocalAccount,
+    call: ContractFunction,
+    *,
+    abi: list[dict[str, Any]],
+    action: str,
+    margin: float = 1.2,
+    nonce: int | None = None,
+) -> SignedTx:
+    """Estimate gas (a revert surfaces here, decoded), add the margin, sign with the local key."""
+    with rpc_errors(action):
+        try:
+            gas = call.estimate_gas({"from": account.address})
+        except REVERTS as exc:
+            raise revert_to_error(abi, exc, action) from exc
+        if nonce is None:
+            nonce = w3.eth.get_transaction_count(account.address, "pending")
+        tx = call.build_transaction(
+            {
+                "from": account.address,
+                "nonce": nonce,
+                "gas": int(gas * margin) + 1,
+                "chainId": w3.eth.chain_id,
+                **fee_fields(w3),  # type: ignore[typeddict-item]
+            }
+        )
+    signed = account.sign_transaction(tx)  # type: ignore[arg-type]
+    return SignedTx(
+        raw=bytes(signed.raw_transaction),
+        tx_hash=bytes(signed.hash),
+        nonce=nonce,
+        sender=account.address,
+    )
+
+
+def broadcast(w3: Web3, signed: SignedTx, *, action: str) -> None:
+    """Send a signed transaction; re-sending one the node already has is not an error."""
+    with rpc_errors(action):
+        try:
+            w3.eth.send_raw_transaction(signed.raw)
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            if "already known" in text or "known transaction" in text:
+                return
+            raise TransactionFailed(f"{action}: node refused the transaction: {exc}") from exc
+
+
+def _poll(fn: Callable[[], T | None], *, timeout: float, interval: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value is not None:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeExhausted(f"{what}: not done after {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def wait_for_confirmations(
+    w3: Web3, tx_hash: bytes, *, options: TxOptions, action: str, abi: list[dict[str, Any]]
+) -> TxResult:
+    """Wait until `tx_hash` is mined and has `options.confirmations` blocks (itself included)
+    on top, re-reading the receipt at the end so a re-org is noticed."""
+
+    def receipt() -> Any:
+        with rpc_errors(action):
+            try:
+                return w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                return None
+
+    def confirmed() -> Any:
+        r = receipt()
+        if r is None:
+            return None
+        with rpc_errors(action):
+            head = w3.eth.block_number
+        return r if head - r["blockNumber"] + 1 >= options.confirmations else None
+
+    try:
+        mined = _poll(confirmed, timeout=options.timeout, interval=options.poll_interval, what=action)
+    except TimeExhausted as exc:
+        raise TransactionFailed(
+            f"{action}: transaction 0x{tx_hash.hex()} not confirmed after {options.timeout:.0f}s; "
+            "it may still be mined — it will be resumed, not re-sent"
+        ) from exc
+    if mined["status"] != 1:
+        raise TransactionFailed(f"{action}: transaction 0x{tx_hash.hex()} reverted on chain")
+    with rpc_errors(action):
+        head = w3.eth.block_number
+    return TxResult(
+        tx_hash=tx_hash,
+        block_number=int(mined["blockNumber"]),
+        block_hash=bytes(mined["blockHash"]),
+        gas_used=int(mined["gasUsed"]),
+        confirmations=head - int(mined["blockNumber"]) + 1,
+        logs=tuple(mined["logs"]),
+    )
+
+
+def send_transaction(
+    w3: Web3,
+    account: LocalAccount,
+    call: ContractFunction,
+    *,
+    abi: list[dict[str, Any]],
+    action: str,
+    options: TxOptions,
+) -> TxResult:
+    """Prepare, broadcast and confirm one contract call from a local key."""
+    signed = prepare_transaction(w3, account, call, abi=abi, action=action, margin=options.gas_margin)
+    broadcast(w3, signed, action=action)
+    return wait_for_confirmations(w3, signed.tx_hash, options=options, action=action, abi=abi)
+
+
+__all__ = [
+    "ContractCustomError",
+    "SignedTx",
+    "TxOptions",
+    "TxResult",
+    "broadcast",
+    "decode_custom_error",
+    "prepare_transaction",
+    "send_transaction",
+    "wait_for_confirmations",
+]

@@ -1,0 +1,100 @@
+"""The project's exception hierarchy: one root, one subclass per failure.
+
+The CLI maps these to a message and an exit code in one place; the API maps them
+to problem+json in one handler. Every message says what was wrong and where.
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Root of every error this project raises on purpose."""
+
+    exit_code: int = 2
+
+
+class InvalidInput(RegistryError, ValueError):
+    """Input (a record, a file, an argument) is malformed; the message names where."""
+
+
+class InvalidRecord(InvalidInput):
+    """A structured record cannot be sealed: wrong type, NaN, duplicate key, too deep, too big."""
+
+
+class RedactionError(InvalidInput):
+    """A redaction names a path that is not in the document."""
+
+
+class InvalidDocument(InvalidInput):
+    """A sealed document is malformed or inconsistent."""
+
+
+class InvalidReceipt(InvalidInput):
+    """A receipt is malformed: wrong version, bad hex, wrong length, bad checksum."""
+
+
+class InvalidProof(InvalidInput):
+    """A Merkle proof or multiproof is malformed or does not lead to the root."""
+
+
+class TamperedDocument(RegistryError):
+    """A document's recomputed digest does not match the digest its receipt names."""
+
+    exit_code = 1
+
+
+class SigningKeyError(RegistryError):
+    """A signing key cannot be loaded, decrypted or used."""
+
+
+class WrongPassphrase(SigningKeyError):
+    """A keystore or key file could not be decrypted with the passphrase given."""
+
+
+class ChainError(RegistryError):
+    """Something went wrong talking to the chain."""
+
+    exit_code = 3
+
+
+class ChainUnavailable(ChainError):
+    """The JSON-RPC node cannot be reached or timed out: nothing could be checked."""
+
+
+class WrongChain(ChainError):
+    """The node answers for a different chain id than the one expected."""
+
+    exit_code = 2
+
+
+class RegistryNotFound(ChainError):
+    """The address given holds no RecordRegistry contract on this chain."""
+
+    exit_code = 2
+
+
+class TransactionFailed(ChainError):
+    """A transaction reverted or was dropped; the message names the contract error."""
+
+    exit_code = 1
+
+
+class ContractRevert(TransactionFailed):
+    """The contract refused the call with a named custom error."""
+
+    def __init__(self, error_name: str, args: dict[str, object], message: str) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = args
+
+
+class CompilerUnavailable(RegistryError):
+    """No Solidity compiler (native solc or npm solcjs) is available to rebuild the contract."""
+
+
+class UnknownAgency(RegistryError):
+    """The account is not a registered agency."""
+
+
+class ConfigError(RegistryError):
+    """The settings or config file are invalid."""

@@ -1,0 +1,28 @@
+"""Small types that must not be mixed up: digests, leaves, roots, addresses."""
+
+from __future__ import annotations
+
+from typing import NewType
+
+Digest = NewType("Digest", bytes)
+"""32-byte SHA-256 of a file, or a structured record's digest."""
+
+Leaf = NewType("Leaf", bytes)
+"""32-byte Merkle leaf: keccak256(keccak256(abi.encode(digest)))."""
+
+Root = NewType("Root", bytes)
+"""32-byte Merkle root of a batch, the value anchored on chain."""
+
+TxHash = NewType("TxHash", bytes)
+"""32-byte transaction hash."""
+
+Address = NewType("Address", str)
+"""EIP-55 checksummed 20-byte account or contract address."""
+
+SigningKey32 = NewType("SigningKey32", bytes)
+"""32-byte raw Ed25519 public key as stored on chain."""
+
+
+def to_hex(value: bytes) -> str:
+    """Lower-case 0x-prefixed hex, the project's one hex form."""
+    return "0x" + value.hex()

@@ -1,0 +1,79 @@
+"""Shared fixtures: chains by parameter (embedded eth-tester and a real anvil node), a deployed
+registry with funded admin/agency accounts, each test isolated by an EVM snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain.devnode import AnvilNode, start_anvil
+from registry.chain.tx import TxOptions
+
+CHAIN_BACKENDS = ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)]
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[AnvilNode]:
+    """One anvil per test session on a free loopback port; fails (never skips) if missing."""
+    node = start_anvil()
+    yield node
+    node.stop()
+
+
+@dataclass
+class ChainEnv:
+    """A chain with a deployed registry and funded actors."""
+
+    kind: str
+    w3: Web3
+    registry: RegistryContract
+    admin: LocalAccount
+    agency_a: LocalAccount
+    agency_b: LocalAccount
+    outsider: LocalAccount
+    key_a: bytes
+    key_b: bytes
+
+    def advance(self, seconds: int) -> None:
+        """Move block time forward by `seconds` and mine a block."""
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if self.kind == "anvil":
+            self.w3.provider.make_request("evm_setNextBlockTimestamp", [now + seconds])  # type: ignore[arg-type]
+            self.mine()
+        else:
+            self.w3.provider.make_request("testing_timeTravel", [now + seconds])  # type: ignore[arg-type]
+
+    def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=CHAIN_BACKENDS)
+def chain_env_session(request: pytest.FixtureRequest) -> ChainEnv:
+    kind = request.param
+    if kind == "anvil":
+        w3 = connect(request.getfixturevalue("anvil_node").url)
+    else:
+        w3 = connect()
+    admin, agency_a, agency_b, outsider = (new_account() for _ in range(4))
+    for account in (admin, agency_a, agency_b, outsider):
+        fund_from_dev_account(w3, account.address)
+    registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.02))
+    key_a, key_b = b"\xa1" * 32, b"\xb1" * 32
+    registry.register_agency(admin, account=agency_a.address, name="Civil Registry Office", signing_key=key_a)
+    registry.register_agency(admin, account=agency_b.address, name="Ministry of Education", signing_key=key_b)
+    return ChainEnv(kind, w3, registry, admin, agency_a, agency_b, outsider, key_a, key_b)
+
+
+@pytest.fixture
+def chain_env(chain_env_session: ChainEnv) -> Iterator[ChainEnv]:
+    """The session's chain, rolled back to its state before the test when the test ends."""
+    w3 = chain_env_session.w3
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield chain_env_session
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
