@@ -1,0 +1,33 @@
+# One entry per task. `make demo` and `make test` set everything up themselves.
+.PHONY: setup test test-all lint format demo serve bench build-contracts
+
+VENV := .venv/bin
+
+setup:
+	bash scripts/setup.sh
+
+test: setup
+	$(VENV)/pytest -q -n 2
+
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+format: setup
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+demo: setup
+	$(VENV)/registry demo
+
+serve: setup
+	$(VENV)/registry serve
+
+bench: setup
+	$(VENV)/registry bench gas --json
+	$(VENV)/registry bench merkle --json
+	$(VENV)/pytest -q -m slow
+
+build-contracts: setup
+	$(VENV)/python scripts/build_contracts.py

@@ -1,0 +1,63 @@
+"""The `registry` command line: a thin Typer shell over the service layer.
+
+Every RegistryError is turned into one line on stderr and an exit code here, in one place:
+0 ok/valid, 1 verification or operation failed, 2 usage or input error, 3 could not check.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from registry.errors import RegistryError
+
+
+class RegistryGroup(TyperGroup):
+    """Top-level group that maps project errors to a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RegistryError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+app = typer.Typer(
+    cls=RegistryGroup,
+    help=(
+        "Public Records Registry: anchor record hashes on an Ethereum chain; verify anywhere.\n\n"
+        "Example: registry demo"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from registry.cli import agency, bench, chain_cmds, demo
+
+    app.add_typer(agency.app, name="agency")
+    app.add_typer(bench.app, name="bench")
+    chain_cmds.register(app)
+    demo.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except RegistryError as exc:  # raised outside a command (e.g. at settings load)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

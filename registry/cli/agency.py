@@ -1,0 +1,137 @@
+"""`registry agency ...`: register, list, suspend, reinstate agencies; rotate a signing key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from registry.chain.events import fetch_events, rebuild_state
+from registry.cli.common import (
+    ChainIdOpt,
+    JsonOpt,
+    KeystoreOpt,
+    RegistryOpt,
+    RpcOpt,
+    console,
+    hex32,
+    load_sender,
+    open_registry,
+    print_json,
+    settings_from,
+)
+
+app = typer.Typer(
+    help="Agencies (registry authority). Example: registry agency list --rpc URL --registry ADDR",
+    no_args_is_help=True,
+)
+
+AccountArg = Annotated[str, typer.Argument(help="The agency's account address.")]
+
+
+@app.command("add")
+def add(
+    account: AccountArg,
+    name: Annotated[str, typer.Option(help="Public name of the agency.")],
+    signing_key: Annotated[str, typer.Option(help="Ed25519 public key, 32 bytes hex.")],
+    keystore: KeystoreOpt,
+    rpc: RpcOpt = None,
+    registry: RegistryOpt = None,
+    chain_id: ChainIdOpt = None,
+) -> None:
+    """Register an agency with its first signing key (admin keystore).
+
+    Example: registry agency add 0xAbC... --name "Civil Registry" --signing-key 0x1f.. --keystore admin.json
+    """
+    key = hex32(signing_key, "--signing-key")
+    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    result = reg.register_agency(load_sender(keystore), account=account, name=name, signing_key=key)
+    console.print(f"registered {name} ({account}) in block {result.block_number}")
+
+
+@app.command("suspend")
+def suspend(
+    account: AccountArg,
+    keystore: KeystoreOpt,
+    rpc: RpcOpt = None,
+    registry: RegistryOpt = None,
+    chain_id: ChainIdOpt = None,
+) -> None:
+    """Suspend an agency: it can no longer anchor or revoke (admin keystore).
+
+    Example: registry agency suspend 0xAbC... --keystore admin.json --rpc URL --registry ADDR
+    """
+    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    result = reg.suspend_agency(load_sender(keystore), account)
+    console.print(f"suspended {account} in block {result.block_number}")
+
+
+@app.command("reinstate")
+def reinstate(
+    account: AccountArg,
+    keystore: KeystoreOpt,
+    rpc: RpcOpt = None,
+    registry: RegistryOpt = None,
+    chain_id: ChainIdOpt = None,
+) -> None:
+    """Reinstate a suspended agency (admin keystore).
+
+    Example: registry agency reinstate 0xAbC... --keystore admin.json --rpc URL --registry ADDR
+    """
+    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    result = reg.reinstate_agency(load_sender(keystore), account)
+    console.print(f"reinstated {account} in block {result.block_number}")
+
+
+@app.command("rotate-key")
+def rotate_key(
+    new_key: Annotated[str, typer.Argument(help="New Ed25519 public key, 32 bytes hex.")],
+    keystore: KeystoreOpt,
+    rpc: RpcOpt = None,
+    registry: RegistryOpt = None,
+    chain_id: ChainIdOpt = None,
+) -> None:
+    """Replace the agency's signing key; the old key's window closes now (agency keystore).
+
+    Example: registry agency rotate-key 0x3b.. --keystore agency.json --rpc URL --registry ADDR
+    """
+    key = hex32(new_key, "NEW_KEY")
+    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    result = reg.rotate_signing_key(load_sender(keystore), key)
+    console.print(f"signing key rotated in block {result.block_number}")
+
+
+@app.command("list")
+def list_agencies(
+    rpc: RpcOpt = None,
+    registry: RegistryOpt = None,
+    chain_id: ChainIdOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List every agency, rebuilt from the registry's event log.
+
+    Example: registry agency list --rpc http://127.0.0.1:8545 --registry 0x5FbD...
+    """
+    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    reg = open_registry(settings)
+    state = rebuild_state(fetch_events(reg, span=settings.log_span))
+    rows = [
+        {
+            "address": info.address,
+            "name": info.name,
+            "status": info.status.name.lower(),
+            "registeredAt": info.registered_at,
+            "statusChangedAt": info.status_changed_at,
+            "signingKey": "0x" + info.signing_key.hex(),
+        }
+        for info in state.agencies.values()
+    ]
+    table = Table(title=f"Agencies of {reg.address}")
+    for column in ("name", "address", "status", "signing key"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["address"], row["status"], row["signingKey"][:18] + "…")
+    console.print(table)
+    if json_out:
+        print_json({"agencies": rows})

@@ -1,0 +1,37 @@
+"""`registry bench ...`: measured figures (gas, Merkle speed)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from registry.cli.common import JsonOpt, RpcOpt, console, print_json
+
+app = typer.Typer(help="Benchmarks. Example: registry bench gas --json", no_args_is_help=True)
+
+
+@app.command("gas")
+def bench_gas(rpc: RpcOpt = None, json_out: JsonOpt = False) -> None:
+    """Gas of deploy, registerAgency, rotateSigningKey, anchor (vs. its floor), revoke of a leaf
+    with a depth-17 proof (a 100k batch) and of a whole batch, on a fresh chain.
+
+    Example: registry bench gas --json
+    """
+    from registry.bench.gas import measure_gas
+
+    figures = measure_gas(rpc)
+    table = Table(title=f"RecordRegistry gas on {figures['node']} (chain {figures['chain_id']})")
+    table.add_column("operation")
+    table.add_column("gas", justify="right")
+    for key, value in figures.items():
+        if key in ("node", "chain_id"):
+            continue
+        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+    console.print(table)
+    console.print(
+        f"anchor is {figures['anchor_over_floor_pct']}% above its floor; "
+        f"per record in a 100k batch: {figures['gas_per_record_batch_100000']:.3f} gas "
+        f"(OpenAttestation DocumentStore: {figures['openattestation_issue_reference']:,} per issue)"
+    )
+    if json_out:
+        print_json(figures)

@@ -1,0 +1,97 @@
+"""Options and helpers shared by the CLI commands (settings, keystores, output)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+
+from registry.chain import RegistryContract, connect, load_keystore
+from registry.chain.tx import TxOptions
+from registry.errors import InvalidInput
+from registry.settings import Settings, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+PASSPHRASE_ENV = "REGISTRY_KEYSTORE_PASSPHRASE"
+
+RpcOpt = Annotated[
+    str | None,
+    typer.Option("--rpc", help="JSON-RPC URL of the chain, or 'embedded' (env REGISTRY_RPC)."),
+]
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", help="Registry contract address (env REGISTRY_REGISTRY_ADDRESS)."),
+]
+ChainIdOpt = Annotated[
+    int | None, typer.Option("--chain-id", help="Expected chain id (env REGISTRY_CHAIN_ID).")
+]
+KeystoreOpt = Annotated[
+    Path,
+    typer.Option("--keystore", help="Encrypted keystore of the sending account.", dir_okay=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def settings_from(
+    *, rpc: str | None = None, registry: str | None = None, chain_id: int | None = None
+) -> Settings:
+    return load_settings(rpc=rpc, registry_address=registry, chain_id=chain_id)
+
+
+def tx_options(settings: Settings) -> TxOptions:
+    return TxOptions(
+        confirmations=settings.confirmations,
+        timeout=settings.tx_timeout,
+        gas_margin=settings.gas_margin,
+    )
+
+
+def passphrase_for(path: Path) -> str:
+    """The keystore passphrase from the environment, else asked for without echo."""
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value is not None:
+        return value
+    return str(typer.prompt(f"Passphrase for {path}", hide_input=True))
+
+
+def load_sender(path: Path) -> LocalAccount:
+    return load_keystore(path, passphrase_for(path))
+
+
+def open_registry(settings: Settings) -> RegistryContract:
+    """Connect to the configured node and attach to the configured registry (identity-checked)."""
+    if not settings.registry_address:
+        raise InvalidInput("no registry address: pass --registry ADDR or set REGISTRY_REGISTRY_ADDRESS")
+    if settings.rpc == "embedded":
+        raise InvalidInput(
+            "the embedded chain lives only inside one process; pass --rpc URL of a node "
+            "(start one with `registry node`)"
+        )
+    w3 = connect(settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id)
+    return RegistryContract.at(
+        w3, settings.registry_address, chain_id=settings.chain_id, options=tx_options(settings)
+    )
+
+
+def print_json(data: Any) -> None:
+    """One JSON object on one line (the last line of output, for machines)."""
+    typer.echo(json.dumps(data, sort_keys=True, default=str))
+
+
+def hex32(value: str, what: str) -> bytes:
+    """Parse a 0x-prefixed 32-byte hex argument, naming it in the error."""
+    text = value[2:] if value.startswith("0x") else value
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {value!r} is not hex") from exc
+    if len(raw) != 32:
+        raise InvalidInput(f"{what}: expected 32 bytes, got {len(raw)}")
+    return raw

@@ -1,0 +1,32 @@
+"""`registry demo`: the whole story on the embedded chain, in readable steps."""
+
+from __future__ import annotations
+
+import typer
+
+from registry.cli.common import console
+
+
+def demo() -> None:
+    """Run the demo on an in-memory chain: deploy, two agencies, a batch, checks, a forgery.
+
+    Example: registry demo
+    """
+    from registry.demo import run_demo
+
+    step = 0
+
+    def say(text: str) -> None:
+        nonlocal step
+        step += 1
+        console.print(f"[bold]{step:>2}.[/bold] {text}")
+
+    outcome = run_demo(say)
+    ok = outcome.record_valid and outcome.forged_rejected and outcome.outsider_refused
+    console.print("[green]Demo complete.[/green]" if ok else "[red]Demo found a problem.[/red]")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

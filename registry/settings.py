@@ -1,0 +1,82 @@
+"""The one settings object: environment (REGISTRY_*), an optional TOML config file, defaults.
+
+Defaults give a first run that needs nothing else: the embedded chain and SQLite in the data
+directory. Validated at start-up; passed in (CLI context, FastAPI Depends), never global.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from registry.errors import ConfigError
+
+CONFIG_ENV = "REGISTRY_CONFIG"
+DEFAULT_DATA_DIR = Path(".registry")
+
+
+class Settings(BaseSettings):
+    """Every knob of the registry, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="forbid")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where keys, config and SQLite live.")
+    rpc: str = Field("embedded", description="JSON-RPC URL of the chain, or 'embedded'.")
+    chain_id: int | None = Field(None, description="Expected chain id; refused if the node differs.")
+    registry_address: str | None = Field(None, description="Address of the deployed registry.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    confirmations: int = Field(1, ge=1, description="Blocks (the tx's own included) to wait for.")
+    tx_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a tx to confirm.")
+    rpc_timeout: float = Field(10.0, gt=0, description="Seconds per JSON-RPC request.")
+    gas_margin: float = Field(1.2, ge=1.0, le=3.0, description="Gas limit = estimate x margin.")
+    log_span: int = Field(5_000, ge=1, description="Blocks per eth_getLogs request.")
+
+    @field_validator("rpc")
+    @classmethod
+    def _rpc_form(cls, value: str) -> str:
+        if value != "embedded" and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s):// JSON-RPC URL or 'embedded'")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get(CONFIG_ENV)
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings; a bad value becomes one ConfigError naming the field."""
+    config = os.environ.get(CONFIG_ENV)
+    if config and not Path(config).is_file():
+        raise ConfigError(f"{CONFIG_ENV}={config}: config file not found")
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"setting {where}: {first['msg']}") from exc
+    except ValueError as exc:  # a malformed TOML file
+        raise ConfigError(f"config file {config}: {exc}") from exc

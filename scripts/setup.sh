@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install everything the project needs into the checkout: a Python venv (.venv) with the
+# package and its dev tools, and the npm packages in contracts/ (solc, OpenZeppelin, anvil,
+# merkle-tree). Idempotent: re-running only installs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "error: Python >= 3.11 is required (found $("$PYTHON" --version 2>&1)); set PYTHON=..." >&2
+    exit 2
+fi
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    touch "$stamp"
+fi
+
+if ! command -v npm >/dev/null; then
+    echo "error: npm not found; install Node.js >= 18 with npm (Debian: apt-get install nodejs npm)" >&2
+    exit 2
+fi
+npm_stamp=contracts/node_modules/.installed
+if [ ! -f "$npm_stamp" ] || [ contracts/package-lock.json -nt "$npm_stamp" ]; then
+    (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$npm_stamp"
+fi
