@@ -1,0 +1,205 @@
+"""Agency Ed25519 signing keys: create, store encrypted, load, sign and verify batch roots.
+
+An agency signs each batch root it anchors. The signed message binds the chain and
+the registry contract, so a receipt cannot be replayed against a look-alike registry:
+
+    b"RecordRegistry/v1"            17 bytes, ASCII tag
+    chain id                        32 bytes, big-endian
+    registry contract address       20 bytes
+    Merkle root                     32 bytes
+                                   101 bytes in all
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eth_utils import is_checksum_address
+
+from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
+from registry.types import SigningKey32
+
+__all__ = [
+    "ROOT_MESSAGE_LENGTH",
+    "ROOT_MESSAGE_TAG",
+    "address_bytes",
+    "generate_signing_key",
+    "load_signing_key",
+    "public_key_bytes",
+    "root_signing_message",
+    "save_signing_key",
+    "sign_root",
+    "signing_key_from_seed",
+    "verify_root_signature",
+]
+
+ROOT_MESSAGE_TAG = b"RecordRegistry/v1"
+ROOT_MESSAGE_LENGTH = 101
+_MAX_CHAIN_ID = 2**256 - 1
+_ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def generate_signing_key() -> Ed25519PrivateKey:
+    """A fresh Ed25519 key from the operating system's random source."""
+    return Ed25519PrivateKey.generate()
+
+
+def signing_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    """The Ed25519 key for a 32-byte seed: for test vectors and examples, never for agencies."""
+    if len(seed) != 32:
+        raise SigningKeyError(f"an Ed25519 seed is 32 bytes, got {len(seed)}")
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _passphrase_bytes(passphrase: str | bytes) -> bytes:
+    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
+    if not secret:
+        raise SigningKeyError("the passphrase is empty: a signing key file is always encrypted")
+    return secret
+
+
+def save_signing_key(
+    key: Ed25519PrivateKey, path: str | os.PathLike[str], passphrase: str | bytes, *, overwrite: bool = False
+) -> None:
+    """Write the key as encrypted PKCS#8 PEM, mode 0600, atomically.
+
+    The file is written under a temporary name created 0600 in the same directory,
+    flushed, then linked (or, with ``overwrite``, renamed) into place, so the key is
+    never world-readable and never half-written. Without ``overwrite`` an existing
+    file is left alone: losing an agency key is worse than a failed save.
+    """
+    target = Path(path)
+    pem = key.private_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.BestAvailableEncryption(_passphrase_bytes(passphrase)),
+    )
+    directory = target.parent
+    try:
+        # mkstemp creates the file with mode 0600 (O_EXCL), whatever the umask.
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SigningKeyError(f"{directory}: cannot create the key file: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temp_name, target)
+        else:
+            os.link(temp_name, target)  # fails if the target exists: no silent overwrite
+            os.unlink(temp_name)
+    except FileExistsError as exc:
+        raise SigningKeyError(
+            f"{target}: a key file is already there; move it away or pass overwrite=True"
+        ) from exc
+    except OSError as exc:
+        raise SigningKeyError(f"{target}: cannot write the key file: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the new directory entry durable; not every platform lets a directory be opened.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def load_signing_key(path: str | os.PathLike[str], passphrase: str | bytes) -> Ed25519PrivateKey:
+    """Read and decrypt a key saved by save_signing_key.
+
+    WrongPassphrase if it does not decrypt; SigningKeyError if the file is missing,
+    unencrypted, or not an Ed25519 key.
+    """
+    target = Path(path)
+    try:
+        pem = target.read_bytes()
+    except FileNotFoundError as exc:
+        raise SigningKeyError(f"{target}: no such key file") from exc
+    except OSError as exc:
+        raise SigningKeyError(f"{target}: cannot read the key file: {exc.strerror}") from exc
+    if _ENCRYPTED_PEM not in pem:
+        raise SigningKeyError(
+            f"{target}: not an encrypted PKCS#8 key file (expected '{_ENCRYPTED_PEM.decode()}')"
+        )
+    try:
+        key = serialization.load_pem_private_key(pem, password=_passphrase_bytes(passphrase))
+    except ValueError as exc:
+        raise WrongPassphrase(
+            f"{target}: wrong passphrase (or a damaged file); check the passphrase and try again"
+        ) from exc
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        raise SigningKeyError(f"{target}: cannot load the key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"{target}: holds a {type(key).__name__}, not an Ed25519 key")
+    return key
+
+
+def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> SigningKey32:
+    """The 32 raw bytes of the public key, as the contract stores it."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return SigningKey32(
+        public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+def address_bytes(address: str | bytes) -> bytes:
+    """The 20 bytes of an address given as 20 bytes or 0x-hex (mixed case must be EIP-55)."""
+    if isinstance(address, bytes | bytearray):
+        if len(address) != 20:
+            raise InvalidInput(f"an address is 20 bytes, got {len(address)}")
+        return bytes(address)
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
+        raise InvalidInput(f"{address!r}: expected an address, 0x + 40 hex digits")
+    body = address[2:]
+    if body != body.lower() and body != body.upper() and not is_checksum_address(address):
+        raise InvalidInput(f"{address}: bad EIP-55 checksum (a typo?)")
+    return bytes.fromhex(body)
+
+
+def root_signing_message(*, chain_id: int, registry: str | bytes, root: bytes) -> bytes:
+    """The 101 bytes an agency signs for a batch root (layout in the module docstring)."""
+    if type(chain_id) is not int or not 1 <= chain_id <= _MAX_CHAIN_ID:
+        raise InvalidInput(f"chain id must be a positive integer below 2**256, got {chain_id!r}")
+    if not isinstance(root, bytes | bytearray) or len(root) != 32:
+        raise InvalidInput("a Merkle root is 32 bytes")
+    message = (
+        ROOT_MESSAGE_TAG + chain_id.to_bytes(32, "big") + address_bytes(registry) + bytes(root)
+    )
+    assert len(message) == ROOT_MESSAGE_LENGTH
+    return message
+
+
+def sign_root(key: Ed25519PrivateKey, *, chain_id: int, registry: str | bytes, root: bytes) -> bytes:
+    """The agency's 64-byte Ed25519 signature over a batch root on this chain and registry."""
+    return key.sign(root_signing_message(chain_id=chain_id, registry=registry, root=root))
+
+
+def verify_root_signature(
+    public_key: bytes, signature: bytes, *, chain_id: int, registry: str | bytes, root: bytes
+) -> bool:
+    """True if ``signature`` is the key's signature over the root message; never raises for bad bytes."""
+    message = root_signing_message(chain_id=chain_id, registry=registry, root=root)
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(bytes(signature), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
