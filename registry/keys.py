@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eth_utils import is_checksum_address
+from eth_utils.address import is_checksum_address
 
 from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 from registry.types import SigningKey32
@@ -67,7 +67,11 @@ def _passphrase_bytes(passphrase: str | bytes) -> bytes:
 
 
 def save_signing_key(
-    key: Ed25519PrivateKey, path: str | os.PathLike[str], passphrase: str | bytes, *, overwrite: bool = False
+    key: Ed25519PrivateKey,
+    path: str | os.PathLike[str],
+    passphrase: str | bytes,
+    *,
+    overwrite: bool = False,
 ) -> None:
     """Write the key as encrypted PKCS#8 PEM, mode 0600, atomically.
 
@@ -186,7 +190,9 @@ def root_signing_message(*, chain_id: int, registry: str | bytes, root: bytes) -
     return message
 
 
-def sign_root(key: Ed25519PrivateKey, *, chain_id: int, registry: str | bytes, root: bytes) -> bytes:
+def sign_root(
+    key: Ed25519PrivateKey, *, chain_id: int, registry: str | bytes, root: bytes
+) -> bytes:
     """The agency's 64-byte Ed25519 signature over a batch root on this chain and registry."""
     return key.sign(root_signing_message(chain_id=chain_id, registry=registry, root=root))
 
@@ -194,7 +200,10 @@ def sign_root(key: Ed25519PrivateKey, *, chain_id: int, registry: str | bytes, r
 def verify_root_signature(
     public_key: bytes, signature: bytes, *, chain_id: int, registry: str | bytes, root: bytes
 ) -> bool:
-    """True if ``signature`` is the key's signature over the root message; never raises for bad bytes."""
+    """Whether ``signature`` is the key's signature over the root message.
+
+    Malformed keys or signatures give False; malformed chain id, registry or root raise.
+    """
     message = root_signing_message(chain_id=chain_id, registry=registry, root=root)
     if len(public_key) != 32 or len(signature) != 64:
         return False

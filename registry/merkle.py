@@ -32,8 +32,10 @@ eth-hash default (figures in docs/merkle.md, ``registry.bench_merkle``).
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Protocol
@@ -184,9 +186,10 @@ class MerkleTree:
         # 1-based heap indices n .. 2n-1 are the leaves; those below first_deepest sit
         # one level higher.
         by_node: list[list[bytes]] = []
-        if n < first_deepest:
-            by_node.extend(_proofs_of_range(tree, n, first_deepest - 1, deepest - 1))
-        by_node.extend(_proofs_of_range(tree, first_deepest, 2 * n - 1, deepest))
+        with _cyclic_gc_paused():
+            if n < first_deepest:
+                by_node.extend(_proofs_of_range(tree, n, first_deepest - 1, deepest - 1))
+            by_node.extend(_proofs_of_range(tree, first_deepest, 2 * n - 1, deepest))
         offset = 1 - n  # heap array index -> position in by_node
         return [by_node[p + offset] for p in self._positions]
 
@@ -230,6 +233,24 @@ class MerkleTree:
                 f"leaf index {index} out of range for a tree of {self._count} leaves"
             )
         return self._positions[index]
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while allocating millions of small lists.
+
+    Each new list counts towards the collector's thresholds, and the full collections
+    this triggers re-scan every list made so far: 1,000,000 proofs take ~4.7 s with the
+    collector running and ~1.5 s without. The lists hold only bytes, so they form no
+    cycles and nothing is left for the collector to find afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _fill_internal_nodes(tree: list[bytes], count: int) -> None:

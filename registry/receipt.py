@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 
 from registry.checks import Check, CheckName
-from registry.errors import InvalidInput, InvalidReceipt
+from registry.errors import InvalidInput, InvalidProof, InvalidReceipt
 from registry.keys import verify_root_signature
 from registry.merkle import leaf_hash, process_proof
 from registry.types import Address, Digest, Leaf, Root, SigningKey32, TxHash, to_hex
@@ -54,7 +54,6 @@ MAX_BLOCK_NUMBER = 2**63 - 1
 SIGNATURE_ALG = "Ed25519"
 
 DigestKind = Literal["file", "record"]
-_DIGEST_KINDS: tuple[DigestKind, ...] = ("file", "record")
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -187,8 +186,8 @@ def build_receipt(
         merkle=MerkleInfo(root=Root(root), proof=tuple(proof), index=index, count=count),
         anchor=Anchor(
             chain_id=chain_id,
-            registry=Address(_checksummed(registry)),
-            agency=Address(_checksummed(agency)),
+            registry=_checksummed(registry),
+            agency=_checksummed(agency),
             tx_hash=TxHash(tx_hash),
             block_number=block_number,
             anchored_at=when,  # type: ignore[arg-type]  # checked by parse_receipt below
@@ -197,8 +196,6 @@ def build_receipt(
     )
     receipt = parse_receipt(receipt_to_json(draft))
     if process_proof(receipt.leaf, list(receipt.merkle.proof)) != receipt.merkle.root:
-        from registry.errors import InvalidProof
-
         raise InvalidProof(
             f"merkle.proof: does not lead from leaf {to_hex(receipt.leaf)} "
             f"to root {to_hex(receipt.merkle.root)}"
@@ -210,12 +207,14 @@ def _is_bytes(value: object, length: int) -> bool:
     return isinstance(value, bytes | bytearray) and len(value) == length
 
 
-def _checksummed(address: object) -> object:
+def _checksummed(address: str) -> Address:
+    # An all-lower or all-upper address carries no checksum: add it. Mixed case is kept
+    # as given, so parse_receipt refuses a wrong checksum instead of "fixing" a typo.
     if isinstance(address, str) and _ADDRESS.fullmatch(address):
         body = address[2:]
         if body == body.lower() or body == body.upper():
-            return to_checksum_address(address)
-    return address
+            return Address(to_checksum_address(address))
+    return Address(address)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -259,7 +258,7 @@ class _Reader:
     def fail(self, name: str, problem: str) -> InvalidReceipt:
         return InvalidReceipt(f"{self.path(name)}: {problem}")
 
-    def object(self, value: object, name: str, keys: Sequence[str]) -> Mapping[str, object]:
+    def members(self, value: object, name: str, keys: Sequence[str]) -> Mapping[str, object]:
         if not isinstance(value, Mapping):
             raise self.fail(name, f"expected a JSON object, got {_json_type(value)}")
         prefix = f"{name}." if name else ""
@@ -343,7 +342,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
     """
     raw: object = _load(obj) if isinstance(obj, str | bytes | bytearray) else obj
     read = _Reader(where)
-    top = read.object(raw, "", _TOP_KEYS)
+    top = read.members(raw, "", _TOP_KEYS)
     if top["type"] != RECEIPT_TYPE:
         raise read.fail("type", f"expected {RECEIPT_TYPE!r}, got {top['type']!r}")
     version = top["version"]
@@ -353,11 +352,11 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
         )
     digest = Digest(read.hex_bytes(top["digest"], "digest", 32))
     kind = top["digestKind"]
-    if kind not in _DIGEST_KINDS:
+    if kind != "file" and kind != "record":
         raise read.fail("digestKind", f"expected 'file' or 'record', got {kind!r}")
     leaf = Leaf(read.hex_bytes(top["leaf"], "leaf", 32))
 
-    merkle = read.object(top["merkle"], "merkle", _MERKLE_KEYS)
+    merkle = read.members(top["merkle"], "merkle", _MERKLE_KEYS)
     root = Root(read.hex_bytes(merkle["root"], "merkle.root", 32))
     count = read.integer(merkle["count"], "merkle.count", 1, MAX_LEAF_COUNT)
     index = read.integer(merkle["index"], "merkle.index", 0, MAX_LEAF_COUNT - 1)
@@ -370,9 +369,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
         raise read.fail(
             "merkle.proof", f"{len(proof_raw)} hashes; no proof is longer than {MAX_PROOF_LENGTH}"
         )
-    proof = tuple(
-        read.hex_bytes(p, f"merkle.proof[{i}]", 32) for i, p in enumerate(proof_raw)
-    )
+    proof = tuple(read.hex_bytes(p, f"merkle.proof[{i}]", 32) for i, p in enumerate(proof_raw))
     shortest, longest = plausible_proof_lengths(count)
     if not shortest <= len(proof) <= longest:
         expected = str(shortest) if shortest == longest else f"{shortest} or {longest}"
@@ -381,7 +378,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
             f"{len(proof)} hashes cannot be a proof in a batch of {count} (expected {expected})",
         )
 
-    anchor = read.object(top["anchor"], "anchor", _ANCHOR_KEYS)
+    anchor = read.members(top["anchor"], "anchor", _ANCHOR_KEYS)
     parsed_anchor = Anchor(
         chain_id=read.integer(anchor["chainId"], "anchor.chainId", 1, MAX_CHAIN_ID),
         registry=read.address(anchor["registry"], "anchor.registry"),
@@ -391,7 +388,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
         anchored_at=read.timestamp(anchor["anchoredAt"], "anchor.anchoredAt"),
     )
 
-    signature = read.object(top["signature"], "signature", _SIGNATURE_KEYS)
+    signature = read.members(top["signature"], "signature", _SIGNATURE_KEYS)
     if signature["alg"] != SIGNATURE_ALG:
         raise read.fail("signature.alg", f"expected 'Ed25519', got {signature['alg']!r}")
     parsed_signature = ReceiptSignature(
@@ -400,7 +397,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
     )
     return Receipt(
         digest=digest,
-        digest_kind=kind,  # type: ignore[arg-type]  # checked against _DIGEST_KINDS above
+        digest_kind=kind,
         leaf=leaf,
         merkle=MerkleInfo(root=root, proof=proof, index=index, count=count),
         anchor=parsed_anchor,

@@ -1,3 +1,4 @@
+# ruff: noqa: N818  (error names follow registry.errors: DuplicateKey, not DuplicateKeyError)
 """Document digests: files, structured records, sealed documents and selective disclosure.
 
 A file's digest is the SHA-256 of its bytes, so ``sha256sum`` and a browser agree.
@@ -112,14 +113,14 @@ _MAX_SALT_BYTES = 64
 SEALED_TYPE = "SealedRecord"
 SEALED_VERSION = 1
 
-JSONScalar: TypeAlias = None | bool | int | float | str
+JSONScalar: TypeAlias = bool | int | float | str | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
 JSONObject: TypeAlias = dict[str, JSONValue]
 Token: TypeAlias = str | int
 Path: TypeAlias = tuple[Token, ...]
 
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
-_SALT_HEX = re.compile(r"0x(?:[0-9a-f]{2}){%d,%d}" % (SALT_BYTES, _MAX_SALT_BYTES))
+_SALT_HEX = re.compile(rf"0x(?:[0-9a-f]{{2}}){{{SALT_BYTES},{_MAX_SALT_BYTES}}}")
 
 
 # --------------------------------------------------------------------------- files
@@ -335,7 +336,7 @@ def _load_json(raw: str | bytes, *, max_bytes: int, max_depth: int) -> object:
 
 
 def _clean(value: object, path: Path, depth: int, max_depth: int) -> JSONValue:
-    """Copy a parsed or Python value into plain JSON types, refusing anything RFC 8785 can't encode."""
+    """Copy a value into plain JSON types, refusing what RFC 8785 cannot encode."""
     if value is None or isinstance(value, bool):
         return None if value is None else bool(value)
     if isinstance(value, int):
@@ -372,12 +373,12 @@ def _clean(value: object, path: Path, depth: int, max_depth: int) -> JSONValue:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NonStringKey(
-                    to_pointer(path), f"key {key!r} is a {type(key).__name__}, not a string"
+                    to_pointer(path), f"key {key!r} ({type(key).__name__}) is not a string"
                 )
             _check_unicode(key, (*path, key), "key")
             out[str.__str__(key)] = _clean(item, (*path, key), depth + 1, max_depth)
         return out
-    raise UnsupportedValue(to_pointer(path), f"a {type(value).__name__} has no JSON form")
+    raise UnsupportedValue(to_pointer(path), f"{type(value).__name__} has no JSON form")
 
 
 def _check_unicode(text: str, path: Path, what: str) -> None:
@@ -441,7 +442,9 @@ def record_digest(field_hashes: Iterable[bytes]) -> Digest:
     return Digest(hashlib.sha256(b"".join(hashes)).digest())
 
 
-def _iter_leaves(value: JSONValue, path: Path, salts: Mapping[str, str] | None) -> Iterator[FieldLeaf]:
+def _iter_leaves(
+    value: JSONValue, path: Path, salts: Mapping[str, str] | None
+) -> Iterator[FieldLeaf]:
     """Leaves of a tree; with ``salts``, unsalted nulls in arrays are redaction holes."""
     if isinstance(value, dict) and value:
         for key, item in value.items():
@@ -665,7 +668,10 @@ def parse_sealed_document(
     digest = Digest(_hex32(envelope["digest"], "digest"))
     receipt = None
     if envelope["receipt"] is not None:
-        receipt = parse_receipt(envelope["receipt"], where="receipt")
+        receipt_obj = envelope["receipt"]
+        if not isinstance(receipt_obj, dict):
+            raise InvalidDocument("receipt: expected a JSON object or null")
+        receipt = parse_receipt(receipt_obj, where="receipt")
     return SealedDocument(
         data=data,
         salts=salts,
