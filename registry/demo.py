@@ -31,7 +31,9 @@ def run_demo(say: Callable[[str], None], *, batch_size: int = 1_000) -> DemoOutc
     authority, civil, education, outsider = (new_account() for _ in range(4))
     for account in (authority, civil, education, outsider):
         fund_from_dev_account(w3, account.address)
-    registry, deployed = RegistryContract.deploy(w3, authority, options=TxOptions(poll_interval=0.01))
+    registry, deployed = RegistryContract.deploy(
+        w3, authority, options=TxOptions(poll_interval=0.01)
+    )
     say(f"RecordRegistry deployed at {registry.address} ({deployed.gas_used:,} gas).")
 
     civil_key, education_key = keys.generate_signing_key(), keys.generate_signing_key()
@@ -52,7 +54,8 @@ def run_demo(say: Callable[[str], None], *, batch_size: int = 1_000) -> DemoOutc
     )
     anchored = registry.anchor(civil, root=tree.root, leaf_count=tree.count)
     say(
-        f"Civil Registry anchored {tree.count:,} certificates as one root 0x{tree.root.hex()[:16]}… "
+        f"Civil Registry anchored {tree.count:,} certificates as one root "
+        f"0x{tree.root.hex()[:16]}… "
         f"in block {anchored.block_number} ({anchored.gas_used:,} gas, "
         f"{anchored.gas_used / tree.count:.1f} gas per record); root signed with Ed25519."
     )
@@ -61,10 +64,17 @@ def run_demo(say: Callable[[str], None], *, batch_size: int = 1_000) -> DemoOutc
     leaf, proof = tree.leaf(index), tree.proof(index)
     result = registry.check(leaf=leaf, proof=proof, root=tree.root)
     window = registry.key_of(keys.public_key_bytes(civil_key))
-    signed_ok = keys.verify_root_signature(
-        keys.public_key_bytes(civil_key), signature,
-        chain_id=registry.chain_id, registry=registry.address, root=tree.root,
-    ) and window.agency == civil.address and window.valid_at(result.anchor.anchored_at)
+    signed_ok = (
+        keys.verify_root_signature(
+            keys.public_key_bytes(civil_key),
+            signature,
+            chain_id=registry.chain_id,
+            registry=registry.address,
+            root=tree.root,
+        )
+        and window.agency == civil.address
+        and window.valid_at(result.anchor.anchored_at)
+    )
     valid = result.included and result.anchor.agency == civil.address and signed_ok
     say(
         f"Certificate #{index}: included={result.included}, anchored by "

@@ -457,7 +457,12 @@ def _integrity(receipt: Receipt, digest: bytes | None) -> Check:
             f"the document's digest {to_hex(bytes(digest))} is not the receipt's "
             f"{to_hex(receipt.digest)}: the document was altered or is another document",
         )
-    return Check.passed(CheckName.INTEGRITY, f"document digest {to_hex(receipt.digest)} matches")
+    return Check.passed(
+        CheckName.INTEGRITY,
+        f"document digest {to_hex(receipt.digest)} matches",
+        digest=to_hex(receipt.digest),
+        digestKind=receipt.digest_kind,
+    )
 
 
 def _inclusion(receipt: Receipt) -> Check:
@@ -470,6 +475,9 @@ def _inclusion(receipt: Receipt) -> Check:
     return Check.passed(
         CheckName.INCLUSION,
         f"leaf is in the batch of {receipt.merkle.count} with root {to_hex(receipt.merkle.root)}",
+        root=to_hex(receipt.merkle.root),
+        index=receipt.merkle.index,
+        count=receipt.merkle.count,
     )
 
 
@@ -493,4 +501,5 @@ def _signature(receipt: Receipt) -> Check:
         CheckName.SIGNATURE,
         f"signed by key {to_hex(receipt.signature.public_key)} for chain {anchor.chain_id}, "
         f"registry {anchor.registry} (key ownership is checked on chain)",
+        publicKey=to_hex(receipt.signature.public_key),
     )

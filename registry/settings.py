@@ -31,9 +31,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where keys, config and SQLite live.")
     rpc: str = Field("embedded", description="JSON-RPC URL of the chain, or 'embedded'.")
-    chain_id: int | None = Field(None, description="Expected chain id; refused if the node differs.")
+    chain_id: int | None = Field(
+        None, description="Expected chain id; refused if the node differs."
+    )
     registry_address: str | None = Field(None, description="Address of the deployed registry.")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite in data_dir."
+    )
     confirmations: int = Field(1, ge=1, description="Blocks (the tx's own included) to wait for.")
     tx_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a tx to confirm.")
     rpc_timeout: float = Field(10.0, gt=0, description="Seconds per JSON-RPC request.")

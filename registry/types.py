@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NewType
 
+from eth_typing import ChecksumAddress
+
 Digest = NewType("Digest", bytes)
 """32-byte SHA-256 of a file, or a structured record's digest."""
 
@@ -16,8 +18,8 @@ Root = NewType("Root", bytes)
 TxHash = NewType("TxHash", bytes)
 """32-byte transaction hash."""
 
-Address = NewType("Address", str)
-"""EIP-55 checksummed 20-byte account or contract address."""
+Address = ChecksumAddress
+"""EIP-55 checksummed 20-byte account or contract address (eth-typing's NewType)."""
 
 SigningKey32 = NewType("SigningKey32", bytes)
 """32-byte raw Ed25519 public key as stored on chain."""

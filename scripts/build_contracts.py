@@ -40,9 +40,7 @@ SETTINGS: dict[str, Any] = {
     # Cancun: supported by eth-tester (py-evm), anvil and current consortium chains (Besu).
     "evmVersion": "cancun",
     "metadata": {"bytecodeHash": "ipfs"},
-    "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-    },
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
 }
 
 _IMPORT = re.compile(r"""^\s*import\s+(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']\s*;""", re.MULTILINE)
@@ -139,9 +137,12 @@ def compile_registry() -> dict[str, Any]:
         )
         # solcjs may print a non-JSON line before the JSON document.
         output = json.loads(stdout[stdout.index("{") :])
-        compiler = "solcjs " + subprocess.run(
-            [str(solcjs), "--version"], capture_output=True, text=True, check=True
-        ).stdout.strip().splitlines()[-1]
+        compiler = (
+            "solcjs "
+            + subprocess.run([str(solcjs), "--version"], capture_output=True, text=True, check=True)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise BuildError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))
@@ -169,8 +170,12 @@ def _comparable(artifact: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="rebuild and compare with the artifact")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild and compare with the artifact"
+    )
     args = parser.parse_args(argv)
     try:
         artifact = compile_registry()
@@ -184,10 +189,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         committed = json.loads(ARTIFACT.read_text())
         if _comparable(committed) != _comparable(artifact):
-            print("error: committed artifact differs from a fresh build; run "
-                  "scripts/build_contracts.py and commit the result", file=sys.stderr)
+            print(
+                "error: committed artifact differs from a fresh build; run "
+                "scripts/build_contracts.py and commit the result",
+                file=sys.stderr,
+            )
             return 1
-        print(f"artifact reproducible: {artifact['compiler']['build']}, source {artifact['sourceHash']}")
+        print(
+            f"artifact reproducible: {artifact['compiler']['build']}, "
+            f"source {artifact['sourceHash']}"
+        )
         return 0
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text(text)

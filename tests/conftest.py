@@ -56,17 +56,18 @@ class ChainEnv:
 @pytest.fixture(scope="session", params=CHAIN_BACKENDS)
 def chain_env_session(request: pytest.FixtureRequest) -> ChainEnv:
     kind = request.param
-    if kind == "anvil":
-        w3 = connect(request.getfixturevalue("anvil_node").url)
-    else:
-        w3 = connect()
+    w3 = connect(request.getfixturevalue("anvil_node").url) if kind == "anvil" else connect()
     admin, agency_a, agency_b, outsider = (new_account() for _ in range(4))
     for account in (admin, agency_a, agency_b, outsider):
         fund_from_dev_account(w3, account.address)
     registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.02))
     key_a, key_b = b"\xa1" * 32, b"\xb1" * 32
-    registry.register_agency(admin, account=agency_a.address, name="Civil Registry Office", signing_key=key_a)
-    registry.register_agency(admin, account=agency_b.address, name="Ministry of Education", signing_key=key_b)
+    registry.register_agency(
+        admin, account=agency_a.address, name="Civil Registry Office", signing_key=key_a
+    )
+    registry.register_agency(
+        admin, account=agency_b.address, name="Ministry of Education", signing_key=key_b
+    )
     return ChainEnv(kind, w3, registry, admin, agency_a, agency_b, outsider, key_a, key_b)
 
 

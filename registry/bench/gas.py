@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from eth_hash.auto import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
@@ -61,7 +62,7 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
 
     leaf, proof, root = _synthetic_proof(DEPTH_100K)
     anchored = registry.anchor(agency, root=root, leaf_count=BATCH_100K)
-    tx = w3.eth.get_transaction(anchored.tx_hash)
+    tx = w3.eth.get_transaction(HexBytes(anchored.tx_hash))
     floor = (
         21_000
         + calldata_gas(bytes(tx["input"]))
@@ -70,7 +71,11 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
         + sum(log_gas(log) for log in anchored.logs)
     )
     revoked_leaf = registry.revoke(
-        agency, root=root, leaf=leaf, proof=proof, reason=Reason.SUPERSEDED,
+        agency,
+        root=root,
+        leaf=leaf,
+        proof=proof,
+        reason=Reason.SUPERSEDED,
         replacement=secrets.token_bytes(32),
     )
     _, _, root2 = _synthetic_proof(DEPTH_100K)

@@ -16,7 +16,8 @@ from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 
 def new_account() -> LocalAccount:
     """A fresh random account (private key from the OS CSPRNG)."""
-    return Account.create()
+    account: LocalAccount = Account.create()
+    return account
 
 
 def create_keystore(account: LocalAccount, path: Path, passphrase: str) -> Path:

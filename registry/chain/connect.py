@@ -22,9 +22,7 @@ def connect(
     elif rpc.startswith(("http://", "https://")):
         w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": timeout}))
     else:
-        raise InvalidInput(
-            f"--rpc {rpc!r}: expected an http(s):// JSON-RPC URL or {EMBEDDED!r}"
-        )
+        raise InvalidInput(f"--rpc {rpc!r}: expected an http(s):// JSON-RPC URL or {EMBEDDED!r}")
     chain_id = chain_id_of(w3, rpc or EMBEDDED)
     if expected_chain_id is not None and chain_id != expected_chain_id:
         raise WrongChain(

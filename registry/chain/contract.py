@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
@@ -94,7 +95,9 @@ class KeyWindow:
         grants nothing: only the agency's own account can anchor the root the key signed."""
         if self.agency is None:
             return False
-        return self.valid_from <= timestamp and (self.valid_until == 0 or timestamp <= self.valid_until)
+        return self.valid_from <= timestamp and (
+            self.valid_until == 0 or timestamp <= self.valid_until
+        )
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class RegistryContract:
         self.w3 = w3
         self.address = Address(Web3.to_checksum_address(address))
         self.abi = registry_artifact().abi
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)  # type: ignore[call-overload]
         self.options = options or TxOptions()
         self.chain_id = int(w3.eth.chain_id)
 
@@ -157,8 +160,11 @@ class RegistryContract:
             w3, deployer, call, abi=art.abi, action="deploy RecordRegistry", options=options
         )
         with rpc_errors("deploy RecordRegistry"):
-            receipt = w3.eth.get_transaction_receipt(result.tx_hash)
-        return cls(w3, receipt["contractAddress"], options=options), result
+            receipt = w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))
+        address = receipt["contractAddress"]
+        if address is None:
+            raise RegistryNotFound("deployment mined but the receipt names no contract address")
+        return cls(w3, address, options=options), result
 
     @classmethod
     def at(
@@ -295,7 +301,9 @@ class RegistryContract:
         raw = self._view(call, "check")
         return CheckResult(
             included=bool(raw[0]),
-            anchor=AnchorInfo(agency=_address(raw[1]), anchored_at=int(raw[2]), leaf_count=int(raw[3])),
+            anchor=AnchorInfo(
+                agency=_address(raw[1]), anchored_at=int(raw[2]), leaf_count=int(raw[3])
+            ),
             agency_status=AgencyStatus(int(raw[4])),
             agency_status_changed_at=int(raw[5]),
             leaf_revocation=_revocation(raw[6]),

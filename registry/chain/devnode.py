@@ -90,7 +90,9 @@ def start_anvil(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ChainUnavailable(f"anvil exited at start (code {process.returncode}); args: {args}")
+            raise ChainUnavailable(
+                f"anvil exited at start (code {process.returncode}); args: {args}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return node

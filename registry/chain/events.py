@@ -74,10 +74,10 @@ def fetch_events(
     w3 = registry.w3
     with rpc_errors("eth_blockNumber"):
         head = w3.eth.block_number if to_block is None else to_block
-    by_topic = {}
+    by_topic: dict[bytes, Any] = {}
     for name in REGISTRY_EVENTS:
-        event = registry.contract.events[name]()
-        by_topic[bytes(Web3.keccak(text=event.signature))] = event
+        contract_event = registry.contract.events[name]()
+        by_topic[bytes(Web3.keccak(text=contract_event.signature))] = contract_event
     timestamps: dict[int, int] = {}
     start = from_block
     while start <= head:
@@ -108,13 +108,15 @@ def fetch_events(
 
 
 def _get_logs_with_retry(
-    w3: Web3, address: str, start: int, end: int, *, retries: int, backoff: float
+    w3: Web3, address: Address, start: int, end: int, *, retries: int, backoff: float
 ) -> list[Any]:
     delay = backoff
     for attempt in range(retries + 1):
         try:
             with rpc_errors("eth_getLogs"):
-                return list(w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end}))
+                return list(
+                    w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end})
+                )
         except (ChainUnavailable, Web3RPCError) as exc:
             if attempt == retries:
                 raise ChainUnavailable(
@@ -177,11 +179,15 @@ def rebuild_state(events: Iterator[RegistryEvent] | list[RegistryEvent]) -> Regi
         elif ev.name == "Anchored":
             root = bytes(a["root"])
             state.anchors[root] = AnchorInfo(
-                agency=Address(a["agency"]), anchored_at=ev.timestamp, leaf_count=int(a["leafCount"])
+                agency=Address(a["agency"]),
+                anchored_at=ev.timestamp,
+                leaf_count=int(a["leafCount"]),
             )
             state.anchor_tx[root] = (ev.tx_hash, ev.block_number)
         elif ev.name == "Revoked":
             state.revocations[(Address(a["agency"]), bytes(a["hash"]))] = RevocationInfo(
-                revoked_at=ev.timestamp, reason=int(a["reason"]), replacement=bytes(a["replacement"])
+                revoked_at=ev.timestamp,
+                reason=int(a["reason"]),
+                replacement=bytes(a["replacement"]),
             )
     return state

@@ -9,12 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from eth_abi import decode as abi_decode
-from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_utils.abi import function_abi_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
+
+ContractCall = ContractFunction | ContractConstructor
+"""Anything that can be estimated, built and signed: a function call or a deployment."""
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -69,7 +74,7 @@ def decode_custom_error(
     for item in abi:
         if item.get("type") != "error":
             continue
-        if function_abi_to_4byte_selector(item) == raw[:4]:
+        if function_abi_to_4byte_selector(item) == raw[:4]:  # type: ignore[arg-type]
             types = [i["type"] for i in item["inputs"]]
             values = abi_decode(types, raw[4:])
             args = {}
@@ -100,7 +105,9 @@ def revert_data(exc: BaseException) -> bytes | None:
     return None
 
 
-def revert_to_error(abi: list[dict[str, Any]], exc: BaseException, action: str) -> TransactionFailed:
+def revert_to_error(
+    abi: list[dict[str, Any]], exc: BaseException, action: str
+) -> TransactionFailed:
     """Turn a revert exception into our ContractRevert naming the contract's custom error."""
     decoded = decode_custom_error(abi, revert_data(exc))
     if decoded is not None:
@@ -115,7 +122,9 @@ def rpc_errors(where: str) -> Iterator[None]:
     """Map transport failures (connection refused, timeout) to ChainUnavailable."""
     try:
         yield
-    except (*REVERTS, TimeExhausted, TransactionNotFound, TransactionFailed):
+    except (ContractLogicError, EthTesterTransactionFailed):
+        raise
+    except (TimeExhausted, TransactionNotFound, TransactionFailed):
         raise
     except Web3RPCError:
         raise
@@ -144,7 +153,7 @@ def fee_fields(w3: Web3) -> dict[str, int]:
 def prepare_transaction(
     w3: Web3,
     account: LocalAccount,
-    call: ContractFunction,
+    call: ContractCall,
     *,
     abi: list[dict[str, Any]],
     action: str,
@@ -160,7 +169,7 @@ def prepare_transaction(
         if nonce is None:
             nonce = w3.eth.get_transaction_count(account.address, "pending")
         tx = call.build_transaction(
-            {
+            {  # type: ignore[arg-type]
                 "from": account.address,
                 "nonce": nonce,
                 "gas": int(gas * margin) + 1,
@@ -209,7 +218,7 @@ def wait_for_confirmations(
     def receipt() -> Any:
         with rpc_errors(action):
             try:
-                return w3.eth.get_transaction_receipt(tx_hash)
+                return w3.eth.get_transaction_receipt(HexBytes(tx_hash))
             except TransactionNotFound:
                 return None
 
@@ -222,7 +231,9 @@ def wait_for_confirmations(
         return r if head - r["blockNumber"] + 1 >= options.confirmations else None
 
     try:
-        mined = _poll(confirmed, timeout=options.timeout, interval=options.poll_interval, what=action)
+        mined = _poll(
+            confirmed, timeout=options.timeout, interval=options.poll_interval, what=action
+        )
     except TimeExhausted as exc:
         raise TransactionFailed(
             f"{action}: transaction 0x{tx_hash.hex()} not confirmed after {options.timeout:.0f}s; "
@@ -245,14 +256,16 @@ def wait_for_confirmations(
 def send_transaction(
     w3: Web3,
     account: LocalAccount,
-    call: ContractFunction,
+    call: ContractCall,
     *,
     abi: list[dict[str, Any]],
     action: str,
     options: TxOptions,
 ) -> TxResult:
     """Prepare, broadcast and confirm one contract call from a local key."""
-    signed = prepare_transaction(w3, account, call, abi=abi, action=action, margin=options.gas_margin)
+    signed = prepare_transaction(
+        w3, account, call, abi=abi, action=action, margin=options.gas_margin
+    )
     broadcast(w3, signed, action=action)
     return wait_for_confirmations(w3, signed.tx_hash, options=options, action=action, abi=abi)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import click
 import typer
+from typer._click.core import Context  # typer vendors click; its Context is this one
 from typer.core import TyperGroup
 
 from registry.errors import RegistryError
@@ -19,7 +19,7 @@ from registry.errors import RegistryError
 class RegistryGroup(TyperGroup):
     """Top-level group that maps project errors to a message and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except RegistryError as exc:

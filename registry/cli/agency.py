@@ -42,7 +42,7 @@ def add(
 ) -> None:
     """Register an agency with its first signing key (admin keystore).
 
-    Example: registry agency add 0xAbC... --name "Civil Registry" --signing-key 0x1f.. --keystore admin.json
+    Example: registry agency add 0xAbC.. --name "Civil Registry" --signing-key 0x1f.. --keystore a.json
     """
     key = hex32(signing_key, "--signing-key")
     reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
@@ -116,7 +116,7 @@ def list_agencies(
     settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
     reg = open_registry(settings)
     state = rebuild_state(fetch_events(reg, span=settings.log_span))
-    rows = [
+    rows: list[dict[str, str | int]] = [
         {
             "address": info.address,
             "name": info.name,
@@ -131,7 +131,9 @@ def list_agencies(
     for column in ("name", "address", "status", "signing key"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["address"], row["status"], row["signingKey"][:18] + "…")
+        table.add_row(
+            str(row["name"]), str(row["address"]), str(row["status"]), f"{row['signingKey']!s:.18}…"
+        )
     console.print(table)
     if json_out:
         print_json({"agencies": rows})

@@ -38,7 +38,9 @@ account_app = typer.Typer(
 
 @account_app.command("new")
 def account_new(
-    path: Annotated[Path, typer.Argument(help="Keystore file to create (mode 0600).", dir_okay=False)],
+    path: Annotated[
+        Path, typer.Argument(help="Keystore file to create (mode 0600).", dir_okay=False)
+    ],
 ) -> None:
     """Create a new account in an encrypted keystore; prints its address.
 
@@ -78,7 +80,9 @@ def deploy(
     w3 = connect(settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id)
     if fund_from_dev:
         fund_from_dev_account(w3, sender.address)
-    registry, result = RegistryContract.deploy(w3, sender, admin=admin, options=tx_options(settings))
+    registry, result = RegistryContract.deploy(
+        w3, sender, admin=admin, options=tx_options(settings)
+    )
     info = {
         "registry": registry.address,
         "chainId": registry.chain_id,

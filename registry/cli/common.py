@@ -68,7 +68,9 @@ def load_sender(path: Path) -> LocalAccount:
 def open_registry(settings: Settings) -> RegistryContract:
     """Connect to the configured node and attach to the configured registry (identity-checked)."""
     if not settings.registry_address:
-        raise InvalidInput("no registry address: pass --registry ADDR or set REGISTRY_REGISTRY_ADDRESS")
+        raise InvalidInput(
+            "no registry address: pass --registry ADDR or set REGISTRY_REGISTRY_ADDRESS"
+        )
     if settings.rpc == "embedded":
         raise InvalidInput(
             "the embedded chain lives only inside one process; pass --rpc URL of a node "

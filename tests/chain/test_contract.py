@@ -55,7 +55,9 @@ def test_register_agency_sets_state_and_key_window(chain_env):
 def test_only_admin_registers_suspends_reinstates(chain_env):
     reg, outsider = chain_env.registry, chain_env.outsider
     with reverts("AccessControlUnauthorizedAccount"):
-        reg.register_agency(outsider, account=outsider.address, name="Fake", signing_key=b"\x01" * 32)
+        reg.register_agency(
+            outsider, account=outsider.address, name="Fake", signing_key=b"\x01" * 32
+        )
     with reverts("AccessControlUnauthorizedAccount"):
         reg.suspend_agency(chain_env.agency_a, chain_env.agency_b.address)
     with reverts("AccessControlUnauthorizedAccount"):
@@ -65,15 +67,23 @@ def test_only_admin_registers_suspends_reinstates(chain_env):
 def test_register_rejects_bad_arguments(chain_env):
     reg, admin = chain_env.registry, chain_env.admin
     with reverts("AgencyAlreadyRegistered"):
-        reg.register_agency(admin, account=chain_env.agency_a.address, name="Again", signing_key=b"\x02" * 32)
+        reg.register_agency(
+            admin, account=chain_env.agency_a.address, name="Again", signing_key=b"\x02" * 32
+        )
     with reverts("EmptyName"):
-        reg.register_agency(admin, account=chain_env.outsider.address, name="", signing_key=b"\x02" * 32)
+        reg.register_agency(
+            admin, account=chain_env.outsider.address, name="", signing_key=b"\x02" * 32
+        )
     with reverts("ZeroSigningKey"):
         reg.register_agency(admin, account=chain_env.outsider.address, name="X", signing_key=ZERO)
     with reverts("SigningKeyAlreadyRegistered"):
-        reg.register_agency(admin, account=chain_env.outsider.address, name="X", signing_key=chain_env.key_b)
+        reg.register_agency(
+            admin, account=chain_env.outsider.address, name="X", signing_key=chain_env.key_b
+        )
     with pytest.raises(InvalidInput, match="signing key: expected 32 bytes"):
-        reg.register_agency(admin, account=chain_env.outsider.address, name="X", signing_key=b"\x01")
+        reg.register_agency(
+            admin, account=chain_env.outsider.address, name="X", signing_key=b"\x01"
+        )
 
 
 def test_suspend_and_reinstate(chain_env):
@@ -172,7 +182,14 @@ def test_revoke_leaf_with_proof_and_check(chain_env):
     assert not ok.leaf_revocation.revoked and not ok.root_revocation.revoked
 
     replacement = b"\xee" * 32
-    reg.revoke(a, root=root, leaf=leaves[2], proof=proofs[2], reason=Reason.SUPERSEDED, replacement=replacement)
+    reg.revoke(
+        a,
+        root=root,
+        leaf=leaves[2],
+        proof=proofs[2],
+        reason=Reason.SUPERSEDED,
+        replacement=replacement,
+    )
     revoked = reg.check(leaf=leaves[2], proof=proofs[2], root=root)
     assert revoked.leaf_revocation.revoked
     assert revoked.leaf_revocation.reason == Reason.SUPERSEDED
@@ -192,7 +209,9 @@ def test_revoke_whole_batch(chain_env):
     reg.revoke(a, root=root, leaf=root, proof=[], reason=Reason.COURT_ORDER)
     for leaf, proof in zip(leaves, proofs, strict=True):
         result = reg.check(leaf=leaf, proof=proof, root=root)
-        assert result.root_revocation.revoked and result.root_revocation.reason == Reason.COURT_ORDER
+        assert (
+            result.root_revocation.revoked and result.root_revocation.reason == Reason.COURT_ORDER
+        )
         assert not result.leaf_revocation.revoked
 
 
@@ -260,7 +279,9 @@ def test_check_shows_suspension_without_hiding_anchor(chain_env):
     suspended_at = chain_env.w3.eth.get_block(result.block_number)["timestamp"]
     res = reg.check(leaf=leaves[0], proof=proofs[0], root=root)
     assert res.included and res.anchor.agency == a.address
-    assert res.agency_status is AgencyStatus.SUSPENDED and res.agency_status_changed_at == suspended_at
+    assert (
+        res.agency_status is AgencyStatus.SUSPENDED and res.agency_status_changed_at == suspended_at
+    )
 
 
 # -------------------------------------------------------- events and rebuild
@@ -275,30 +296,53 @@ def test_every_state_change_emits_its_event(chain_env):
     reg.rotate_signing_key(a, b"\xa3" * 32)
     reg.suspend_agency(chain_env.admin, a.address)
     reg.reinstate_agency(chain_env.admin, a.address)
-    reg.register_agency(chain_env.admin, account=chain_env.outsider.address, name="Land Office", signing_key=b"\xc1" * 32)
+    reg.register_agency(
+        chain_env.admin,
+        account=chain_env.outsider.address,
+        name="Land Office",
+        signing_key=b"\xc1" * 32,
+    )
     events = list(fetch_events(reg, from_block=start))
     assert [e.name for e in events] == [
-        "Anchored", "Revoked", "SigningKeyRotated", "AgencySuspended", "AgencyReinstated", "AgencyRegistered",
+        "Anchored",
+        "Revoked",
+        "SigningKeyRotated",
+        "AgencySuspended",
+        "AgencyReinstated",
+        "AgencyRegistered",
     ]
     anchored, revoked, rotated, suspended, _, registered = events
     assert anchored.args == {"root": root, "agency": a.address, "leafCount": 4}
     assert revoked.args == {
-        "root": root, "hash": leaves[1], "agency": a.address, "reason": 1, "replacement": ZERO,
+        "root": root,
+        "hash": leaves[1],
+        "agency": a.address,
+        "reason": 1,
+        "replacement": ZERO,
     }
     assert rotated.args == {"agency": a.address, "oldKey": chain_env.key_a, "newKey": b"\xa3" * 32}
     assert suspended.args == {"account": a.address}
     assert registered.args == {
-        "account": chain_env.outsider.address, "name": "Land Office", "signingKey": b"\xc1" * 32,
+        "account": chain_env.outsider.address,
+        "name": "Land Office",
+        "signingKey": b"\xc1" * 32,
     }
 
 
 def test_event_log_alone_rebuilds_registry_state(chain_env):
     reg, a, b, admin = chain_env.registry, chain_env.agency_a, chain_env.agency_b, chain_env.admin
     root, leaves, proofs = four_leaf_tree()
-    root2, leaves2, proofs2 = four_leaf_tree(base=10)
+    root2, _, _ = four_leaf_tree(base=10)
     reg.anchor(a, root=root, leaf_count=4)
     reg.anchor(b, root=root2, leaf_count=4)
-    reg.revoke(a, root=root, leaf=leaves[3], proof=proofs[3], reason=Reason.SUPERSEDED, replacement=b"\x77" * 32)
+    reg.revoke(
+        a,
+        root=root,
+        leaf=leaves[3],
+        proof=proofs[3],
+        reason=Reason.SUPERSEDED,
+        replacement=b"\x77" * 32,
+    )
     reg.revoke(b, root=root2, leaf=root2, proof=[], reason=Reason.WITHDRAWN)
     reg.rotate_signing_key(b, b"\xb2" * 32)
     reg.suspend_agency(admin, a.address)

@@ -29,7 +29,13 @@ def _one_line_error(result, code: int, *needles: str) -> None:
 @pytest.mark.anvil
 def test_deploy_register_list_on_anvil(cli, anvil_node, admin_keystore):
     deployed = cli(
-        "deploy", "--rpc", anvil_node.url, "--keystore", str(admin_keystore), "--fund-from-dev", "--json"
+        "deploy",
+        "--rpc",
+        anvil_node.url,
+        "--keystore",
+        str(admin_keystore),
+        "--fund-from-dev",
+        "--json",
     )
     assert deployed.exit_code == 0, deployed.output
     info = json.loads(deployed.output.strip().splitlines()[-1])
@@ -37,15 +43,25 @@ def test_deploy_register_list_on_anvil(cli, anvil_node, admin_keystore):
     common = ["--rpc", anvil_node.url, "--registry", info["registry"]]
     agency = "0x" + "ab" * 20
     added = cli(
-        "agency", "add", agency, "--name", "Land Office", "--signing-key", "0x" + "11" * 32,
-        "--keystore", str(admin_keystore), *common,
+        "agency",
+        "add",
+        agency,
+        "--name",
+        "Land Office",
+        "--signing-key",
+        "0x" + "11" * 32,
+        "--keystore",
+        str(admin_keystore),
+        *common,
     )
     assert added.exit_code == 0, added.output
     listed = cli("agency", "list", *common, "--json")
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.output.strip().splitlines()[-1])["agencies"]
     assert [(r["name"], r["status"]) for r in rows] == [("Land Office", "active")]
-    suspended = cli("agency", "suspend", rows[0]["address"], "--keystore", str(admin_keystore), *common)
+    suspended = cli(
+        "agency", "suspend", rows[0]["address"], "--keystore", str(admin_keystore), *common
+    )
     assert suspended.exit_code == 0, suspended.output
     again = cli("agency", "suspend", rows[0]["address"], "--keystore", str(admin_keystore), *common)
     _one_line_error(again, 1, "AgencyNotActive")
@@ -71,7 +87,11 @@ def test_chain_without_registry(cli, anvil_node):
 
 def test_wrong_keystore_passphrase(cli, admin_keystore, anvil_node):
     result = cli(
-        "deploy", "--rpc", anvil_node.url, "--keystore", str(admin_keystore),
+        "deploy",
+        "--rpc",
+        anvil_node.url,
+        "--keystore",
+        str(admin_keystore),
         env={"REGISTRY_KEYSTORE_PASSPHRASE": "not the passphrase"},
     )
     _one_line_error(result, 2, "wrong passphrase", str(admin_keystore))
@@ -93,7 +113,18 @@ def test_account_new_refuses_to_overwrite(cli, admin_keystore):
 
 def test_bad_hex_argument(cli):
     result = cli(
-        "agency", "add", "0x" + "ab" * 20, "--name", "X", "--signing-key", "0xzz",
-        "--keystore", "k.json", "--rpc", "http://127.0.0.1:1", "--registry", "0x" + "12" * 20,
+        "agency",
+        "add",
+        "0x" + "ab" * 20,
+        "--name",
+        "X",
+        "--signing-key",
+        "0xzz",
+        "--keystore",
+        "k.json",
+        "--rpc",
+        "http://127.0.0.1:1",
+        "--registry",
+        "0x" + "12" * 20,
     )
     _one_line_error(result, 2, "--signing-key", "not hex")

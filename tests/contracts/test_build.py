@@ -30,7 +30,9 @@ def test_rebuild_is_byte_identical():
     assert result.returncode == 0, result.stderr
     assert "artifact reproducible" in result.stdout
     fresh = _load_script().compile_registry()
-    committed = json.loads((ROOT / "registry" / "contract_data" / "RecordRegistry.json").read_text())
+    committed = json.loads(
+        (ROOT / "registry" / "contract_data" / "RecordRegistry.json").read_text()
+    )
     assert fresh["bytecode"] == committed["bytecode"]
     assert fresh["deployedBytecode"] == committed["deployedBytecode"]
     assert fresh["sourceHash"] == committed["sourceHash"]
