@@ -17,9 +17,6 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
-
-ContractCall = ContractFunction | ContractConstructor
-"""Anything that can be estimated, built and signed: a function call or a deployment."""
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -31,6 +28,9 @@ from web3.exceptions import (
 from registry.errors import ChainUnavailable, ContractRevert, TransactionFailed
 
 T = TypeVar("T")
+
+ContractCall = ContractFunction | ContractConstructor
+"""Anything that can be estimated, built and signed: a function call or a deployment."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def add(
 ) -> None:
     """Register an agency with its first signing key (admin keystore).
 
-    Example: registry agency add 0xAbC.. --name "Civil Registry" --signing-key 0x1f.. --keystore a.json
+    Example: registry agency add 0xAb.. --name Land --signing-key 0x1f.. --keystore a.json
     """
     key = hex32(signing_key, "--signing-key")
     reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
