@@ -316,6 +316,8 @@ def process_multiproof(multiproof: MultiProof) -> bytes:
             f"multiproof has {len(leaves)} leaves and {len(proof)} proof hashes "
             f"but {len(flags)} flags; expected leaves + proof = flags + 1"
         )
+    if not flags:  # a one-leaf tree, or no leaves and the root itself as the proof
+        return leaves[0] if leaves else proof[0]
     queue: deque[bytes] = deque(leaves)
     hashes = iter(proof)
     for flag in flags:
@@ -332,11 +334,11 @@ def process_multiproof(multiproof: MultiProof) -> bytes:
                 raise InvalidProof("multiproof flags need more proof hashes than given")
             b = sibling
         queue.append(_node_hash(a, b))
+    # Unreachable after the count check (a flag pattern that leaves proof hashes over
+    # runs out of queue first); kept because Solidity checks it too.
     if next(hashes, None) is not None:
         raise InvalidProof("multiproof has proof hashes its flags do not use")
-    if flags:
-        return queue[-1]
-    return leaves[0] if leaves else proof[0]
+    return queue[-1]
 
 
 def verify_multiproof(*, root: bytes, multiproof: MultiProof) -> bool:

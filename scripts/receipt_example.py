@@ -56,6 +56,11 @@ CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # first contract of anvil's account 0
 AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil's well-known test account 1
 TX_LABEL = b"example transaction"
+KECCAK_ONE_LINER = (
+    "python3 -c 'import sys, sha3; d = bytes.fromhex(sys.argv[1][2:]); "
+    'print("0x" + sha3.keccak_256(sha3.keccak_256(d).digest()).hexdigest())\' '
+)
+"""Shell command printing a digest's leaf; needs safe-pysha3 (hashlib.sha3_256 is NOT keccak256)."""
 BLOCK_NUMBER = 2
 ANCHORED_AT = "2026-11-23T10:00:00Z"
 ANCHORED_AT_UNIX = 1795428000
@@ -90,6 +95,9 @@ def example_blocks() -> dict[str, tuple[str, str]]:
                 f"digest = {to_hex(file_digest)}",
                 f"keccak256(digest) = {to_hex(keccak256(file_digest))}",
                 f"leaf = keccak256(keccak256(digest)) = {to_hex(file_leaf)}",
+                "",
+                f"$ {KECCAK_ONE_LINER}{to_hex(file_digest)}",
+                to_hex(file_leaf),
             ]
         ),
     )
@@ -210,7 +218,8 @@ def _fields(data: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[st
 
 
 _BLOCK = re.compile(
-    r"<!-- example:(?P<name>[\w-]+) -->\n```(?P<lang>\w*)\n(?P<text>.*?)\n```\n<!-- /example:(?P=name) -->",
+    r"<!-- example:(?P<name>[\w-]+) -->\n```(?P<lang>\w*)\n(?:(?P<text>.*?)\n)?```\n"
+    r"<!-- /example:(?P=name) -->",
     re.DOTALL,
 )
 
@@ -230,7 +239,7 @@ def render_doc(text: str, blocks: dict[str, tuple[str, str]]) -> str:
 
 def doc_blocks(text: str) -> dict[str, str]:
     """The example blocks as the document has them: name -> text."""
-    return {m["name"]: m["text"] for m in _BLOCK.finditer(text)}
+    return {m["name"]: m["text"] or "" for m in _BLOCK.finditer(text)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.merkle import MerkleTree, leaf_hash, verify_multiproof, verify_proof
+
 pytestmark = pytest.mark.npm
 
 OzCase = tuple[Sequence[bytes], Sequence[int]]
@@ -20,6 +21,7 @@ OzTrees = Callable[[Sequence[OzCase]], list[dict[str, Any]]]  # the oz_trees fix
 
 def hex32(value: bytes) -> str:
     return "0x" + value.hex()
+
 
 FIXED_SIZES = [1, 2, 3, 7, 8, 1000]
 

@@ -1,0 +1,317 @@
+"""Verification: the named checks of ARCHITECTURE.md and one overall outcome.
+
+Offline checks (format, integrity, inclusion, signature) come from `registry.receipt`; this
+module adds trust (is the registry one we trust?), then ONE `check()` eth_call per document
+(anchor + agency status + revocations of leaf and root), then `keyOf` for the signing key's
+window. A node that cannot be reached yields ERROR checks and an ERROR outcome, never a
+failure: an outage is not evidence against a document.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from web3 import Web3
+
+from registry.chain import AgencyStatus, CheckResult, KeyWindow, RegistryContract
+from registry.chain.contract import Reason
+from registry.checks import Check, CheckName, CheckStatus
+from registry.errors import ChainError, RegistryError
+from registry.receipt import Receipt, check_receipt_offline, parse_receipt
+from registry.types import to_hex
+
+REASON_TEXT = {
+    Reason.ISSUED_IN_ERROR: "issued in error",
+    Reason.SUPERSEDED: "superseded",
+    Reason.FRAUD: "fraud",
+    Reason.WITHDRAWN: "withdrawn by the agency",
+    Reason.COURT_ORDER: "court order",
+}
+
+
+class Outcome(StrEnum):
+    """Overall verdict, shown the same by API, CLI and web page."""
+
+    VALID = "VALID"
+    TAMPERED = "TAMPERED"
+    REVOKED = "REVOKED"
+    SUPERSEDED = "SUPERSEDED"
+    UNKNOWN = "UNKNOWN"
+    UNTRUSTED = "UNTRUSTED"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class TrustedRegistry:
+    """A registry the verifier trusts: chain id + contract address."""
+
+    chain_id: int
+    address: str
+
+    def matches(self, chain_id: int, address: str) -> bool:
+        return self.chain_id == chain_id and self.address.lower() == address.lower()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome, every named check, and the facts a person wants to see."""
+
+    outcome: Outcome
+    checks: tuple[Check, ...]
+    agency_name: str | None = None
+    agency: str | None = None
+    anchored_at: str | None = None
+    block_number: int | None = None
+    replacement: str | None = None
+    revocation_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": str(self.outcome),
+            "agency": self.agency,
+            "agencyName": self.agency_name,
+            "anchoredAt": self.anchored_at,
+            "blockNumber": self.block_number,
+            "revocationReason": self.revocation_reason,
+            "replacement": self.replacement,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass
+class _Cached:
+    value: Any
+    at: float
+
+
+@dataclass
+class ChainReader:
+    """Reads the registry for verifiers, with caches: key windows once they cover an anchor
+    never change; `check()` results (which carry revocation status) live `revocation_ttl` s."""
+
+    registry_for: Callable[[int, str], RegistryContract]
+    revocation_ttl: float = 5.0
+    _checks: dict[tuple[Any, ...], _Cached] = field(default_factory=dict)
+    _keys: dict[tuple[Any, ...], KeyWindow] = field(default_factory=dict)
+    _names: dict[tuple[Any, ...], _Cached] = field(default_factory=dict)
+
+    def check(self, receipt: Receipt) -> CheckResult:
+        a = receipt.anchor
+        key = (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
+        hit = self._checks.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit.at < self.revocation_ttl:
+            return hit.value  # type: ignore[no-any-return]
+        registry = self.registry_for(a.chain_id, a.registry)
+        result = registry.check(
+            leaf=receipt.leaf, proof=list(receipt.merkle.proof), root=receipt.merkle.root
+        )
+        self._checks[key] = _Cached(result, now)
+        return result
+
+    def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
+        key = (chain_id, address, public_key)
+        cached = self._keys.get(key)
+        if cached is not None and cached.valid_at(at) and cached.valid_until != 0:
+            return cached
+        window = self.registry_for(chain_id, address).key_of(public_key)
+        if window.valid_until != 0:
+            self._keys[key] = window  # a closed window never changes again
+        return window
+
+    def agency_name(self, chain_id: int, address: str, agency: str) -> str:
+        key = (chain_id, address, agency)
+        hit = self._names.get(key)
+        if hit is not None:
+            return str(hit.value)
+        name = self.registry_for(chain_id, address).agency_of(agency).name
+        self._names[key] = _Cached(name, time.monotonic())
+        return name
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _chain_skipped(reason: str) -> list[Check]:
+    return [
+        Check.skipped(CheckName.ANCHORED, reason),
+        Check.skipped(CheckName.AGENCY, reason),
+        Check.skipped(CheckName.KEY, reason),
+        Check.skipped(CheckName.REVOCATION, reason),
+    ]
+
+
+def _chain_errored(reason: str) -> list[Check]:
+    return [
+        Check.errored(CheckName.ANCHORED, reason),
+        Check.errored(CheckName.AGENCY, reason),
+        Check.errored(CheckName.KEY, reason),
+        Check.errored(CheckName.REVOCATION, reason),
+    ]
+
+
+def verify_receipt(
+    receipt: Receipt | dict[str, Any] | str | bytes,
+    *,
+    trusted: Iterable[TrustedRegistry],
+    reader: ChainReader,
+    digest: bytes | None = None,
+) -> Verification:
+    """Verify a receipt (and, when `digest` is given, the document it belongs to)."""
+    offline = check_receipt_offline(receipt, digest=digest)
+    if offline[0].status is not CheckStatus.PASS:
+        return Verification(Outcome.TAMPERED, tuple(offline) + tuple(_chain_skipped("bad format")))
+    parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
+    checks = list(offline)
+    if any(c.status is CheckStatus.FAIL for c in offline):
+        return Verification(
+            Outcome.TAMPERED, tuple(checks + _chain_skipped("an offline check failed"))
+        )
+    anchor = parsed.anchor
+    if not any(t.matches(anchor.chain_id, anchor.registry) for t in trusted):
+        reason = f"registry {anchor.registry} on chain {anchor.chain_id} is not a trusted registry"
+        checks.append(Check.failed("trust", reason))
+        return Verification(Outcome.UNTRUSTED, tuple(checks + _chain_skipped(reason)))
+    checks.append(Check.passed("trust", f"registry {anchor.registry} on chain {anchor.chain_id}"))
+    try:
+        return _verify_on_chain(parsed, checks, reader)
+    except ChainError as exc:
+        return Verification(
+            Outcome.ERROR, tuple(checks + _chain_errored(f"could not check: {exc}"))
+        )
+
+
+def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader) -> Verification:
+    anchor = receipt.anchor
+    result = reader.check(receipt)
+    if not result.included:  # offline inclusion passed, so the chain disagrees: be explicit
+        checks.append(Check.failed(CheckName.ANCHORED, "the registry rejects the Merkle proof"))
+        return Verification(Outcome.TAMPERED, tuple(checks + _chain_skipped("proof rejected")[1:]))
+    if result.anchor.agency is None:
+        checks.append(
+            Check.failed(CheckName.ANCHORED, f"root {to_hex(receipt.merkle.root)} is not anchored")
+        )
+        return Verification(Outcome.UNKNOWN, tuple(checks + _chain_skipped("not anchored")[1:]))
+    anchored_at = _iso(result.anchor.anchored_at)
+    facts: dict[str, Any] = {
+        "agency": result.anchor.agency,
+        "anchored_at": anchored_at,
+        "block_number": anchor.block_number,
+    }
+    if result.anchor.agency != anchor.agency or result.anchor.leaf_count != receipt.merkle.count:
+        checks.append(
+            Check.failed(
+                CheckName.ANCHORED,
+                f"anchored by {result.anchor.agency} with {result.anchor.leaf_count} records, "
+                f"but the receipt says {anchor.agency} with {receipt.merkle.count}",
+            )
+        )
+        return Verification(
+            Outcome.TAMPERED, tuple(checks + _chain_skipped("anchor mismatch")[1:]), **facts
+        )
+    checks.append(
+        Check.passed(
+            CheckName.ANCHORED,
+            f"root anchored at {anchored_at} by {result.anchor.agency}",
+            anchoredAt=result.anchor.anchored_at,
+            leafCount=result.anchor.leaf_count,
+        )
+    )
+    name = reader.agency_name(anchor.chain_id, anchor.registry, result.anchor.agency)
+    facts["agency_name"] = name
+    if result.agency_status is AgencyStatus.SUSPENDED:
+        checks.append(
+            Check.passed(
+                CheckName.AGENCY,
+                f"{name}: suspended since {_iso(result.agency_status_changed_at)} "
+                "(after this record was anchored: anchoring needs an active agency)",
+                status="suspended",
+            )
+        )
+    else:
+        checks.append(Check.passed(CheckName.AGENCY, f"{name}: active", status="active"))
+
+    window = reader.key_window(
+        anchor.chain_id, anchor.registry, receipt.signature.public_key, result.anchor.anchored_at
+    )
+    if window.agency != result.anchor.agency:
+        checks.append(
+            Check.failed(
+                CheckName.KEY,
+                f"signing key {to_hex(receipt.signature.public_key)} is not a key of {name}",
+            )
+        )
+        return Verification(
+            Outcome.UNTRUSTED,
+            tuple(checks + [Check.skipped(CheckName.REVOCATION, "bad key")]),
+            **facts,
+        )
+    if not window.valid_at(result.anchor.anchored_at):
+        until = _iso(window.valid_until) if window.valid_until else "now"
+        checks.append(
+            Check.failed(
+                CheckName.KEY,
+                f"signing key was valid {_iso(window.valid_from)} to {until}, "
+                f"not at the anchor time {anchored_at}",
+            )
+        )
+        return Verification(
+            Outcome.UNTRUSTED,
+            tuple(checks + [Check.skipped(CheckName.REVOCATION, "key outside its window")]),
+            **facts,
+        )
+    checks.append(Check.passed(CheckName.KEY, f"key of {name}, valid at the anchor time"))
+
+    revocation = (
+        result.root_revocation if result.root_revocation.revoked else result.leaf_revocation
+    )
+    if revocation.revoked:
+        scope = "the whole batch" if result.root_revocation.revoked else "this record"
+        reason = REASON_TEXT.get(Reason(revocation.reason), f"reason {revocation.reason}")
+        replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
+        text = f"{scope} revoked at {_iso(revocation.revoked_at)}: {reason}"
+        if replacement:
+            text += f"; replaced by {replacement}"
+        checks.append(
+            Check.failed(
+                CheckName.REVOCATION, text, reasonCode=revocation.reason, replacement=replacement
+            )
+        )
+        outcome = Outcome.SUPERSEDED if revocation.reason == Reason.SUPERSEDED else Outcome.REVOKED
+        return Verification(
+            outcome, tuple(checks), replacement=replacement, revocation_reason=reason, **facts
+        )
+    checks.append(Check.passed(CheckName.REVOCATION, "neither the record nor its batch is revoked"))
+    return Verification(Outcome.VALID, tuple(checks), **facts)
+
+
+def registry_resolver(
+    connect_rpc: Callable[[int], Web3],
+) -> Callable[[int, str], RegistryContract]:
+    """Attach (once, identity-checked) to each trusted registry through `connect_rpc(chain_id)`."""
+    attached: dict[tuple[int, str], RegistryContract] = {}
+
+    def resolve(chain_id: int, address: str) -> RegistryContract:
+        key = (chain_id, address.lower())
+        if key not in attached:
+            attached[key] = RegistryContract.at(connect_rpc(chain_id), address, chain_id=chain_id)
+        return attached[key]
+
+    return resolve
+
+
+__all__ = [
+    "ChainReader",
+    "Outcome",
+    "RegistryError",
+    "TrustedRegistry",
+    "Verification",
+    "registry_resolver",
+    "verify_receipt",
+]
