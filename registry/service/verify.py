@@ -249,7 +249,7 @@ def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader)
         )
         return Verification(
             Outcome.UNTRUSTED,
-            tuple(checks + [Check.skipped(CheckName.REVOCATION, "bad key")]),
+            tuple([*checks, Check.skipped(CheckName.REVOCATION, "bad key")]),
             **facts,
         )
     if not window.valid_at(result.anchor.anchored_at):
@@ -263,7 +263,7 @@ def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader)
         )
         return Verification(
             Outcome.UNTRUSTED,
-            tuple(checks + [Check.skipped(CheckName.REVOCATION, "key outside its window")]),
+            tuple([*checks, Check.skipped(CheckName.REVOCATION, "key outside its window")]),
             **facts,
         )
     checks.append(Check.passed(CheckName.KEY, f"key of {name}, valid at the anchor time"))
