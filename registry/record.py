@@ -161,7 +161,9 @@ class RecordError(InvalidRecord):
     def __init__(self, path: str, problem: str) -> None:
         self.path = path
         self.problem = problem
-        super().__init__(f"{path or '(top level)'}: {problem}")
+        # A key may hold a lone surrogate; escape it so the message can always be printed.
+        self.printable_path = path.encode("utf-8", "backslashreplace").decode("utf-8")
+        super().__init__(f"{self.printable_path or '(top level)'}: {problem}")
 
 
 class RecordTooLarge(RecordError):
@@ -484,7 +486,7 @@ class SealedDocument:
         try:
             data = _clean_record(self.data)
         except RecordError as exc:
-            raise InvalidDocument(f"data{exc.path}: {exc.problem}") from exc
+            raise InvalidDocument(f"data{exc.printable_path}: {exc.problem}") from exc
         salts = _check_salts(self.salts)
         leaves = _record_leaves(data, salts)
         _check_holes(data, (), salts)
@@ -642,7 +644,8 @@ def parse_sealed_document(
             raise InvalidDocument(f"expected a JSON object, got {type(parsed).__name__}")
         envelope = _clean(parsed, (), 1, MAX_DEPTH + 1)
     except RecordError as exc:
-        raise InvalidDocument(f"{exc.path.lstrip('/') or '(top level)'}: {exc.problem}") from exc
+        where = exc.printable_path.lstrip("/")
+        raise InvalidDocument(f"{where or '(top level)'}: {exc.problem}") from exc
     assert isinstance(envelope, dict)
     missing = [k for k in _DOCUMENT_KEYS if k not in envelope]
     if missing:

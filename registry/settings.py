@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     rpc_timeout: float = Field(10.0, gt=0, description="Seconds per JSON-RPC request.")
     gas_margin: float = Field(1.2, ge=1.0, le=3.0, description="Gas limit = estimate x margin.")
     log_span: int = Field(5_000, ge=1, description="Blocks per eth_getLogs request.")
+    trusted: list[str] = Field(
+        default_factory=list,
+        description="Trusted registries for verification, each 'CHAIN_ID:0xADDRESS'.",
+    )
+    revocation_ttl: float = Field(
+        5.0, ge=0, description="Seconds a verifier may cache a revocation status."
+    )
+
+    @field_validator("trusted")
+    @classmethod
+    def _trusted_form(cls, values: list[str]) -> list[str]:
+        for value in values:
+            chain, _, address = value.partition(":")
+            if not chain.isdigit() or len(address) != 42 or not address.startswith("0x"):
+                raise ValueError(f"{value!r}: expected 'CHAIN_ID:0xADDRESS'")
+        return values
 
     @field_validator("rpc")
     @classmethod

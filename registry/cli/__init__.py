@@ -43,12 +43,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from registry.cli import agency, bench, chain_cmds, demo
+    from registry.cli import agency, bench, chain_cmds, demo, verify_cmd
 
     app.add_typer(agency.app, name="agency")
     app.add_typer(bench.app, name="bench")
     chain_cmds.register(app)
     demo.register(app)
+    verify_cmd.register(app)
 
 
 _register()

@@ -35,3 +35,29 @@ def bench_gas(rpc: RpcOpt = None, json_out: JsonOpt = False) -> None:
     )
     if json_out:
         print_json(figures)
+
+
+@app.command("merkle")
+def bench_merkle_cmd(
+    leaves: int = typer.Option(1_000_000, "--leaves", help="Number of digests in the tree."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Time the Merkle root and every proof of 1,000,000 digests (target: under 10 s), and the
+    keccak backends per call.
+
+    Example: registry bench merkle --json
+    """
+    from registry.bench.merkle import bench_merkle, compare_keccak_backends
+
+    backends = compare_keccak_backends()
+    figures = dict(bench_merkle(leaves))
+    figures["keccak_ns_per_call"] = backends
+    console.print(
+        f"{figures['leaves']:,} leaves: root {figures['seconds_root']:.2f} s, all proofs "
+        f"{figures['seconds_proofs']:.2f} s, total {figures['seconds_total']:.2f} s "
+        f"(keccak: {figures['keccak_backend']})"
+    )
+    for name, ns in sorted(backends.items(), key=lambda kv: kv[1]):
+        console.print(f"  {name:<40} {ns:>8,.0f} ns/keccak")
+    if json_out:
+        print_json(figures)

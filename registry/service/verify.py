@@ -9,6 +9,7 @@ failure: an outage is not evidence against a document.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from web3 import Web3
 from registry.chain import AgencyStatus, CheckResult, KeyWindow, RegistryContract
 from registry.chain.contract import Reason
 from registry.checks import Check, CheckName, CheckStatus
-from registry.errors import ChainError, RegistryError
+from registry.errors import ChainError, InvalidInput, RegistryError
 from registry.receipt import Receipt, check_receipt_offline, parse_receipt
+from registry.record import bytes_digest, document_digest, parse_sealed_document
 from registry.types import to_hex
 
 REASON_TEXT = {
@@ -306,12 +308,64 @@ def registry_resolver(
     return resolve
 
 
+@dataclass(frozen=True)
+class VerificationInput:
+    """What to verify: a receipt and, when a document is in hand, its recomputed digest."""
+
+    kind: str  # "file", "sealed-document" or "receipt"
+    receipt: Receipt | dict[str, Any]
+    digest: bytes | None
+
+
+def _typed_json(raw: bytes) -> dict[str, Any] | None:
+    """`raw` as a JSON object if it is one of ours (a `type` we know), else None: a file."""
+    if not raw.lstrip().startswith(b"{"):
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(value, dict) and value.get("type") in ("SealedRecord", "RecordReceipt"):
+        return value
+    return None
+
+
+def verification_input(
+    document: bytes | None, *, receipt: bytes | None = None, where: str = "document"
+) -> VerificationInput:
+    """Classify what the verifier was given: a sealed document (receipt inside), a receipt
+    alone, or an opaque file (PDF, image) with its receipt alongside."""
+    receipt_obj: dict[str, Any] | None = None
+    if receipt is not None:
+        receipt_obj = _typed_json(receipt)
+        if receipt_obj is None or receipt_obj.get("type") != "RecordReceipt":
+            raise InvalidInput("--receipt: not a RecordReceipt JSON document")
+    if document is None:
+        if receipt_obj is None:
+            raise InvalidInput("nothing to verify: give a document, a receipt, or both")
+        return VerificationInput("receipt", receipt_obj, None)
+    envelope = _typed_json(document)
+    if envelope is not None and envelope["type"] == "SealedRecord":
+        doc = parse_sealed_document(envelope)
+        chosen: Receipt | dict[str, Any] | None = receipt_obj or doc.receipt
+        if chosen is None:
+            raise InvalidInput(f"{where}: the sealed document has no receipt yet; pass --receipt")
+        return VerificationInput("sealed-document", chosen, bytes(document_digest(doc)))
+    if envelope is not None and receipt_obj is None:
+        return VerificationInput("receipt", envelope, None)
+    if receipt_obj is None:
+        raise InvalidInput(f"{where}: a file needs its receipt (--receipt RECEIPT.json)")
+    return VerificationInput("file", receipt_obj, bytes_digest(document))
+
+
 __all__ = [
     "ChainReader",
     "Outcome",
     "RegistryError",
     "TrustedRegistry",
     "Verification",
+    "VerificationInput",
     "registry_resolver",
+    "verification_input",
     "verify_receipt",
 ]

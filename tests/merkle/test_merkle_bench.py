@@ -1,10 +1,10 @@
-"""registry.bench_merkle: a quick smoke run by default, the 1,000,000-leaf target under -m slow."""
+"""registry.bench.merkle: a quick smoke run by default, the 1,000,000-leaf target under -m slow."""
 
 from __future__ import annotations
 
 import pytest
 
-from registry.bench_merkle import bench_merkle, compare_keccak_backends
+from registry.bench.merkle import bench_merkle, compare_keccak_backends
 from registry.merkle import KECCAK_BACKEND
 
 

@@ -97,7 +97,7 @@ def test_multiproof_flipped_bit_fails(
 def test_single_leaf_tree_root_is_the_leaf() -> None:
     digest = bytes(range(32))
     tree = MerkleTree.from_digests([digest])
-    assert tree.root == leaf_hash(digest)
+    assert bytes(tree.root) == leaf_hash(digest)
     assert tree.proof(0) == []
     assert tree.all_proofs() == [[]]
     assert verify_proof(leaf=leaf_hash(digest), proof=[], root=tree.root)
