@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 
@@ -29,7 +29,10 @@ from registry.merkle import leaf_hash, process_proof
 from registry.types import Address, Digest, Leaf, Root, SigningKey32, TxHash, to_hex
 
 __all__ = [
+    "MAX_CHAIN_ID",
+    "MAX_LEAF_COUNT",
     "MAX_PROOF_LENGTH",
+    "MAX_RECEIPT_BYTES",
     "RECEIPT_TYPE",
     "RECEIPT_VERSION",
     "Anchor",
@@ -40,6 +43,7 @@ __all__ = [
     "build_receipt",
     "check_receipt_offline",
     "parse_receipt",
+    "plausible_proof_lengths",
     "receipt_to_json",
 ]
 
@@ -52,6 +56,8 @@ MAX_CHAIN_ID = 2**53 - 1
 """Chain ids above this cannot be read exactly by a JavaScript verifier."""
 MAX_BLOCK_NUMBER = 2**63 - 1
 SIGNATURE_ALG = "Ed25519"
+MAX_RECEIPT_BYTES = 64 * 1024
+"""Largest receipt text read: a full one is under 6 KiB, so anything bigger is refused unread."""
 
 DigestKind = Literal["file", "record"]
 
@@ -175,10 +181,12 @@ def build_receipt(
     would, and the proof must lead to the root (InvalidProof otherwise), so a receipt
     that leaves the issuer is always well-formed.
     """
+    when: object = anchored_at
     if isinstance(anchored_at, int) and not isinstance(anchored_at, bool):
-        when: object = datetime.fromtimestamp(anchored_at, UTC)
-    else:
-        when = anchored_at
+        try:
+            when = datetime.fromtimestamp(anchored_at, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InvalidReceipt(f"anchor.anchoredAt: {anchored_at} is not a time") from exc
     draft = Receipt(
         digest=Digest(digest),
         digest_kind=digest_kind,
@@ -190,7 +198,7 @@ def build_receipt(
             agency=_checksummed(agency),
             tx_hash=TxHash(tx_hash),
             block_number=block_number,
-            anchored_at=when,  # type: ignore[arg-type]  # checked by parse_receipt below
+            anchored_at=cast("datetime", when),  # checked by parse_receipt below
         ),
         signature=ReceiptSignature(public_key=SigningKey32(public_key), value=signature),
     )
@@ -213,8 +221,8 @@ def _checksummed(address: str) -> Address:
     if isinstance(address, str) and _ADDRESS.fullmatch(address):
         body = address[2:]
         if body == body.lower() or body == body.upper():
-            return Address(to_checksum_address(address))
-    return Address(address)
+            return to_checksum_address(address)
+    return cast("Address", address)  # unchecked here: parse_receipt names the field
 
 
 # --------------------------------------------------------------------------- parsing
@@ -234,6 +242,8 @@ def _reject_constant(name: str) -> None:
 
 
 def _load(text: str | bytes) -> object:
+    if len(text) > MAX_RECEIPT_BYTES:
+        raise InvalidReceipt(f"receipt: {len(text)} bytes; no receipt is over {MAX_RECEIPT_BYTES}")
     try:
         return json.loads(text, object_pairs_hook=_duplicate_hook, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -293,7 +303,7 @@ class _Reader:
             raise self.fail(
                 name, f"bad or missing EIP-55 checksum; expected {to_checksum_address(value)}"
             )
-        return Address(value)
+        return to_checksum_address(value)  # the same string, typed as checksummed
 
     def timestamp(self, value: object, name: str) -> datetime:
         if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
@@ -409,11 +419,15 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
 
 
 def check_receipt_offline(
-    receipt: Receipt | Mapping[str, Any] | str | bytes, *, digest: bytes | None = None
+    receipt: Receipt | Mapping[str, Any] | str | bytes,
+    *,
+    digest: bytes | None = None,
+    digest_kind: DigestKind | None = None,
 ) -> list[Check]:
     """The checks that need no chain: format, integrity, inclusion, signature.
 
-    ``digest`` is the digest recomputed from the document in hand; without it the
+    ``digest`` is the digest recomputed from the document in hand (``digest_kind`` says
+    whether it came from a file or a sealed record, when known); without it the
     integrity check only confirms the receipt's leaf matches its own digest and is
     reported as skipped. A passing signature proves only that the key in the receipt
     signed this root for this chain and registry; whether that key belonged to the
@@ -433,13 +447,13 @@ def check_receipt_offline(
                 Check.skipped(CheckName.SIGNATURE, after),
             ]
     checks = [Check.passed(CheckName.FORMAT, f"receipt version {RECEIPT_VERSION}, well-formed")]
-    checks.append(_integrity(receipt, digest))
+    checks.append(_integrity(receipt, digest, digest_kind))
     checks.append(_inclusion(receipt))
     checks.append(_signature(receipt))
     return checks
 
 
-def _integrity(receipt: Receipt, digest: bytes | None) -> Check:
+def _integrity(receipt: Receipt, digest: bytes | None, kind: DigestKind | None) -> Check:
     expected_leaf = leaf_hash(receipt.digest)
     if receipt.leaf != expected_leaf:
         return Check.failed(
@@ -450,6 +464,11 @@ def _integrity(receipt: Receipt, digest: bytes | None) -> Check:
     if digest is None:
         return Check.skipped(
             CheckName.INTEGRITY, "no document given; the receipt's leaf matches its digest"
+        )
+    if kind is not None and kind != receipt.digest_kind:
+        return Check.failed(
+            CheckName.INTEGRITY,
+            f"the receipt is for a {receipt.digest_kind} digest, but a {kind} was given",
         )
     if bytes(digest) != receipt.digest:
         return Check.failed(

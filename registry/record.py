@@ -1,4 +1,3 @@
-# ruff: noqa: N818  (error names follow registry.errors: DuplicateKey, not DuplicateKeyError)
 """Document digests: files, structured records, sealed documents and selective disclosure.
 
 A file's digest is the SHA-256 of its bytes, so ``sha256sum`` and a browser agree.
@@ -55,6 +54,7 @@ from registry.types import Digest, to_hex
 __all__ = [
     "CHUNK_SIZE",
     "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
     "MAX_RECORD_BYTES",
     "MAX_SAFE_INTEGER",
     "SALT_BYTES",
@@ -62,7 +62,9 @@ __all__ = [
     "SEALED_VERSION",
     "DuplicateKey",
     "EmptyRecord",
+    "FieldLeaf",
     "InvalidString",
+    "JSONObject",
     "JSONValue",
     "MalformedJSON",
     "NonFiniteNumber",
@@ -539,7 +541,7 @@ def _record_leaves(data: JSONObject, salts: Mapping[str, str] | None) -> tuple[F
 
 
 def _check_holes(value: JSONValue, path: Path, salts: Mapping[str, str]) -> None:
-    """Refuse non-canonical shapes: trailing holes, and containers left with nothing in them."""
+    """Refuse trailing holes: redaction drops them, so one there was added by hand."""
     if isinstance(value, dict):
         for key, item in value.items():
             _check_holes(item, (*path, key), salts)
@@ -708,20 +710,27 @@ def redact(document: SealedDocument, paths: Iterable[str] | str) -> SealedDocume
     A path that names nothing disclosed (absent, or already hidden) raises RedactionError.
     """
     wanted = [paths] if isinstance(paths, str) else list(paths)
-    hidden: set[str] = set()
     for pointer in wanted:
         parse_pointer(pointer)
-        inside = pointer + "/"
-        matched = {
-            leaf.pointer
-            for leaf in document._leaves
-            if leaf.pointer == pointer or leaf.pointer.startswith(inside)
-        }
-        if not matched:
+    targets = set(wanted)
+    hidden: set[str] = set()
+    found: set[str] = set()
+    for leaf in document._leaves:
+        # Walk the leaf's ancestors (and itself) by pointer: one set lookup per level.
+        prefix = ""
+        hits = [prefix] if prefix in targets else []
+        for token in leaf.path:
+            prefix += to_pointer((token,))
+            if prefix in targets:
+                hits.append(prefix)
+        if hits:
+            hidden.add(leaf.pointer)
+            found.update(hits)
+    for pointer in wanted:
+        if pointer not in found:
             raise RedactionError(
                 f"{pointer!r}: no such field in the document (never there, or already redacted)"
             )
-        hidden |= matched
     kept = [leaf for leaf in document._leaves if leaf.pointer not in hidden]
     newly = [
         field_hash(leaf.path, document.salts[leaf.pointer], leaf.value)

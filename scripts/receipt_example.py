@@ -30,7 +30,7 @@ from registry.keys import (
     signing_key_from_seed,
 )
 from registry.merkle import MerkleTree, keccak256, leaf_hash
-from registry.receipt import build_receipt, check_receipt_offline, receipt_to_json
+from registry.receipt import DigestKind, build_receipt, check_receipt_offline, receipt_to_json
 from registry.record import (
     attach_receipt,
     bytes_digest,
@@ -64,6 +64,9 @@ KECCAK_ONE_LINER = (
 BLOCK_NUMBER = 2
 ANCHORED_AT = "2026-11-23T10:00:00Z"
 ANCHORED_AT_UNIX = 1795428000
+
+
+KINDS: tuple[DigestKind, DigestKind] = ("file", "record")
 
 
 def _fixed_salts() -> Iterator[bytes]:
@@ -187,7 +190,7 @@ def example_blocks() -> dict[str, tuple[str, str]]:
             public_key=public_key,
             signature=signature,
         )
-        for i, kind in enumerate(("file", "record"))
+        for i, kind in enumerate(KINDS)
     ]
     assert receipt_to_json(receipts[0])["anchor"]["anchoredAt"] == ANCHORED_AT
     blocks["receipt"] = ("json", _json(receipt_to_json(receipts[0])))

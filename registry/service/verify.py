@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -165,96 +165,126 @@ def verify_receipt(
     reader: ChainReader,
     digest: bytes | None = None,
 ) -> Verification:
-    """Verify a receipt (and, when `digest` is given, the document it belongs to)."""
-    offline = check_receipt_offline(receipt, digest=digest)
-    if offline[0].status is not CheckStatus.PASS:
-        return Verification(Outcome.TAMPERED, tuple(offline) + tuple(_chain_skipped("bad format")))
+    """Verify a receipt (and, when `digest` is given, the document it belongs to).
+
+    Every check runs that can; the overall outcome then follows the precedence of
+    docs/receipt.md section 5.3 (TAMPERED, UNTRUSTED registry, ERROR, UNKNOWN, SUPERSEDED,
+    REVOKED, UNTRUSTED signature or key, VALID)."""
+    checks = check_receipt_offline(receipt, digest=digest)
+    status = {c.name: c.status for c in checks}
+    if status[CheckName.FORMAT] is not CheckStatus.PASS:
+        return Verification(Outcome.TAMPERED, (*checks, *_chain_skipped("bad format")))
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
-    checks = list(offline)
-    if any(c.status is CheckStatus.FAIL for c in offline):
-        return Verification(
-            Outcome.TAMPERED, tuple(checks + _chain_skipped("an offline check failed"))
-        )
     anchor = parsed.anchor
+    facts: dict[str, Any] = {}
     if not any(t.matches(anchor.chain_id, anchor.registry) for t in trusted):
         reason = f"registry {anchor.registry} on chain {anchor.chain_id} is not a trusted registry"
         checks.append(Check.failed("trust", reason))
-        return Verification(Outcome.UNTRUSTED, tuple(checks + _chain_skipped(reason)))
-    checks.append(Check.passed("trust", f"registry {anchor.registry} on chain {anchor.chain_id}"))
-    try:
-        return _verify_on_chain(parsed, checks, reader)
-    except ChainError as exc:
-        return Verification(
-            Outcome.ERROR, tuple(checks + _chain_errored(f"could not check: {exc}"))
+        checks.extend(_chain_skipped(reason))
+    else:
+        checks.append(
+            Check.passed("trust", f"registry {anchor.registry} on chain {anchor.chain_id}")
         )
+        try:
+            checks.extend(_chain_checks(parsed, reader, facts))
+        except ChainError as exc:
+            checks.extend(_chain_errored(f"could not check: {exc}"))
+    return Verification(_outcome(checks), tuple(checks), **facts)
 
 
-def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader) -> Verification:
+def _outcome(checks: Sequence[Check]) -> Outcome:
+    """The first outcome of docs/receipt.md section 5.3 whose condition holds."""
+    by_name = {c.name: c for c in checks}
+
+    def failed(name: str) -> bool:
+        check = by_name.get(name)
+        return check is not None and check.status is CheckStatus.FAIL
+
+    if failed(CheckName.FORMAT) or failed(CheckName.INTEGRITY) or failed(CheckName.INCLUSION):
+        return Outcome.TAMPERED
+    if failed("trust"):
+        return Outcome.UNTRUSTED
+    if any(c.status is CheckStatus.ERROR for c in checks):
+        return Outcome.ERROR
+    anchored = by_name.get(CheckName.ANCHORED)
+    if anchored is not None and anchored.details.get("notAnchored"):
+        return Outcome.UNKNOWN
+    revocation = by_name.get(CheckName.REVOCATION)
+    if revocation is not None and revocation.status is CheckStatus.FAIL:
+        if revocation.details.get("reasonCode") == Reason.SUPERSEDED:
+            return Outcome.SUPERSEDED
+        return Outcome.REVOKED
+    if any(
+        failed(n)
+        for n in (CheckName.SIGNATURE, CheckName.ANCHORED, CheckName.AGENCY, CheckName.KEY)
+    ):
+        return Outcome.UNTRUSTED
+    return Outcome.VALID
+
+
+def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) -> list[Check]:
+    """anchored, agency, key, revocation: one check() call, then keyOf (cached)."""
     anchor = receipt.anchor
     result = reader.check(receipt)
-    if not result.included:  # offline inclusion passed, so the chain disagrees: be explicit
-        checks.append(Check.failed(CheckName.ANCHORED, "the registry rejects the Merkle proof"))
-        return Verification(Outcome.TAMPERED, tuple(checks + _chain_skipped("proof rejected")[1:]))
     if result.anchor.agency is None:
-        checks.append(
-            Check.failed(CheckName.ANCHORED, f"root {to_hex(receipt.merkle.root)} is not anchored")
-        )
-        return Verification(Outcome.UNKNOWN, tuple(checks + _chain_skipped("not anchored")[1:]))
+        root = to_hex(receipt.merkle.root)
+        reason = f"root {root} is not anchored on registry {anchor.registry}"
+        return [
+            Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
+            *_chain_skipped("not anchored")[1:],
+        ]
     anchored_at = _iso(result.anchor.anchored_at)
-    facts: dict[str, Any] = {
-        "agency": result.anchor.agency,
-        "anchored_at": anchored_at,
-        "block_number": anchor.block_number,
-    }
-    if result.anchor.agency != anchor.agency or result.anchor.leaf_count != receipt.merkle.count:
+    facts.update(
+        agency=result.anchor.agency, anchored_at=anchored_at, block_number=anchor.block_number
+    )
+    checks: list[Check] = []
+    misstated = []
+    if not result.included:
+        misstated.append("the registry rejects the Merkle proof")
+    if result.anchor.agency != anchor.agency:
+        misstated.append(f"agency is {result.anchor.agency}, receipt says {anchor.agency}")
+    if result.anchor.leaf_count != receipt.merkle.count:
+        misstated.append(
+            f"batch has {result.anchor.leaf_count} records, receipt says {receipt.merkle.count}"
+        )
+    if result.anchor.anchored_at != anchor.anchored_at_unix:
+        misstated.append(f"anchored at {anchored_at}, receipt says {_iso(anchor.anchored_at_unix)}")
+    if misstated:
+        checks.append(Check.failed(CheckName.ANCHORED, "; ".join(misstated)))
+    else:
         checks.append(
-            Check.failed(
+            Check.passed(
                 CheckName.ANCHORED,
-                f"anchored by {result.anchor.agency} with {result.anchor.leaf_count} records, "
-                f"but the receipt says {anchor.agency} with {receipt.merkle.count}",
+                f"root anchored at {anchored_at} by {result.anchor.agency}",
+                anchoredAt=result.anchor.anchored_at,
+                leafCount=result.anchor.leaf_count,
             )
         )
-        return Verification(
-            Outcome.TAMPERED, tuple(checks + _chain_skipped("anchor mismatch")[1:]), **facts
-        )
-    checks.append(
-        Check.passed(
-            CheckName.ANCHORED,
-            f"root anchored at {anchored_at} by {result.anchor.agency}",
-            anchoredAt=result.anchor.anchored_at,
-            leafCount=result.anchor.leaf_count,
-        )
-    )
     name = reader.agency_name(anchor.chain_id, anchor.registry, result.anchor.agency)
     facts["agency_name"] = name
     if result.agency_status is AgencyStatus.SUSPENDED:
+        since = _iso(result.agency_status_changed_at)
         checks.append(
             Check.passed(
                 CheckName.AGENCY,
-                f"{name}: suspended since {_iso(result.agency_status_changed_at)} "
-                "(after this record was anchored: anchoring needs an active agency)",
+                f"{name}: suspended since {since} (anchoring needs an active agency, so this "
+                "record was anchored before)",
                 status="suspended",
+                suspendedSince=since,
             )
         )
     else:
         checks.append(Check.passed(CheckName.AGENCY, f"{name}: active", status="active"))
 
+    public_key = receipt.signature.public_key
     window = reader.key_window(
-        anchor.chain_id, anchor.registry, receipt.signature.public_key, result.anchor.anchored_at
+        anchor.chain_id, anchor.registry, public_key, result.anchor.anchored_at
     )
     if window.agency != result.anchor.agency:
         checks.append(
-            Check.failed(
-                CheckName.KEY,
-                f"signing key {to_hex(receipt.signature.public_key)} is not a key of {name}",
-            )
+            Check.failed(CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}")
         )
-        return Verification(
-            Outcome.UNTRUSTED,
-            tuple([*checks, Check.skipped(CheckName.REVOCATION, "bad key")]),
-            **facts,
-        )
-    if not window.valid_at(result.anchor.anchored_at):
+    elif not window.valid_at(result.anchor.anchored_at):
         until = _iso(window.valid_until) if window.valid_until else "now"
         checks.append(
             Check.failed(
@@ -263,18 +293,13 @@ def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader)
                 f"not at the anchor time {anchored_at}",
             )
         )
-        return Verification(
-            Outcome.UNTRUSTED,
-            tuple([*checks, Check.skipped(CheckName.REVOCATION, "key outside its window")]),
-            **facts,
-        )
-    checks.append(Check.passed(CheckName.KEY, f"key of {name}, valid at the anchor time"))
+    else:
+        checks.append(Check.passed(CheckName.KEY, f"a key of {name}, valid at the anchor time"))
 
-    revocation = (
-        result.root_revocation if result.root_revocation.revoked else result.leaf_revocation
-    )
+    batch_revoked = result.root_revocation.revoked
+    revocation = result.root_revocation if batch_revoked else result.leaf_revocation
     if revocation.revoked:
-        scope = "the whole batch" if result.root_revocation.revoked else "this record"
+        scope = "the whole batch" if batch_revoked else "this record"
         reason = REASON_TEXT.get(Reason(revocation.reason), f"reason {revocation.reason}")
         replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
         text = f"{scope} revoked at {_iso(revocation.revoked_at)}: {reason}"
@@ -285,12 +310,12 @@ def _verify_on_chain(receipt: Receipt, checks: list[Check], reader: ChainReader)
                 CheckName.REVOCATION, text, reasonCode=revocation.reason, replacement=replacement
             )
         )
-        outcome = Outcome.SUPERSEDED if revocation.reason == Reason.SUPERSEDED else Outcome.REVOKED
-        return Verification(
-            outcome, tuple(checks), replacement=replacement, revocation_reason=reason, **facts
+        facts.update(replacement=replacement, revocation_reason=reason)
+    else:
+        checks.append(
+            Check.passed(CheckName.REVOCATION, "neither the record nor its batch is revoked")
         )
-    checks.append(Check.passed(CheckName.REVOCATION, "neither the record nor its batch is revoked"))
-    return Verification(Outcome.VALID, tuple(checks), **facts)
+    return checks
 
 
 def registry_resolver(

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import keys
 from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 from registry.keys import (
     ROOT_MESSAGE_TAG,
@@ -65,7 +64,7 @@ def test_key_file_is_never_readable_by_others_even_before_it_is_in_place(
         assert Path(src).read_bytes()  # fully written before it gets its name
         real_link(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(keys.os, "link", spy_link)
+    monkeypatch.setattr(os, "link", spy_link)
     save_signing_key(generate_signing_key(), tmp_path / "k.pem", PASSPHRASE)
     assert seen == [0o600]
     assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]  # no temp file left
@@ -194,15 +193,16 @@ def test_sign_and_verify() -> None:
     public = public_key_bytes(key)
     signature = sign_root(key, chain_id=31337, registry=REGISTRY, root=ROOT)
     assert len(signature) == 64 and len(public) == 32
-    ok = {"chain_id": 31337, "registry": REGISTRY, "root": ROOT}
+    ok: dict[str, Any] = {"chain_id": 31337, "registry": REGISTRY, "root": ROOT}
     assert verify_root_signature(public, signature, **ok)
     assert public_key_bytes(key.public_key()) == public
-    for change in (
+    changes: list[dict[str, Any]] = [
         {"chain_id": 1},
         {"registry": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"},
         {"root": bytes(32)},
-    ):
-        assert not verify_root_signature(public, signature, **{**ok, **change})  # type: ignore[arg-type]
+    ]
+    for change in changes:
+        assert not verify_root_signature(public, signature, **{**ok, **change})
     other = public_key_bytes(generate_signing_key())
     assert not verify_root_signature(other, signature, **ok)
     assert not verify_root_signature(public[:31], signature, **ok)

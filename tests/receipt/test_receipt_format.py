@@ -190,6 +190,7 @@ def test_bad_checksum_message_gives_the_right_form() -> None:
         ("{", "receipt: not valid JSON"),
         ('{"type": 1, "type": 2}', "duplicate key 'type'"),
         (json.dumps(GOOD).replace('"index": 3', '"index": NaN'), "NaN is not a JSON number"),
+        (" " * 70_000, "no receipt is over"),
     ],
 )
 def test_bad_receipt_text(text: str, message: str) -> None:
@@ -280,6 +281,8 @@ def test_build_receipt_refuses_a_proof_that_does_not_lead_to_the_root() -> None:
         ({"signature": b"\x00" * 63}, "signature.value:"),
         ({"index": 9}, "merkle.index:"),
         ({"digest_kind": "blob"}, "digestKind:"),
+        ({"anchored_at": 10**20}, "anchor.anchoredAt:"),
+        ({"anchored_at": -1}, "anchor.anchoredAt:"),
     ],
 )
 def test_build_receipt_validates_like_parse(changes: dict[str, Any], where: str) -> None:

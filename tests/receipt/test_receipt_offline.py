@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from receipt_helpers import make_receipt
@@ -13,7 +14,7 @@ from receipt_helpers import make_receipt
 from registry.checks import Check, CheckName, CheckStatus
 from registry.errors import InvalidInput
 from registry.receipt import Receipt, check_receipt_offline, receipt_to_json
-from registry.types import Address, Leaf, Root
+from registry.types import Digest, Leaf, Root
 
 RECEIPT = make_receipt(count=13, index=6)
 
@@ -49,6 +50,13 @@ def test_another_documents_digest_fails_integrity() -> None:
     assert "altered" in checks[1].reason
     with pytest.raises(InvalidInput):
         check_receipt_offline(RECEIPT, digest=b"\x00" * 31)
+
+
+def test_a_document_of_the_wrong_kind_fails_integrity() -> None:
+    assert RECEIPT.digest_kind == "file"
+    checks = check_receipt_offline(RECEIPT, digest=RECEIPT.digest, digest_kind="record")
+    assert checks[1].status is CheckStatus.FAIL and "file" in checks[1].reason
+    assert check_receipt_offline(RECEIPT, digest=RECEIPT.digest, digest_kind="file")[1].ok
 
 
 def test_a_malformed_receipt_fails_format_and_skips_the_rest() -> None:
@@ -114,7 +122,7 @@ def test_any_flipped_bit_in_the_signature_or_key_fails_signature(which: str, bit
 @settings(max_examples=60, deadline=None)
 @given(bit=st.integers(0, 255))
 def test_any_flipped_bit_in_the_digest_fails_integrity(bit: int) -> None:
-    changed = dataclasses.replace(RECEIPT, digest=flip(RECEIPT.digest, bit))
+    changed = dataclasses.replace(RECEIPT, digest=Digest(flip(RECEIPT.digest, bit)))
     assert statuses(check_receipt_offline(changed))["integrity"] == "fail"
     assert statuses(check_receipt_offline(RECEIPT, digest=changed.digest))["integrity"] == "fail"
 
@@ -123,7 +131,7 @@ def test_any_flipped_bit_in_the_digest_fails_integrity(bit: int) -> None:
     "anchor_change",
     [
         {"chain_id": 1},
-        {"registry": Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")},
+        {"registry": to_checksum_address("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")},
     ],
 )
 def test_the_signature_binds_chain_and_registry(anchor_change: dict[str, Any]) -> None:
@@ -136,7 +144,7 @@ def test_the_signature_binds_chain_and_registry(anchor_change: dict[str, Any]) -
 def test_receipt_in_a_batch_of_one() -> None:
     single: Receipt = make_receipt(count=1, index=0)
     assert single.merkle.proof == ()
-    assert single.merkle.root == single.leaf
+    assert bytes(single.merkle.root) == bytes(single.leaf)
     assert all(c.status in ("pass", "skip") for c in check_receipt_offline(single))
 
 

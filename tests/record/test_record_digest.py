@@ -112,9 +112,10 @@ def test_object_and_array_with_the_same_pointers_differ() -> None:
 
 
 def test_empty_containers_are_leaves() -> None:
+    values: list[Any] = [{}, [], None, 0, ""]
     digests = {
         json.dumps(value): seal_record({"a": value, "b": 1}, salt_source=fixed_salts()).digest
-        for value in ({}, [], None, 0, "")
+        for value in values
     }
     assert len(set(digests.values())) == len(digests)
     with_empty = seal_record({"a": {}, "b": 1}, salt_source=fixed_salts())
@@ -188,7 +189,7 @@ def test_sealed_digest_matches_recomputation(record: dict[str, Any]) -> None:
 def test_any_value_change_changes_the_digest(record: dict[str, Any], data: st.DataObject) -> None:
     doc = seal_record(record)
     pointer, old = data.draw(st.sampled_from(disclosed_fields(doc)))
-    new = data.draw(
+    new: Any = data.draw(
         st.one_of(scalars, st.just({}), st.just([])).filter(
             lambda v: canonical(v) != canonical(old)
         )
@@ -218,7 +219,7 @@ def test_any_key_change_changes_the_digest(record: dict[str, Any], data: st.Data
     doc = seal_record(record)
     parent, key = data.draw(st.sampled_from(object_members(doc.data)))
     changed = copy.deepcopy(doc.data)
-    owner = changed
+    owner: Any = changed
     for token in parse_pointer(parent):
         owner = owner[int(token)] if isinstance(owner, list) else owner[token]
     new_key = data.draw(st.text(max_size=5).filter(lambda k: k not in owner))

@@ -1,0 +1,328 @@
+"""The durable issuing pipeline of one agency.
+
+submit -> `pending` (committed before submit returns) -> batch sealed (root computed and
+signed, records bound to leaf positions, one transaction) -> tx `submitted` (the signed raw
+transaction, its hash and nonce recorded BEFORE it is broadcast) -> `anchored` (mined) ->
+`confirmed` (N confirmations) -> receipts.
+
+After a crash, `resume()` looks at every sealed/submitted/anchored batch and asks the chain
+`anchorOf(root)`: what is there is only confirmed; what is not is re-sent — the same signed
+transaction when one was recorded, so a root is never anchored twice and no record is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+
+from registry import keys, merkle
+from registry.chain import RegistryContract
+from registry.chain.tx import (
+    SignedTx,
+    TxOptions,
+    broadcast,
+    prepare_transaction,
+    wait_for_confirmations,
+)
+from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
+from registry.receipt import Receipt, build_receipt
+from registry.store import Store, repo
+
+log = logging.getLogger(__name__)
+
+CRASH_ENV = "REGISTRY_TEST_CRASH_AT"
+"""Test hook: SIGKILL this process right after the named state is committed."""
+
+
+def _crash_point(state: str) -> None:
+    if os.environ.get(CRASH_ENV) == state:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class IssuingConfig:
+    """Batch limits and anchoring behaviour."""
+
+    batch_size: int = 10_000
+    batch_age: float = 2.0
+    confirmations: int = 1
+    tx_timeout: float = 120.0
+    gas_margin: float = 1.2
+    retry_initial: float = 0.5
+    retry_max: float = 30.0
+
+
+@dataclass
+class Issuer:
+    """Issues records for one agency account: seal, sign, anchor, confirm, resume."""
+
+    store: Store
+    registry: RegistryContract
+    account: LocalAccount
+    signing_key: Ed25519PrivateKey
+    agency_id: int
+    config: IssuingConfig = IssuingConfig()
+
+    @property
+    def _tx_options(self) -> TxOptions:
+        return TxOptions(
+            confirmations=self.config.confirmations,
+            timeout=self.config.tx_timeout,
+            gas_margin=self.config.gas_margin,
+            poll_interval=0.05,
+        )
+
+    # ---------------------------------------------------------------- submit
+
+    def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
+        """Store records as `pending`; durable when this returns. Idempotent per digest."""
+        with self.store.session() as session:
+            return repo.add_records(session, agency_id=self.agency_id, items=list(items))
+
+    # ------------------------------------------------------------------ seal
+
+    def seal_batches(self, *, force: bool = False) -> list[int]:
+        """Seal full batches, and a partial one when its oldest record is older than the age
+        limit (or `force`). Returns the new batch ids."""
+        sealed: list[int] = []
+        while True:
+            with self.store.session() as session:
+                pending = repo.pending_summary(session, agency_id=self.agency_id)
+                if pending.count == 0:
+                    return sealed
+                old_enough = time.time() - pending.oldest_at >= self.config.batch_age
+                if pending.count < self.config.batch_size and not (force or old_enough):
+                    return sealed
+                claimed = repo.claim_pending(
+                    session, agency_id=self.agency_id, limit=self.config.batch_size
+                )
+                if not claimed:
+                    return sealed
+                tree = merkle.MerkleTree.from_digests([digest for _, digest in claimed])
+                signature = keys.sign_root(
+                    self.signing_key,
+                    chain_id=self.registry.chain_id,
+                    registry=self.registry.address,
+                    root=tree.root,
+                )
+                batch_id = repo.seal_batch(
+                    session,
+                    agency_id=self.agency_id,
+                    record_ids=[record_id for record_id, _ in claimed],
+                    root=tree.root,
+                    signature=signature,
+                    public_key=keys.public_key_bytes(self.signing_key),
+                    leaf_count=tree.count,
+                )
+            sealed.append(batch_id)
+            _crash_point("sealed")
+
+    # ---------------------------------------------------------------- anchor
+
+    def anchor_batch(self, batch_id: int) -> None:
+        """Take one batch from wherever it stopped to `confirmed`."""
+        with self.store.session() as session:
+            batch = repo.batch_by_id(session, batch_id)
+            state, root, count = batch.state, bytes(batch.root), batch.leaf_count
+            raw = bytes(batch.tx_raw) if batch.tx_raw else None
+            tx_hash = bytes(batch.tx_hash) if batch.tx_hash else None
+            nonce = batch.tx_nonce
+        if state == "confirmed":
+            return
+        on_chain = self.registry.anchor_of(root)
+        if on_chain.agency is not None:
+            if on_chain.agency != self.account.address:
+                self._fail(batch_id, f"root already anchored by {on_chain.agency}")
+                return
+            self._confirm(batch_id, tx_hash)
+            return
+        if state == "sealed" or raw is None or tx_hash is None or nonce is None:
+            signed = prepare_transaction(
+                self.registry.w3,
+                self.account,
+                self.registry.anchor_call(root, count),
+                abi=self.registry.abi,
+                action=f"anchor batch {batch_id}",
+                margin=self.config.gas_margin,
+            )
+            with self.store.session() as session:
+                repo.mark_submitted(
+                    session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
+                )
+            _crash_point("submitted")
+        else:
+            signed = SignedTx(raw=raw, tx_hash=tx_hash, nonce=nonce, sender=self.account.address)
+            if self._nonce_taken_by_another(signed):
+                # Our recorded tx can never be mined (its nonce went to another tx): sign anew.
+                with self.store.session() as session:
+                    repo.reset_to_sealed(session, batch_id, reason="nonce reused; re-signing")
+                self.anchor_batch(batch_id)
+                return
+        broadcast(self.registry.w3, signed, action=f"anchor batch {batch_id}")
+        self._confirm(batch_id, signed.tx_hash)
+
+    def _nonce_taken_by_another(self, signed: SignedTx) -> bool:
+        w3 = self.registry.w3
+        mined_nonce = w3.eth.get_transaction_count(self.account.address, "latest")
+        if mined_nonce <= signed.nonce:
+            return False
+        try:
+            w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
+        except Exception:
+            return True
+        return False
+
+    def _confirm(self, batch_id: int, tx_hash: bytes | None) -> None:
+        if tx_hash is None:
+            raise ChainError(f"batch {batch_id}: anchored on chain but no tx hash recorded")
+        result = wait_for_confirmations(
+            self.registry.w3,
+            tx_hash,
+            options=self._tx_options,
+            action=f"anchor batch {batch_id}",
+            abi=self.registry.abi,
+        )
+        block = self.registry.w3.eth.get_block(result.block_number)
+        with self.store.session() as session:
+            repo.mark_anchored(
+                session,
+                batch_id,
+                block_number=result.block_number,
+                block_hash=result.block_hash,
+                anchored_at=int(block["timestamp"]),
+            )
+        _crash_point("anchored")
+        with self.store.session() as session:
+            repo.mark_confirmed(session, batch_id, confirmations=result.confirmations)
+
+    def _fail(self, batch_id: int, reason: str) -> None:
+        with self.store.session() as session:
+            repo.mark_failed(session, batch_id, error=reason)
+        log.error("batch %s failed: %s", batch_id, reason)
+
+    # ---------------------------------------------------------------- driver
+
+    def unfinished(self) -> list[int]:
+        with self.store.session() as session:
+            return [b.id for b in repo.unfinished_batches(session, agency_id=self.agency_id)]
+
+    def resume(self) -> list[int]:
+        """Finish every batch a previous run left sealed, submitted or anchored."""
+        done = []
+        for batch_id in self.unfinished():
+            self._with_retry(lambda b=batch_id: self.anchor_batch(b), f"resume batch {batch_id}")
+            done.append(batch_id)
+        return done
+
+    def run_once(self, *, force: bool = False) -> list[int]:
+        """Seal what is ready, then anchor and confirm everything unfinished."""
+        self.seal_batches(force=force)
+        return self.resume()
+
+    def drain(self, *, stop: Callable[[], bool] = lambda: False) -> None:
+        """Issue until nothing is pending or unfinished (a bulk job), retrying outages."""
+        while not stop():
+            self.run_once(force=True)
+            with self.store.session() as session:
+                if repo.pending_summary(session, agency_id=self.agency_id).count == 0:
+                    if not repo.unfinished_batches(session, agency_id=self.agency_id):
+                        return
+
+    def _with_retry(self, action: Callable[[], None], what: str) -> None:
+        """Retry chain outages with exponential backoff; a contract refusal is not retried."""
+        delay = self.config.retry_initial
+        while True:
+            try:
+                action()
+                return
+            except ContractRevert:
+                raise
+            except (ChainUnavailable, ChainError, OSError) as exc:
+                log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self.config.retry_max)
+
+    # -------------------------------------------------------------- receipts
+
+    def receipts(self, batch_id: int) -> list[Receipt]:
+        """Receipts of every record of a confirmed batch, in leaf order."""
+        with self.store.session() as session:
+            batch = repo.batch_by_id(session, batch_id)
+            if batch.state != "confirmed":
+                raise InvalidInput(f"batch {batch_id} is {batch.state}, not confirmed yet")
+            rows = repo.batch_records(session, batch_id)
+            info = _BatchInfo.of(batch)
+        tree = merkle.MerkleTree.from_digests([bytes(r.digest) for r in rows])
+        proofs = tree.all_proofs()
+        return [
+            info.receipt(
+                self.registry,
+                digest=bytes(r.digest),
+                kind=r.digest_kind,
+                index=i,
+                proof=proofs[i],
+                agency=self.account.address,
+            )
+            for i, r in enumerate(rows)
+        ]
+
+
+@dataclass(frozen=True)
+class _BatchInfo:
+    root: bytes
+    count: int
+    tx_hash: bytes
+    block_number: int
+    anchored_at: int
+    public_key: bytes
+    signature: bytes
+
+    @classmethod
+    def of(cls, batch: Any) -> _BatchInfo:
+        return cls(
+            root=bytes(batch.root),
+            count=int(batch.leaf_count),
+            tx_hash=bytes(batch.tx_hash),
+            block_number=int(batch.block_number),
+            anchored_at=int(batch.anchored_at),
+            public_key=bytes.fromhex(batch.signing_public_key.removeprefix("0x"))
+            if isinstance(batch.signing_public_key, str)
+            else bytes(batch.signing_public_key),
+            signature=bytes(batch.signature),
+        )
+
+    def receipt(
+        self,
+        registry: RegistryContract,
+        *,
+        digest: bytes,
+        kind: str,
+        index: int,
+        proof: Iterable[bytes],
+        agency: str,
+    ) -> Receipt:
+        return build_receipt(
+            digest=digest,
+            digest_kind=kind,  # type: ignore[arg-type]
+            root=self.root,
+            proof=list(proof),
+            index=index,
+            count=self.count,
+            chain_id=registry.chain_id,
+            registry=registry.address,
+            agency=agency,
+            tx_hash=self.tx_hash,
+            block_number=self.block_number,
+            anchored_at=self.anchored_at,
+            public_key=self.public_key,
+            signature=self.signature,
+        )

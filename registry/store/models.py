@@ -1,0 +1,299 @@
+"""The store's tables as typed SQLAlchemy 2 models.
+
+Hashes, roots, signatures and transactions are raw bytes (32, 64, ...), never hex, so that a
+digest compares and indexes the same way on SQLite and PostgreSQL. Times are UTC-aware
+datetimes, except `Batch.anchored_at`, which is the chain's block time in Unix seconds.
+The schema itself is owned by the Alembic migrations in `migrations/`; a test asserts that
+the migrated schema equals these models.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Agency",
+    "AgencyStatus",
+    "ApiToken",
+    "Base",
+    "Batch",
+    "BatchState",
+    "DigestKind",
+    "JournalEntry",
+    "Record",
+    "RecordStatus",
+    "RegistryMeta",
+    "Revocation",
+    "RevocationState",
+    "TokenScope",
+    "UtcDateTime",
+    "utcnow",
+]
+
+
+class DigestKind(StrEnum):
+    """What a record's digest is the SHA-256 of."""
+
+    FILE = "file"
+    RECORD = "record"
+
+
+class RecordStatus(StrEnum):
+    """A record's place in the issuing pipeline."""
+
+    PENDING = "pending"
+    BATCHED = "batched"
+    ANCHORED = "anchored"
+    REVOKED = "revoked"
+
+
+class BatchState(StrEnum):
+    """A batch's place in the anchoring pipeline; `confirmed` and `failed` are final."""
+
+    SEALED = "sealed"
+    SUBMITTED = "submitted"
+    ANCHORED = "anchored"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+class AgencyStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class TokenScope(StrEnum):
+    AGENCY = "agency"
+    ADMIN = "admin"
+
+
+class RevocationState(StrEnum):
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+
+
+def utcnow() -> datetime:
+    """The current time, UTC-aware (the only kind of datetime the store accepts)."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always UTC-aware in Python, on SQLite (naive text) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store only accepts timezone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations can name every constraint."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class RegistryMeta(Base):
+    """The one row saying which chain and registry contract this store belongs to."""
+
+    __tablename__ = "registry_meta"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    genesis_hash: Mapped[str] = mapped_column(String(66))
+    registry_address: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Agency(Base):
+    """An issuing agency: its chain account (EIP-55) and current Ed25519 signing key (hex)."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (CheckConstraint(_one_of("status", AgencyStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=AgencyStatus.ACTIVE.value)
+    signing_public_key: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @property
+    def signing_key(self) -> bytes:
+        """The signing public key as 32 raw bytes."""
+        return bytes.fromhex(self.signing_public_key.removeprefix("0x"))
+
+
+class ApiToken(Base):
+    """An API token; only the SHA-256 of the token is kept, never the token."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(_one_of("scope", TokenScope), name="scope"),
+        CheckConstraint(
+            "(scope = 'admin' AND agency_id IS NULL) OR (scope = 'agency' AND agency_id IS NOT NULL)",
+            name="scope_agency",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    scope: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Batch(Base):
+    """A sealed Merkle batch and the transaction that anchors its root."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", BatchState), name="state"),
+        Index(None, "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    signing_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    tx_nonce: Mapped[int | None] = mapped_column(BigInteger)
+    # The signed raw transaction, so a resend after a crash sends the very same transaction.
+    tx_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    anchored_at: Mapped[int | None] = mapped_column(BigInteger)
+    confirmations: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Record(Base):
+    """One submitted record: its digest, its agency, and where it sits in a batch."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        CheckConstraint(_one_of("digest_kind", DigestKind), name="digest_kind"),
+        CheckConstraint(_one_of("status", RecordStatus), name="status"),
+        Index(None, "status", "agency_id", "id"),  # claiming: oldest pending of an agency
+        Index(None, "batch_id", "leaf_index", unique=True),  # a batch's leaves, in order
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    digest_kind: Mapped[str] = mapped_column(String(8))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    status: Mapped[str] = mapped_column(String(16), default=RecordStatus.PENDING.value)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    leaf_index: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[str | None] = mapped_column(Text)  # the sealed structured record, JSON
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Revocation(Base):
+    """A revocation of a leaf (one record) or a root (a whole batch) by its agency."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (
+        CheckConstraint("reason BETWEEN 1 AND 5", name="reason"),
+        CheckConstraint(_one_of("state", RevocationState), name="state"),
+        UniqueConstraint("agency_id", "hash"),
+        Index(None, "hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    # The revoked record, or NULL when the whole batch (hash == root) is revoked.
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    reason: Mapped[int] = mapped_column(SmallInteger)
+    replacement: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    state: Mapped[str] = mapped_column(String(16), default=RevocationState.SUBMITTED.value)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class JournalEntry(Base):
+    """One event of the append-only journal (the database refuses UPDATE and DELETE on it)."""
+
+    __tablename__ = "journal"
+    __table_args__ = (Index(None, "subject", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON object
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The detail JSON as a dict (empty when there is none)."""
+        return dict(json.loads(self.detail)) if self.detail else {}
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for bulk statements that bypass the ORM's per-row cost."""
+    result = model.__table__
+    assert isinstance(result, Table)
+    return result
