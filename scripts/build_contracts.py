@@ -60,7 +60,7 @@ def _read_unit(unit: str) -> str:
         return package.read_text(encoding="utf-8")
     raise BuildError(
         f"cannot find Solidity source {unit!r}; run `bash scripts/setup.sh` "
-        "(it runs `npm ci` in contracts/)"
+        "(it runs npm install in contracts/)"
     )
 
 

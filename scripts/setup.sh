@@ -26,6 +26,8 @@ if ! command -v npm >/dev/null; then
 fi
 npm_stamp=contracts/node_modules/.installed
 if [ ! -f "$npm_stamp" ] || [ contracts/package-lock.json -nt "$npm_stamp" ]; then
-    (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+    # npm ci rejects this lock (npm 11 omits the other platforms' optional anvil binaries from
+    # it); install with the exact pinned versions of package.json and the lock, without saving.
+    (cd contracts && npm install --no-audit --no-fund --no-save --loglevel=error)
     touch "$npm_stamp"
 fi
