@@ -1,0 +1,163 @@
+"""`registry verify` against a real anvil node: file + receipt, sealed document (also redacted
+and altered), receipt alone, untrusted registry, node down — with the documented exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from registry import keys, merkle, record
+from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.receipt import build_receipt, receipt_to_json
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def issued(anvil_node, tmp_path_factory):
+    """One anchored batch on anvil: a PDF-like file and a sealed structured record."""
+    out = tmp_path_factory.mktemp("issued")
+    w3 = connect(anvil_node.url)
+    admin, agency = new_account(), new_account()
+    for account in (admin, agency):
+        fund_from_dev_account(w3, account.address)
+    reg, _ = RegistryContract.deploy(w3, admin)
+    key = keys.generate_signing_key()
+    reg.register_agency(
+        admin, account=agency.address, name="Land Office", signing_key=keys.public_key_bytes(key)
+    )
+    pdf = b"%PDF-1.7\nland extract 42\n"
+    sealed = record.seal_record({"parcel": "42-17", "owner": {"name": "Ana", "id": "X1"}})
+    digests = [hashlib.sha256(pdf).digest(), bytes(sealed.digest)]
+    tree = merkle.MerkleTree.from_digests(digests)
+    sig = keys.sign_root(key, chain_id=reg.chain_id, registry=reg.address, root=tree.root)
+    tx = reg.anchor(agency, root=tree.root, leaf_count=2)
+    at = reg.anchor_of(tree.root).anchored_at
+
+    def receipt(i: int, kind: str):
+        return build_receipt(
+            digest=digests[i],
+            digest_kind=kind,
+            root=tree.root,
+            proof=tree.proof(i),
+            index=i,
+            count=2,
+            chain_id=reg.chain_id,
+            registry=reg.address,
+            agency=agency.address,
+            tx_hash=tx.tx_hash,
+            block_number=tx.block_number,
+            anchored_at=at,
+            public_key=keys.public_key_bytes(key),
+            signature=sig,
+        )
+
+    (out / "extract.pdf").write_bytes(pdf)
+    (out / "extract.receipt.json").write_text(json.dumps(receipt_to_json(receipt(0, "file"))))
+    doc = record.attach_receipt(sealed, receipt(1, "record"))
+    (out / "deed.json").write_text(json.dumps(record.to_json(doc)))
+    (out / "deed.redacted.json").write_text(
+        json.dumps(record.to_json(record.redact(doc, ["/owner/id"])))
+    )
+    altered = record.to_json(doc)
+    altered["data"]["parcel"] = "42-18"
+    (out / "deed.altered.json").write_text(json.dumps(altered))
+    return out, reg
+
+
+def run(cli, anvil_node, reg, *args):
+    result = cli("verify", *args, "--rpc", anvil_node.url, "--registry", reg.address, "--json")
+    return result, json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_file_with_receipt_is_valid(cli, anvil_node, issued):
+    out, reg = issued
+    result, data = run(
+        cli,
+        anvil_node,
+        reg,
+        str(out / "extract.pdf"),
+        "--receipt",
+        str(out / "extract.receipt.json"),
+    )
+    assert result.exit_code == 0 and data["outcome"] == "VALID", result.output
+    assert data["agencyName"] == "Land Office"
+
+
+def test_sealed_document_full_and_redacted_are_valid(cli, anvil_node, issued):
+    out, reg = issued
+    for name in ("deed.json", "deed.redacted.json"):
+        result, data = run(cli, anvil_node, reg, str(out / name))
+        assert result.exit_code == 0 and data["outcome"] == "VALID", (name, result.output)
+
+
+def test_altered_document_is_tampered_exit_1(cli, anvil_node, issued):
+    out, reg = issued
+    result, data = run(cli, anvil_node, reg, str(out / "deed.altered.json"))
+    assert result.exit_code == 1 and data["outcome"] == "TAMPERED"
+    other = out / "other.pdf"
+    other.write_bytes(b"%PDF-1.7\nland extract 43\n")
+    result, data = run(
+        cli, anvil_node, reg, str(other), "--receipt", str(out / "extract.receipt.json")
+    )
+    assert result.exit_code == 1 and data["outcome"] == "TAMPERED"
+
+
+def test_receipt_alone(cli, anvil_node, issued):
+    out, reg = issued
+    result, data = run(cli, anvil_node, reg, str(out / "extract.receipt.json"))
+    assert result.exit_code == 0 and data["outcome"] == "VALID"
+
+
+def test_untrusted_registry_exit_1(cli, anvil_node, issued):
+    out, _ = issued
+    result = cli(
+        "verify",
+        str(out / "deed.json"),
+        "--rpc",
+        anvil_node.url,
+        "--registry",
+        "0x" + "12" * 20,
+        "--json",
+    )
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert result.exit_code == 1 and data["outcome"] == "UNTRUSTED"
+
+
+def test_node_down_is_error_exit_3(cli, issued):
+    out, reg = issued
+    result = cli(
+        "verify",
+        str(out / "deed.json"),
+        "--rpc",
+        "http://127.0.0.1:1",
+        "--registry",
+        reg.address,
+        "--chain-id",
+        "31337",
+        "--json",
+    )
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert result.exit_code == 3 and data["outcome"] == "ERROR"
+
+
+def test_bad_inputs_are_one_line_errors(cli, anvil_node, issued, tmp_path):
+    out, reg = issued
+    missing = cli(
+        "verify", str(tmp_path / "nope.pdf"), "--rpc", anvil_node.url, "--registry", reg.address
+    )
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+    no_receipt = cli(
+        "verify", str(out / "extract.pdf"), "--rpc", anvil_node.url, "--registry", reg.address
+    )
+    assert no_receipt.exit_code == 2 and "needs its receipt" in no_receipt.output
+    broken = tmp_path / "broken.json"
+    doc = json.loads((out / "deed.json").read_text())
+    doc["receipt"]["merkle"]["root"] = "0x1234"
+    broken.write_text(json.dumps(doc))
+    bad = cli("verify", str(broken), "--rpc", anvil_node.url, "--registry", reg.address)
+    assert (
+        bad.exit_code == 2 and "receipt.merkle.root" in bad.output and "Traceback" not in bad.output
+    )
