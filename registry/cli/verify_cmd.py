@@ -58,7 +58,7 @@ def verify(
     The registry given with --registry (on --chain-id, default the node's) is trusted, plus any
     in REGISTRY_TRUSTED. Exit code 0 valid, 1 not valid, 2 bad input, 3 could not check.
 
-    Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5F
+    Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5
     """
     settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
     given = verification_input(

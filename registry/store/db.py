@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry.errors import ConfigError
 from registry.store.errors import PG_START_HINT, StoreError, StoreUnavailable
 
-__all__ = ["MIGRATIONS_DIR", "SQLITE_BEGIN", "Store", "alembic_config", "open_store"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SQLITE_BEGIN",
+    "Store",
+    "alembic_config",
+    "begin_write",
+    "downgrade",
+    "open_store",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BEGIN = "registry_sqlite_begin"
@@ -76,6 +85,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def begin_write(session: Session) -> None:
+    """On SQLite, start the session's transaction with BEGIN IMMEDIATE (take the write lock now).
+
+    A deferred transaction that reads first and writes later can fail with "database is
+    locked" if another writer commits in between; taking the lock up front makes the writer
+    wait (busy_timeout) instead. PostgreSQL needs nothing here: it locks rows.
+    """
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def open_store(url: str | None, *, data_dir: Path, migrate: bool = True) -> Store:
@@ -163,10 +183,10 @@ def _check_connection(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except (OperationalError, DBAPIError) as exc:
-        raise StoreUnavailable(_unavailable_message(engine.url, exc)) from exc
+        raise StoreUnavailable(unavailable_message(engine.url, exc)) from exc
 
 
-def _unavailable_message(url: URL, exc: DBAPIError) -> str:
+def unavailable_message(url: URL, exc: DBAPIError) -> str:
     where = url.render_as_string(hide_password=True)
     reason = " ".join(str(exc.orig).split()) if exc.orig is not None else str(exc)
     if url.get_backend_name() == "sqlite":
@@ -226,4 +246,4 @@ def _run_migrations(engine: Engine, run: Any) -> None:
                 "(is the database from a newer version of the registry?)"
             ) from exc
         except OperationalError as exc:
-            raise StoreUnavailable(_unavailable_message(engine.url, exc)) from exc
+            raise StoreUnavailable(unavailable_message(engine.url, exc)) from exc

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput, UnknownAgency
-from registry.store.db import SQLITE_BEGIN
+from registry.store.db import begin_write
 from registry.store.errors import (
     ClaimLost,
     DuplicateAgency,
@@ -93,17 +93,6 @@ T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _begin_write(session: Session) -> None:
-    """On SQLite, start the session's transaction with BEGIN IMMEDIATE (take the write lock now).
-
-    A deferred transaction that reads first and writes later can fail with "database is
-    locked" if another writer commits in between; taking the lock up front makes the writer
-    wait (busy_timeout) instead. PostgreSQL needs nothing here: it locks rows.
-    """
-    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def _is_postgres(session: Session) -> bool:
@@ -187,7 +176,7 @@ def bind_store(
     if len(genesis) != 66 or not genesis.startswith("0x"):
         raise InvalidInput("genesis_hash: expected a 32-byte block hash")
     address = _address(registry_address)
-    _begin_write(session)
+    begin_write(session)
     meta = session.get(RegistryMeta, 1)
     if meta is None:
         meta = RegistryMeta(
@@ -220,7 +209,7 @@ def add_agency(
     """Add an active agency; its address is stored EIP-55, its key as 0x-hex."""
     address = _address(address)
     _bytes32(signing_public_key, "signing_public_key")
-    _begin_write(session)
+    begin_write(session)
     if agency_by_address(session, address) is not None:
         raise DuplicateAgency(f"agency {address} is already in the store")
     agency = Agency(
@@ -265,7 +254,7 @@ def set_agency_status(session: Session, agency_id: int, status: str) -> Agency:
     """Suspend or reinstate an agency ('active' | 'suspended')."""
     if status not in {s.value for s in AgencyStatus}:
         raise InvalidInput(f"agency status {status!r}: expected 'active' or 'suspended'")
-    _begin_write(session)
+    begin_write(session)
     agency = _agency(session, agency_id)
     if agency.status != status:
         agency.status = status
@@ -278,7 +267,7 @@ def set_agency_status(session: Session, agency_id: int, status: str) -> Agency:
 def set_agency_signing_key(session: Session, agency_id: int, signing_public_key: bytes) -> Agency:
     """Record an agency's new signing key after a rotation on chain."""
     key = _hex(_bytes32(signing_public_key, "signing_public_key"))
-    _begin_write(session)
+    begin_write(session)
     agency = _agency(session, agency_id)
     if agency.signing_public_key != key:
         old, agency.signing_public_key = agency.signing_public_key, key
@@ -357,7 +346,7 @@ def add_records(
             )
     if not rows:
         return AddResult([], [], [])
-    _begin_write(session)
+    begin_write(session)
     try:
         _agency(session, agency_id)
         ids: dict[bytes, int] = {}
@@ -419,10 +408,10 @@ def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple
     Seal them with `seal_batch` in the same transaction. PostgreSQL: FOR UPDATE SKIP LOCKED,
     so concurrent workers get disjoint records. SQLite: BEGIN IMMEDIATE, so workers take turns.
     """
-    _begin_write(session)
+    begin_write(session)
     stmt = (
         select(_records.c.id, _records.c.digest)
-        .where(_records.c.status == RecordStatus.PENDING, _records.c.agency_id == agency_id)
+        .where(_records.c.status == RecordStatus.PENDING.value, _records.c.agency_id == agency_id)
         .order_by(_records.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -470,7 +459,7 @@ def seal_batch(
         raise InvalidInput(f"leaf_count {leaf_count} != {len(record_ids)} records (and > 0)")
     if len(set(record_ids)) != len(record_ids):
         raise InvalidInput("record_ids: a record appears twice")
-    _begin_write(session)
+    begin_write(session)
     now = utcnow()
     batch_id = session.execute(
         insert(_batches)
@@ -555,7 +544,7 @@ def _transition(
     detail: dict[str, Any],
 ) -> None:
     """Move a batch to a new state if it is in one of `allowed`; journal it."""
-    _begin_write(session)
+    begin_write(session)
     allowed_values = [s.value for s in allowed]
     result = session.execute(
         update(Batch)
@@ -634,7 +623,7 @@ def mark_confirmed(session: Session, batch_id: int, *, confirmations: int) -> No
     )
     session.execute(
         update(Record)
-        .where(Record.batch_id == batch_id, Record.status == RecordStatus.BATCHED)
+        .where(Record.batch_id == batch_id, Record.status == RecordStatus.BATCHED.value)
         .values(status=RecordStatus.ANCHORED.value)
         .execution_options(synchronize_session=False)
     )
@@ -654,7 +643,7 @@ def mark_failed(session: Session, batch_id: int, *, error: str) -> None:
 
 def record_attempt(session: Session, batch_id: int, *, error: str | None) -> None:
     """Count one anchoring attempt and keep its error (None: it went through)."""
-    _begin_write(session)
+    begin_write(session)
     result = session.execute(
         update(Batch)
         .where(Batch.id == batch_id)
@@ -692,7 +681,7 @@ def add_revocation(
         _bytes32(replacement, "replacement")
     if not 1 <= reason <= 5:
         raise InvalidInput(f"revocation reason {reason}: expected 1..5")
-    _begin_write(session)
+    begin_write(session)
     batch = batch_by_id(session, batch_id)
     if batch is None:
         raise NotFound(f"batch #{batch_id} is not in the store")
@@ -746,7 +735,7 @@ def _revocation(session: Session, revocation_id: int) -> Revocation:
 def mark_revocation_sent(session: Session, revocation_id: int, *, tx_hash: bytes) -> Revocation:
     """Record the hash of the revoking transaction."""
     _bytes32(tx_hash, "tx_hash")
-    _begin_write(session)
+    begin_write(session)
     revocation = _revocation(session, revocation_id)
     revocation.tx_hash = tx_hash
     session.flush()
@@ -757,9 +746,9 @@ def confirm_revocation(
     session: Session, revocation_id: int, *, block_number: int, tx_hash: bytes | None = None
 ) -> Revocation:
     """Mark a revocation confirmed on chain and its record(s) revoked."""
-    _begin_write(session)
+    begin_write(session)
     revocation = _revocation(session, revocation_id)
-    if revocation.state == RevocationState.CONFIRMED:
+    if revocation.state == RevocationState.CONFIRMED.value:
         return revocation
     revocation.state = RevocationState.CONFIRMED.value
     revocation.block_number = block_number
