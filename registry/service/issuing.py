@@ -12,6 +12,7 @@ transaction when one was recorded, so a root is never anchored twice and no reco
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
+from sqlalchemy import func, select
 
 from registry import keys, merkle
 from registry.chain import RegistryContract
@@ -36,6 +38,8 @@ from registry.chain.tx import (
 from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
 from registry.receipt import Receipt, build_receipt
 from registry.store import Store, repo
+from registry.store.errors import NotFound
+from registry.store.models import Batch, BatchState, Record, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +100,13 @@ class Issuer:
         sealed: list[int] = []
         while True:
             with self.store.session() as session:
-                pending = repo.pending_summary(session, agency_id=self.agency_id)
-                if pending.count == 0:
+                count, oldest = self._pending(session)
+                if count == 0:
                     return sealed
-                old_enough = time.time() - pending.oldest_at >= self.config.batch_age
-                if pending.count < self.config.batch_size and not (force or old_enough):
+                old_enough = oldest is not None and (
+                    time.time() - oldest.timestamp() >= self.config.batch_age
+                )
+                if count < self.config.batch_size and not (force or old_enough):
                     return sealed
                 claimed = repo.claim_pending(
                     session, agency_id=self.agency_id, limit=self.config.batch_size
@@ -126,17 +132,32 @@ class Issuer:
             sealed.append(batch_id)
             _crash_point("sealed")
 
+    def _pending(self, session: Any) -> tuple[int, Any]:
+        """How many records of this agency are pending, and when the oldest arrived."""
+        row = session.execute(
+            select(func.count(), func.min(Record.created_at)).where(
+                Record.agency_id == self.agency_id, Record.status == RecordStatus.PENDING.value
+            )
+        ).one()
+        return int(row[0]), row[1]
+
+    def _batch(self, session: Any, batch_id: int) -> Batch:
+        batch = repo.batch_by_id(session, batch_id)
+        if batch is None:
+            raise NotFound(f"batch #{batch_id} is not in the store")
+        return batch
+
     # ---------------------------------------------------------------- anchor
 
     def anchor_batch(self, batch_id: int) -> None:
         """Take one batch from wherever it stopped to `confirmed`."""
         with self.store.session() as session:
-            batch = repo.batch_by_id(session, batch_id)
+            batch = self._batch(session, batch_id)
             state, root, count = batch.state, bytes(batch.root), batch.leaf_count
             raw = bytes(batch.tx_raw) if batch.tx_raw else None
             tx_hash = bytes(batch.tx_hash) if batch.tx_hash else None
             nonce = batch.tx_nonce
-        if state == "confirmed":
+        if state in (BatchState.CONFIRMED, BatchState.FAILED):
             return
         on_chain = self.registry.anchor_of(root)
         if on_chain.agency is not None:
@@ -145,7 +166,7 @@ class Issuer:
                 return
             self._confirm(batch_id, tx_hash)
             return
-        if state == "sealed" or raw is None or tx_hash is None or nonce is None:
+        if state == BatchState.SEALED or raw is None or tx_hash is None or nonce is None:
             signed = prepare_transaction(
                 self.registry.w3,
                 self.account,
@@ -162,11 +183,24 @@ class Issuer:
         else:
             signed = SignedTx(raw=raw, tx_hash=tx_hash, nonce=nonce, sender=self.account.address)
             if self._nonce_taken_by_another(signed):
-                # Our recorded tx can never be mined (its nonce went to another tx): sign anew.
+                # The recorded tx can never be mined (its nonce went to another tx, e.g. the node
+                # lost it and the account sent something else): sign it anew with a fresh nonce.
+                signed = prepare_transaction(
+                    self.registry.w3,
+                    self.account,
+                    self.registry.anchor_call(root, count),
+                    abi=self.registry.abi,
+                    action=f"anchor batch {batch_id}",
+                    margin=self.config.gas_margin,
+                )
                 with self.store.session() as session:
-                    repo.reset_to_sealed(session, batch_id, reason="nonce reused; re-signing")
-                self.anchor_batch(batch_id)
-                return
+                    repo.mark_submitted(
+                        session,
+                        batch_id,
+                        tx_hash=signed.tx_hash,
+                        nonce=signed.nonce,
+                        raw_tx=signed.raw,
+                    )
         broadcast(self.registry.w3, signed, action=f"anchor batch {batch_id}")
         self._confirm(batch_id, signed.tx_hash)
 
@@ -215,11 +249,15 @@ class Issuer:
         with self.store.session() as session:
             return [b.id for b in repo.unfinished_batches(session, agency_id=self.agency_id)]
 
+    def pending_count(self) -> int:
+        with self.store.session() as session:
+            return self._pending(session)[0]
+
     def resume(self) -> list[int]:
         """Finish every batch a previous run left sealed, submitted or anchored."""
         done = []
         for batch_id in self.unfinished():
-            self._with_retry(lambda b=batch_id: self.anchor_batch(b), f"resume batch {batch_id}")
+            self._with_retry(functools.partial(self.anchor_batch, batch_id), batch_id)
             done.append(batch_id)
         return done
 
@@ -232,12 +270,10 @@ class Issuer:
         """Issue until nothing is pending or unfinished (a bulk job), retrying outages."""
         while not stop():
             self.run_once(force=True)
-            with self.store.session() as session:
-                if repo.pending_summary(session, agency_id=self.agency_id).count == 0:
-                    if not repo.unfinished_batches(session, agency_id=self.agency_id):
-                        return
+            if self.pending_count() == 0 and not self.unfinished():
+                return
 
-    def _with_retry(self, action: Callable[[], None], what: str) -> None:
+    def _with_retry(self, action: Callable[[], None], batch_id: int) -> None:
         """Retry chain outages with exponential backoff; a contract refusal is not retried."""
         delay = self.config.retry_initial
         while True:
@@ -247,7 +283,9 @@ class Issuer:
             except ContractRevert:
                 raise
             except (ChainUnavailable, ChainError, OSError) as exc:
-                log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
+                log.warning("batch %s: %s; retrying in %.1fs", batch_id, exc, delay)
+                with self.store.session() as session:
+                    repo.record_attempt(session, batch_id, error=str(exc))
                 time.sleep(delay)
                 delay = min(delay * 2, self.config.retry_max)
 
@@ -256,10 +294,10 @@ class Issuer:
     def receipts(self, batch_id: int) -> list[Receipt]:
         """Receipts of every record of a confirmed batch, in leaf order."""
         with self.store.session() as session:
-            batch = repo.batch_by_id(session, batch_id)
-            if batch.state != "confirmed":
+            batch = self._batch(session, batch_id)
+            if batch.state != BatchState.CONFIRMED:
                 raise InvalidInput(f"batch {batch_id} is {batch.state}, not confirmed yet")
-            rows = repo.batch_records(session, batch_id)
+            rows = repo.records_of_batch(session, batch_id)
             info = _BatchInfo.of(batch)
         tree = merkle.MerkleTree.from_digests([bytes(r.digest) for r in rows])
         proofs = tree.all_proofs()
@@ -294,9 +332,7 @@ class _BatchInfo:
             tx_hash=bytes(batch.tx_hash),
             block_number=int(batch.block_number),
             anchored_at=int(batch.anchored_at),
-            public_key=bytes.fromhex(batch.signing_public_key.removeprefix("0x"))
-            if isinstance(batch.signing_public_key, str)
-            else bytes(batch.signing_public_key),
+            public_key=bytes(batch.signing_public_key),
             signature=bytes(batch.signature),
         )
 
