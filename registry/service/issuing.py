@@ -90,7 +90,9 @@ class Issuer:
     def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
         """Store records as `pending`; durable when this returns. Idempotent per digest."""
         with self.store.session() as session:
-            return repo.add_records(session, agency_id=self.agency_id, items=list(items))
+            result = repo.add_records(session, agency_id=self.agency_id, items=list(items))
+        _crash_point("pending")
+        return result
 
     # ------------------------------------------------------------------ seal
 
@@ -164,7 +166,7 @@ class Issuer:
             if on_chain.agency != self.account.address:
                 self._fail(batch_id, f"root already anchored by {on_chain.agency}")
                 return
-            self._confirm(batch_id, tx_hash)
+            self._confirm(batch_id, tx_hash or self._anchor_tx_from_log(root))
             return
         if state == BatchState.SEALED or raw is None or tx_hash is None or nonce is None:
             signed = prepare_transaction(
@@ -203,6 +205,20 @@ class Issuer:
                     )
         broadcast(self.registry.w3, signed, action=f"anchor batch {batch_id}")
         self._confirm(batch_id, signed.tx_hash)
+
+    def _anchor_tx_from_log(self, root: bytes) -> bytes | None:
+        """The tx that anchored `root`, from its Anchored event (root is an indexed topic)."""
+        event = self.registry.contract.events.Anchored()
+        topic = HexBytes(self.registry.w3.keccak(text=event.signature))
+        logs = self.registry.w3.eth.get_logs(
+            {
+                "address": self.registry.address,
+                "fromBlock": 0,
+                "toBlock": "latest",
+                "topics": [topic, HexBytes(root)],
+            }
+        )
+        return bytes(logs[0]["transactionHash"]) if logs else None
 
     def _nonce_taken_by_another(self, signed: SignedTx) -> bool:
         w3 = self.registry.w3
