@@ -38,11 +38,17 @@ def test_anchoring_survives_a_node_outage(tmp_path):
         store = open_store(None, data_dir=tmp_path / "data")
         with store.session() as session:
             agency_id = add_agency(
-                session, address=agency.address, name="Tax Office",
+                session,
+                address=agency.address,
+                name="Tax Office",
                 signing_public_key=keys.public_key_bytes(key),
             ).id
         issuer = Issuer(
-            store=store, registry=reg, account=agency, signing_key=key, agency_id=agency_id,
+            store=store,
+            registry=reg,
+            account=agency,
+            signing_key=key,
+            agency_id=agency_id,
             config=IssuingConfig(batch_size=10, batch_age=0, retry_initial=0.1, retry_max=0.5),
         )
         issuer.submit(items(10, "before"))
