@@ -8,7 +8,7 @@ can ask for `BEGIN IMMEDIATE` to take the write lock up front.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,12 +63,17 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session that commits when the block ends and rolls back if it raises.
 
-        Objects stay readable after the block (no expiry on commit).
+        Objects stay readable after the block (no expiry on commit). `write=True` takes
+        SQLite's write lock when the transaction starts (BEGIN IMMEDIATE): use it for a
+        transaction that reads and then writes (count pending, then claim), which another
+        writer could otherwise invalidate ("database is locked"). No effect on PostgreSQL.
         """
         with self._sessions() as session:
+            if write:
+                begin_write(session)
             try:
                 yield session
                 session.commit()
@@ -156,10 +161,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        # Wait for a lock rather than fail at once; first, as switching to WAL may wait too.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         cursor.execute("PRAGMA synchronous=FULL")  # a committed record survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
 
@@ -196,9 +202,7 @@ def unavailable_message(url: URL, exc: DBAPIError) -> str:
     elif "authentication" in reason or "password" in reason:
         hint = "fix the user or password in the database URL (REGISTRY_DATABASE_URL)"
     else:
-        hint = (
-            f"start PostgreSQL ({PG_START_HINT}) or fix the database URL (REGISTRY_DATABASE_URL)"
-        )
+        hint = f"start PostgreSQL ({PG_START_HINT}) or fix the database URL (REGISTRY_DATABASE_URL)"
     return f"cannot connect to PostgreSQL at {where}: {reason}; {hint}"
 
 
@@ -227,7 +231,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run_migrations(engine, lambda config: command.downgrade(config, revision))
 
 
-def _run_migrations(engine: Engine, run: Any) -> None:
+def _run_migrations(engine: Engine, run: Callable[[Config], None]) -> None:
     config = alembic_config()
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -181,7 +182,8 @@ class ApiToken(Base):
     __table_args__ = (
         CheckConstraint(_one_of("scope", TokenScope), name="scope"),
         CheckConstraint(
-            "(scope = 'admin' AND agency_id IS NULL) OR (scope = 'agency' AND agency_id IS NOT NULL)",
+            "(scope = 'admin' AND agency_id IS NULL) "
+            "OR (scope = 'agency' AND agency_id IS NOT NULL)",
             name="scope_agency",
         ),
     )
@@ -234,8 +236,25 @@ class Record(Base):
     __table_args__ = (
         CheckConstraint(_one_of("digest_kind", DigestKind), name="digest_kind"),
         CheckConstraint(_one_of("status", RecordStatus), name="status"),
-        Index(None, "status", "agency_id", "id"),  # claiming: oldest pending of an agency
-        Index(None, "batch_id", "leaf_index", unique=True),  # a batch's leaves, in order
+        # Claiming: an agency's oldest pending records. Partial, so that sealing a record
+        # (it stops being pending) adds no entry here, and the index stays as small as the
+        # queue. Queries must spell status = 'pending' as a literal to use it.
+        Index(
+            "ix_records_pending",
+            "agency_id",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # A batch's leaves, in order; pending records (no batch yet) are not indexed.
+        Index(
+            None,
+            "batch_id",
+            "leaf_index",
+            unique=True,
+            sqlite_where=text("batch_id IS NOT NULL"),
+            postgresql_where=text("batch_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

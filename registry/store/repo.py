@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from eth_utils.address import to_checksum_address
-from sqlalchemy import CursorResult, Insert, func, insert, select, text, update
+from sqlalchemy import CursorResult, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,7 +53,6 @@ __all__ = [
     "add_agency",
     "add_records",
     "add_revocation",
-    "agencies",
     "agency_by_address",
     "agency_by_id",
     "append_event",
@@ -63,17 +63,19 @@ __all__ = [
     "claim_pending",
     "confirm_revocation",
     "counts_by_status",
+    "list_agencies",
+    "list_revocations",
     "mark_anchored",
     "mark_confirmed",
     "mark_failed",
     "mark_revocation_sent",
     "mark_submitted",
+    "pending_summary",
     "read_journal",
     "record_attempt",
     "record_by_digest",
     "records_of_batch",
     "revocation_by_hash",
-    "revocations",
     "seal_batch",
     "set_agency_signing_key",
     "set_agency_status",
@@ -179,18 +181,29 @@ def bind_store(
     begin_write(session)
     meta = session.get(RegistryMeta, 1)
     if meta is None:
-        meta = RegistryMeta(
-            id=1, chain_id=chain_id, genesis_hash=genesis, registry_address=address
+        # ON CONFLICT: of two processes binding a new store at once, one row wins and the
+        # other compares against it like any later opener.
+        values = {
+            "id": 1,
+            "chain_id": chain_id,
+            "genesis_hash": genesis,
+            "registry_address": address,
+            "created_at": utcnow(),
+        }
+        meta_table = table(RegistryMeta)
+        insert_meta = (
+            postgresql.insert(meta_table) if _is_postgres(session) else sqlite.insert(meta_table)
         )
-        session.add(meta)
-        session.flush()
-        append_event(
-            session,
-            kind="store.bound",
-            subject="store",
-            detail={"chain_id": chain_id, "genesis_hash": genesis, "registry": address},
-        )
-        return meta
+        claimed = insert_meta.values(values).on_conflict_do_nothing().returning(meta_table.c.id)
+        if session.execute(claimed).scalar() is not None:
+            append_event(
+                session,
+                kind="store.bound",
+                subject="store",
+                detail={"chain_id": chain_id, "genesis_hash": genesis, "registry": address},
+            )
+        meta = session.get(RegistryMeta, 1)
+        assert meta is not None
     if (meta.chain_id, meta.genesis_hash, meta.registry_address) != (chain_id, genesis, address):
         raise WrongStore(
             f"this store belongs to chain {meta.chain_id} (genesis {meta.genesis_hash}) "
@@ -203,9 +216,7 @@ def bind_store(
 # ---------------------------------------------------------------- agencies
 
 
-def add_agency(
-    session: Session, *, address: str, name: str, signing_public_key: bytes
-) -> Agency:
+def add_agency(session: Session, *, address: str, name: str, signing_public_key: bytes) -> Agency:
     """Add an active agency; its address is stored EIP-55, its key as 0x-hex."""
     address = _address(address)
     _bytes32(signing_public_key, "signing_public_key")
@@ -238,7 +249,7 @@ def agency_by_id(session: Session, agency_id: int) -> Agency | None:
     return session.get(Agency, agency_id)
 
 
-def agencies(session: Session) -> list[Agency]:
+def list_agencies(session: Session) -> list[Agency]:
     """Every agency, in the order they were added."""
     return list(session.scalars(select(Agency).order_by(Agency.id)))
 
@@ -305,13 +316,74 @@ class RecordRow:
     document: str | None
 
 
-def _insert_ignoring_duplicates(session: Session) -> Insert:
-    """INSERT ... ON CONFLICT (digest) DO NOTHING RETURNING id, digest, for this dialect."""
+# One statement per chunk: the digests travel as binary arrays, not as a 50,000-row VALUES
+# list (which psycopg would have to parse and the server to plan).
+_PG_INSERT_RECORDS = (
+    "INSERT INTO records (digest, digest_kind, agency_id, status, document, created_at) "
+    "SELECT u.digest, u.kind, %(agency_id)s, 'pending', u.document, %(created_at)s "
+    "FROM unnest(%(digests)b::bytea[], %(kinds)b::text[], %(documents)b::text[]) "
+    "WITH ORDINALITY AS u(digest, kind, document, ord) "
+    "ORDER BY u.ord "  # ids follow submission order
+    "ON CONFLICT (digest) DO NOTHING RETURNING id, digest"
+)
+_SQLITE_INSERT_RECORDS = (
+    "INSERT INTO records (digest, digest_kind, agency_id, status, document, created_at) "
+    "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (digest) DO NOTHING"
+)
+
+
+def _insert_new_records(
+    session: Session, agency_id: int, rows: Sequence[tuple[bytes, str, str | None]]
+) -> dict[bytes, int]:
+    """Insert the rows whose digest is not yet in the store; return {digest: id} of those."""
+    now = utcnow()
+    connection = session.connection()
+    new: dict[bytes, int] = {}
     if _is_postgres(session):
-        pg = postgresql.insert(_records).on_conflict_do_nothing(index_elements=["digest"])
-        return pg.returning(_records.c.id, _records.c.digest)
-    lite = sqlite.insert(_records).on_conflict_do_nothing(index_elements=["digest"])
-    return lite.returning(_records.c.id, _records.c.digest)
+        for chunk in _chunks(rows):
+            params = {
+                "agency_id": agency_id,
+                "created_at": now,
+                "digests": [row[0] for row in chunk],
+                "kinds": [row[1] for row in chunk],
+                "documents": [row[2] for row in chunk],
+            }
+            rows_back, _ = _pg_execute(session, _PG_INSERT_RECORDS, params)
+            new.update((d, i) for i, d in rows_back)
+        return new
+    # SQLite: one writer at a time, and a transaction whose snapshot went stale cannot start
+    # writing (SQLITE_BUSY_SNAPSHOT), so the rows this call inserts are exactly those numbered
+    # above the largest id it saw before inserting.
+    created_at = _db_value(session, _records.c.created_at.type, now)
+    before = connection.execute(select(func.max(_records.c.id))).scalar() or 0
+    connection.exec_driver_sql(
+        _SQLITE_INSERT_RECORDS,
+        [(digest, kind, agency_id, document, created_at) for digest, kind, document in rows],
+    )
+    stmt = select(_records.c.id, _records.c.digest).where(_records.c.id > before)
+    new.update((d, i) for i, d in connection.execute(stmt))
+    return new
+
+
+def _pg_execute(session: Session, sql: str, params: dict[str, Any]) -> tuple[list[Any], int]:
+    """Run `sql` (psycopg placeholders) in the session's transaction with binary parameters.
+
+    Binary arrays of bytes and text skip psycopg's per-element text escaping, which costs more
+    than the server's work for bulk statements. Returns (rows, rowcount).
+    """
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return rows, int(cursor.rowcount)
+
+
+def _db_value(session: Session, type_: Any, value: object) -> object:
+    """`value` as the driver receives it (for raw executemany, converted once, not per row)."""
+    dialect = session.get_bind().dialect
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
 
 
 def add_records(
@@ -321,41 +393,27 @@ def add_records(
 
     Idempotent: a digest the same agency already submitted is reported in `existing_ids`,
     not added twice (also when it repeats within `items`). A digest another agency holds
-    raises DuplicateRecord and nothing of the call is kept. Race-free on PostgreSQL: two
-    workers adding the same digest at once both see one row.
+    raises DuplicateRecord and nothing of the call is kept. Race-free: two workers adding
+    the same digest at once both get the one row.
     """
-    rows: list[dict[str, Any]] = []
-    position: dict[bytes, int] = {}
-    now = utcnow()
+    rows: list[tuple[bytes, str, str | None]] = []
+    seen: set[bytes] = set()
     for n, (digest, kind, document) in enumerate(items):
         if not isinstance(digest, bytes) or len(digest) != 32:
             raise InvalidInput(f"record {n}: digest must be 32 bytes")
         if kind not in _KINDS:
             raise InvalidInput(f"record {n}: digest kind {kind!r} is not 'file' or 'record'")
-        if digest not in position:
-            position[digest] = len(rows)
-            rows.append(
-                {
-                    "digest": digest,
-                    "digest_kind": kind,
-                    "agency_id": agency_id,
-                    "status": RecordStatus.PENDING.value,
-                    "document": document,
-                    "created_at": now,
-                }
-            )
+        if digest not in seen:
+            seen.add(digest)
+            rows.append((digest, kind, document))
     if not rows:
         return AddResult([], [], [])
     begin_write(session)
     try:
         _agency(session, agency_id)
-        ids: dict[bytes, int] = {}
-        stmt = _insert_ignoring_duplicates(session)
-        for chunk in _chunks(rows):
-            for row_id, digest in session.execute(stmt, list(chunk)):
-                ids[digest] = row_id
+        ids = _insert_new_records(session, agency_id, rows)
         new = set(ids)
-        missing = [row["digest"] for row in rows if row["digest"] not in ids]
+        missing = [row[0] for row in rows if row[0] not in ids]
         for chunk in _chunks(missing):
             found = select(_records.c.id, _records.c.digest, _records.c.agency_id).where(
                 _records.c.digest.in_(chunk)
@@ -381,7 +439,7 @@ def add_records(
     except BaseException:
         session.rollback()
         raise
-    existing_ids = sorted(ids[row["digest"]] for row in rows if row["digest"] not in new)
+    existing_ids = sorted(ids[row[0]] for row in rows if row[0] not in new)
     return AddResult([ids[d] for d, _, _ in items], new_ids, existing_ids)
 
 
@@ -402,19 +460,38 @@ def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[
 # ---------------------------------------------------------------- batches
 
 
+# A literal, not a bound parameter: only then can the planners use the partial index.
+_PENDING = _records.c.status == literal_column("'pending'")
+
+
+def pending_summary(session: Session, *, agency_id: int) -> tuple[int, datetime | None]:
+    """How many records of the agency are pending, and when the oldest was submitted.
+
+    Reads only the pending-records index (and one row), however large the table grows.
+    """
+    where = (_PENDING, _records.c.agency_id == agency_id)
+    count = session.execute(select(func.count()).select_from(_records).where(*where)).scalar()
+    oldest = session.execute(
+        select(_records.c.created_at).where(*where).order_by(_records.c.id).limit(1)
+    ).scalar()
+    return int(count or 0), oldest
+
+
 def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple[int, bytes]]:
     """Lock and return up to `limit` of the agency's oldest pending records as (id, digest).
 
-    Seal them with `seal_batch` in the same transaction. PostgreSQL: FOR UPDATE SKIP LOCKED,
-    so concurrent workers get disjoint records. SQLite: BEGIN IMMEDIATE, so workers take turns.
+    Seal them with `seal_batch` in the same transaction. PostgreSQL: FOR NO KEY UPDATE SKIP
+    LOCKED, so concurrent workers get disjoint records. SQLite: BEGIN IMMEDIATE, so workers
+    take turns (call it first in its transaction for that).
     """
     begin_write(session)
     stmt = (
         select(_records.c.id, _records.c.digest)
-        .where(_records.c.status == RecordStatus.PENDING.value, _records.c.agency_id == agency_id)
+        .where(_PENDING, _records.c.agency_id == agency_id)
         .order_by(_records.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # NO KEY: the key never changes, so foreign-key checks (revocations) need not wait.
+        .with_for_update(skip_locked=True, key_share=True)
     )
     return [(row_id, digest) for row_id, digest in session.execute(stmt)]
 
@@ -422,16 +499,18 @@ def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple
 _MARK_BATCHED = {
     # leaf_index = position in the id list; one statement whatever the batch size.
     "postgresql": (
-        "UPDATE records SET status = 'batched', batch_id = :batch_id, leaf_index = v.ord - 1 "
-        "FROM unnest(CAST(:ids AS BIGINT[])) WITH ORDINALITY AS v(id, ord) "
+        "UPDATE records SET status = 'batched', batch_id = %(batch_id)s, leaf_index = v.ord - 1 "
+        "FROM unnest(%(ids)b::bigint[]) WITH ORDINALITY AS v(id, ord) "
         "WHERE records.id = v.id AND records.status = 'pending' "
-        "AND records.agency_id = :agency_id"
+        "AND records.agency_id = %(agency_id)s"
     ),
     "sqlite": (
         "UPDATE records SET status = 'batched', batch_id = :batch_id, leaf_index = j.key "
         "FROM json_each(:ids) AS j "
-        "WHERE records.id = j.value AND records.status = 'pending' "
-        "AND records.agency_id = :agency_id"
+        # Unary + keeps SQLite from driving the join by the claim index (a scan per id):
+        # the id list drives it, one primary-key lookup per id.
+        "WHERE records.id = j.value AND +records.status = 'pending' "
+        "AND +records.agency_id = :agency_id"
     ),
 }
 
@@ -477,14 +556,18 @@ def seal_batch(
         )
         .returning(_batches.c.id)
     ).scalar_one()
-    dialect = session.get_bind().dialect.name
-    ids: object = list(record_ids) if dialect == "postgresql" else json.dumps(list(record_ids))
-    result = session.execute(
-        text(_MARK_BATCHED[dialect]), {"batch_id": batch_id, "ids": ids, "agency_id": agency_id}
-    )
-    if _rowcount(result) != len(record_ids):
+    params = {"batch_id": batch_id, "agency_id": agency_id}
+    if _is_postgres(session):
+        sql = _MARK_BATCHED["postgresql"]
+        _, updated = _pg_execute(session, sql, {**params, "ids": list(record_ids)})
+    else:
+        result = session.execute(
+            text(_MARK_BATCHED["sqlite"]), {**params, "ids": json.dumps(list(record_ids))}
+        )
+        updated = _rowcount(result)
+    if updated != len(record_ids):
         raise ClaimLost(
-            f"only {_rowcount(result)} of {len(record_ids)} records were still pending for "
+            f"only {updated} of {len(record_ids)} records were still pending for "
             f"agency #{agency_id}: claim and seal in one transaction"
         )
     append_event(
@@ -653,7 +736,9 @@ def record_attempt(session: Session, batch_id: int, *, error: str | None) -> Non
     if _rowcount(result) != 1:
         raise NotFound(f"batch #{batch_id} is not in the store")
     if error is not None:
-        append_event(session, kind="batch.retry", subject=f"batch:{batch_id}", detail={"error": error})
+        append_event(
+            session, kind="batch.retry", subject=f"batch:{batch_id}", detail={"error": error}
+        )
 
 
 # ---------------------------------------------------------------- revocations
@@ -775,7 +860,7 @@ def confirm_revocation(
     return revocation
 
 
-def revocations(
+def list_revocations(
     session: Session,
     *,
     agency_id: int | None = None,

@@ -60,7 +60,7 @@ def test_revoke_and_supersede_own_records(chain_env, store, issued):
 
 
 def test_revoke_whole_batch(chain_env, store, issued):
-    issuer, ds, receipts = issued
+    issuer, _, receipts = issued
     revoke_batch(
         store=store,
         registry=chain_env.registry,
@@ -75,7 +75,7 @@ def test_revoke_whole_batch(chain_env, store, issued):
 
 
 def test_another_agencys_record_is_refused_before_any_transaction(chain_env, store, issued):
-    issuer, ds, receipts = issued
+    _, ds, receipts = issued
     with store.session() as session:
         other = add_agency(
             session,
@@ -125,5 +125,5 @@ def test_bad_revocations(chain_env, store, issued):
         revoke_record(**common, digest=b"\x05" * 32, reason=Reason.FRAUD)
     with pytest.raises(InvalidInput, match="needs the replacement"):
         revoke_record(**common, digest=ds[0], reason=Reason.SUPERSEDED)
-    with pytest.raises(InvalidInput, match="expected 1..5"):
+    with pytest.raises(InvalidInput, match=r"expected 1\.\.5"):
         revoke_record(**common, digest=ds[0], reason=9)

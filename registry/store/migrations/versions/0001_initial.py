@@ -59,7 +59,8 @@ def upgrade() -> None:
         _time("revoked_at", nullable=True),
         sa.CheckConstraint("scope IN ('agency', 'admin')", name=op.f("ck_api_tokens_scope")),
         sa.CheckConstraint(
-            "(scope = 'admin' AND agency_id IS NULL) OR (scope = 'agency' AND agency_id IS NOT NULL)",
+            "(scope = 'admin' AND agency_id IS NULL) "
+            "OR (scope = 'agency' AND agency_id IS NOT NULL)",
             name=op.f("ck_api_tokens_scope_agency"),
         ),
         sa.ForeignKeyConstraint(
@@ -129,10 +130,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", name=op.f("uq_records_digest")),
     )
     op.create_index(
-        op.f("ix_records_status_agency_id_id"), "records", ["status", "agency_id", "id"]
+        op.f("ix_records_pending"),
+        "records",
+        ["agency_id", "id"],
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
     )
     op.create_index(
-        op.f("ix_records_batch_id_leaf_index"), "records", ["batch_id", "leaf_index"], unique=True
+        op.f("ix_records_batch_id_leaf_index"),
+        "records",
+        ["batch_id", "leaf_index"],
+        unique=True,
+        sqlite_where=sa.text("batch_id IS NOT NULL"),
+        postgresql_where=sa.text("batch_id IS NOT NULL"),
     )
     op.create_table(
         "revocations",
@@ -210,7 +220,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_revocations_hash"), table_name="revocations")
     op.drop_table("revocations")
     op.drop_index(op.f("ix_records_batch_id_leaf_index"), table_name="records")
-    op.drop_index(op.f("ix_records_status_agency_id_id"), table_name="records")
+    op.drop_index(op.f("ix_records_pending"), table_name="records")
     op.drop_table("records")
     op.drop_index(op.f("ix_batches_state_id"), table_name="batches")
     op.drop_table("batches")
