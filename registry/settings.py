@@ -6,6 +6,7 @@ directory. Validated at start-up; passed in (CLI context, FastAPI Depends), neve
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     revocation_ttl: float = Field(
         5.0, ge=0, description="Seconds a verifier may cache a revocation status."
     )
+    batch_size: int = Field(10_000, ge=1, le=2**32 - 1, description="Records per batch (max).")
+    batch_age: float = Field(2.0, ge=0, description="Seconds before a partial batch is sealed.")
+    max_record_bytes: int = Field(1 << 20, ge=1, description="Largest JSON record accepted.")
 
     @field_validator("trusted")
     @classmethod
@@ -77,14 +81,45 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config = os.environ.get(CONFIG_ENV)
-        if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        config = config_path()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
 
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+
+def config_path() -> Path | None:
+    """$REGISTRY_CONFIG, else DATA_DIR/config.toml when it exists (written by `registry init`)."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    default = Path(os.environ.get("REGISTRY_DATA_DIR", str(DEFAULT_DATA_DIR))) / "config.toml"
+    return default if default.is_file() else None
+
+
+def write_config(path: Path, values: dict[str, Any]) -> None:
+    """Merge `values` into the TOML config file (created if missing)."""
+    import tomllib
+
+    current: dict[str, Any] = {}
+    if path.is_file():
+        current = tomllib.loads(path.read_text())
+    current.update({k: v for k, v in values.items() if v is not None})
+    lines = ["# Public Records Registry settings (any REGISTRY_* variable overrides them)"]
+    for key, value in sorted(current.items()):
+        if isinstance(value, str):
+            lines.append(f"{key} = {json.dumps(value)}")
+        elif isinstance(value, bool):
+            lines.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int | float):
+            lines.append(f"{key} = {value}")
+        elif isinstance(value, list):
+            lines.append(f"{key} = {json.dumps(value)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -43,13 +43,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from registry.cli import agency, bench, chain_cmds, demo, verify_cmd
+    from registry.cli import agency, bench, chain_cmds, demo, operate, verify_cmd
 
     app.add_typer(agency.app, name="agency")
     app.add_typer(bench.app, name="bench")
     chain_cmds.register(app)
     demo.register(app)
     verify_cmd.register(app)
+    operate.register(app, agency.app)
 
 
 _register()

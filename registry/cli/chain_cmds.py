@@ -29,6 +29,7 @@ from registry.cli.common import (
     tx_options,
 )
 from registry.errors import InvalidInput
+from registry.settings import write_config
 
 account_app = typer.Typer(
     help="Transaction-sending accounts. Example: registry account new keys/admin.json",
@@ -55,7 +56,10 @@ def account_new(
 
 
 def deploy(
-    keystore: KeystoreOpt,
+    keystore: Annotated[
+        Path | None,
+        typer.Option(help="Deployer's keystore (default: DATA_DIR/keys/admin.json).", dir_okay=False),
+    ] = None,
     rpc: RpcOpt = None,
     chain_id: ChainIdOpt = None,
     admin: Annotated[
@@ -76,7 +80,7 @@ def deploy(
             "deploying on the embedded chain would vanish on exit; pass --rpc URL "
             "(start a local node with `registry node`), or run `registry demo`"
         )
-    sender = load_sender(keystore)
+    sender = load_sender(keystore or settings.keys_dir / "admin.json")
     w3 = connect(settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id)
     if fund_from_dev:
         fund_from_dev_account(w3, sender.address)
@@ -94,6 +98,17 @@ def deploy(
         f"RecordRegistry deployed at {registry.address} on chain {registry.chain_id} "
         f"(block {result.block_number}, {result.gas_used:,} gas)"
     )
+    config = settings.data_dir / "config.toml"
+    if config.is_file():
+        write_config(
+            config,
+            {
+                "rpc": settings.rpc,
+                "registry_address": registry.address,
+                "chain_id": registry.chain_id,
+            },
+        )
+        console.print(f"saved in {config}")
     if json_out:
         print_json(info)
 

@@ -24,7 +24,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from sqlalchemy import func, select
 
 from registry import keys, merkle
 from registry.chain import RegistryContract
@@ -39,7 +38,7 @@ from registry.errors import ChainError, ChainUnavailable, ContractRevert, Invali
 from registry.receipt import Receipt, build_receipt
 from registry.store import Store, repo
 from registry.store.errors import NotFound
-from registry.store.models import Batch, BatchState, Record, RecordStatus
+from registry.store.models import Batch, BatchState
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +100,10 @@ class Issuer:
         limit (or `force`). Returns the new batch ids."""
         sealed: list[int] = []
         while True:
-            with self.store.session() as session:
-                count, oldest = self._pending(session)
+            # write=True: take the write lock first (SQLite), so a concurrent submit cannot
+            # slip in between reading the pending count and claiming the records.
+            with self.store.session(write=True) as session:
+                count, oldest = repo.pending_summary(session, agency_id=self.agency_id)
                 if count == 0:
                     return sealed
                 old_enough = oldest is not None and (
@@ -133,15 +134,6 @@ class Issuer:
                 )
             sealed.append(batch_id)
             _crash_point("sealed")
-
-    def _pending(self, session: Any) -> tuple[int, Any]:
-        """How many records of this agency are pending, and when the oldest arrived."""
-        row = session.execute(
-            select(func.count(), func.min(Record.created_at)).where(
-                Record.agency_id == self.agency_id, Record.status == RecordStatus.PENDING.value
-            )
-        ).one()
-        return int(row[0]), row[1]
 
     def _batch(self, session: Any, batch_id: int) -> Batch:
         batch = repo.batch_by_id(session, batch_id)
@@ -267,7 +259,7 @@ class Issuer:
 
     def pending_count(self) -> int:
         with self.store.session() as session:
-            return self._pending(session)[0]
+            return repo.pending_summary(session, agency_id=self.agency_id)[0]
 
     def resume(self) -> list[int]:
         """Finish every batch a previous run left sealed, submitted or anchored."""
@@ -378,3 +370,19 @@ class _BatchInfo:
             public_key=self.public_key,
             signature=self.signature,
         )
+
+
+def receipt_for_batch_record(
+    registry: RegistryContract,
+    batch: Batch,
+    *,
+    digest: bytes,
+    kind: str,
+    index: int,
+    proof: Iterable[bytes],
+    agency: str,
+) -> Receipt:
+    """The receipt of one record of a confirmed batch."""
+    return _BatchInfo.of(batch).receipt(
+        registry, digest=digest, kind=kind, index=index, proof=proof, agency=agency
+    )

@@ -1,0 +1,211 @@
+"""Operator commands: init, agency create, issue, revoke, status, receipt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from registry.chain import create_keystore, new_account
+from registry.chain.contract import Reason
+from registry.cli.common import (
+    PASSPHRASE_ENV,
+    JsonOpt,
+    console,
+    err_console,
+    hex32,
+    passphrase_for,
+    print_json,
+)
+from registry.errors import InvalidInput
+from registry.receipt import receipt_to_json
+from registry.service.operator import Operator, collect_inputs, sealed_json, write_outputs
+from registry.service.revoking import revoke_batch, revoke_record
+from registry.settings import load_settings, write_config
+
+AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency name (or address) to act as.")]
+
+
+def _operator() -> Operator:
+    return Operator.open(load_settings())
+
+
+def _passphrase(op_or_dir: Path) -> str:
+    return passphrase_for(op_or_dir)
+
+
+def init(
+    rpc: Annotated[
+        str, typer.Option(help="JSON-RPC URL of the chain this registry will use.")
+    ] = "http://127.0.0.1:8545",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (default .registry or REGISTRY_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Create the data directory: config.toml, the registry authority's encrypted keystore.
+
+    The passphrase comes from REGISTRY_KEYSTORE_PASSPHRASE or is asked for.
+    Example: registry init --rpc http://127.0.0.1:8545
+    """
+    settings = load_settings(data_dir=data_dir)
+    admin_path = settings.keys_dir / "admin.json"
+    if admin_path.exists():
+        raise InvalidInput(f"{settings.data_dir} is already initialised ({admin_path} exists)")
+    passphrase = passphrase_for(admin_path)
+    account = new_account()
+    create_keystore(account, admin_path, passphrase)
+    write_config(settings.data_dir / "config.toml", {"rpc": rpc})
+    console.print(f"initialised {settings.data_dir}: authority account {account.address}")
+    console.print(
+        "next: `registry node` (a local chain), then "
+        "`registry deploy --keystore "
+        f"{admin_path} --fund-from-dev`, then `registry agency create NAME`"
+    )
+
+
+def agency_create(
+    name: Annotated[str, typer.Argument(help="Public name of the agency.")],
+    fund_from_dev: Annotated[
+        bool, typer.Option(help="Fund the new account from the node's dev account (anvil).")
+    ] = False,
+) -> None:
+    """Create an agency: generate its account and Ed25519 signing key (encrypted, in the data
+    directory), register it on chain with the authority's key, and add it to the store.
+
+    Example: registry agency create "Civil Registry Office" --fund-from-dev
+    """
+    op = _operator()
+    agency = op.create_agency(
+        name, passphrase=_passphrase(op.keys_dir), fund_from_dev=fund_from_dev
+    )
+    console.print(f"agency {agency.name!r} registered: {agency.address}")
+
+
+def issue(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, JSON records, directories, JSON-lines files.")
+    ],
+    agency: AgencyOpt,
+    out: Annotated[
+        Path, typer.Option(help="Where receipts and sealed documents are written.")
+    ] = Path("receipts"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Issue records: submit (durable), seal in batches, anchor, wait for confirmations, and
+    write one receipt per file and one sealed document (with receipt) per JSON record.
+
+    Example: registry issue certificates/ --agency "Civil Registry Office" --out receipts/
+    """
+    op = _operator()
+    who = op.agency(agency)
+    issuer = op.issuer(who, passphrase=_passphrase(op.keys_dir))
+    items = list(collect_inputs(paths, max_record_bytes=op.settings.max_record_bytes))
+    if not items:
+        raise InvalidInput("nothing to issue: no files found")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("submitting", total=len(items))
+        step = 5_000
+        for start in range(0, len(items), step):
+            chunk = items[start : start + step]
+            issuer.submit([(i.digest, i.kind, sealed_json(i)) for i in chunk])
+            progress.advance(task, len(chunk))
+        progress.update(task, description="anchoring")
+        issuer.drain()
+        progress.update(task, description="writing receipts")
+        written = write_outputs(op, items, out)
+    console.print(f"issued {len(items)} records for {who.name}; receipts in {out}/")
+    if json_out:
+        print_json({"issued": len(items), "out": str(out), "files": [str(p) for p in written]})
+
+
+def revoke(
+    digest: Annotated[str, typer.Argument(help="Digest of the record (or a batch root).")],
+    agency: AgencyOpt,
+    reason: Annotated[
+        int,
+        typer.Option(help="1 issued in error, 2 superseded, 3 fraud, 4 withdrawn, 5 court order."),
+    ],
+    replacement: Annotated[
+        str | None, typer.Option(help="Digest of the superseding record (reason 2).")
+    ] = None,
+    batch: Annotated[bool, typer.Option(help="DIGEST is a batch root: revoke it all.")] = False,
+) -> None:
+    """Revoke or supersede one of the agency's own records, or a whole batch.
+
+    Example: registry revoke 0x9f86d0... --agency "Civil Registry Office" --reason 2 --replacement 0x60303a...
+    """
+    op = _operator()
+    who = op.agency(agency)
+    account = op.agency_account(who.name, _passphrase(op.keys_dir))
+    target = hex32(digest, "DIGEST")
+    new = hex32(replacement, "--replacement") if replacement else None
+    common = dict(store=op.store, registry=op.registry, account=account, agency_id=who.id)
+    if batch:
+        result = revoke_batch(**common, root=target, reason=reason, replacement=new)  # type: ignore[arg-type]
+    else:
+        result = revoke_record(**common, digest=target, reason=reason, replacement=new)  # type: ignore[arg-type]
+    what = "batch" if result.whole_batch else "record"
+    console.print(
+        f"{what} {digest} revoked ({Reason(result.reason).name.lower().replace('_', ' ')})"
+        + (" — already revoked" if result.already else f" in block {result.block_number}")
+    )
+
+
+def status(json_out: JsonOpt = False) -> None:
+    """Show the registry, the store, records by status, batches by state, agencies.
+
+    Example: registry status --json
+    """
+    op = _operator()
+    info = op.status()
+    table = Table(title=f"Registry {info['registry']} on chain {info['chainId']}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for state, n in info["records"].items():
+        table.add_row(f"records {state}", str(n))
+    for state, n in info["batches"].items():
+        table.add_row(f"batches {state}", str(n))
+    console.print(table)
+    for a in info["agencies"]:
+        console.print(f"agency {a['name']} ({a['address']}): {a['status']}")
+    if json_out:
+        print_json(info)
+
+
+def receipt(
+    digest: Annotated[str, typer.Argument(help="Digest of an anchored record.")],
+) -> None:
+    """Print the receipt (files) or sealed document (records) of an anchored record as JSON.
+
+    Example: registry receipt 0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    """
+    op = _operator()
+    target = hex32(digest, "DIGEST")
+    try:
+        payload = op.sealed_document_for(target)
+    except InvalidInput:
+        payload = receipt_to_json(op.receipt_for(target))
+    typer.echo(json.dumps(payload, indent=2))
+
+
+def register(app: typer.Typer, agency_app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("issue")(issue)
+    app.command("revoke")(revoke)
+    app.command("status")(status)
+    app.command("receipt")(receipt)
+    agency_app.command("create")(agency_create)
+
+
+__all__ = ["PASSPHRASE_ENV", "register"]

@@ -1,0 +1,346 @@
+"""The registry as an operator runs it: settings + chain + store + keys in the data directory.
+
+The CLI and the API are thin shells over this class. Layout of the data directory:
+
+    config.toml                      settings written by `registry init` / `registry deploy`
+    registry.db                      the SQLite store (unless database_url points elsewhere)
+    keys/admin.json                  the registry authority's account (encrypted keystore)
+    keys/<agency>.account.json       an agency's transaction account (encrypted keystore)
+    keys/<agency>.ed25519.pem        an agency's receipt-signing key (encrypted PKCS#8)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from web3 import Web3
+
+from registry import keys, merkle, record
+from registry.chain import (
+    RegistryContract,
+    connect,
+    create_keystore,
+    fund_from_dev_account,
+    load_keystore,
+    new_account,
+)
+from registry.chain.tx import TxOptions
+from registry.errors import InvalidInput, RegistryError, UnknownAgency
+from registry.receipt import Receipt, receipt_to_json
+from registry.service.issuing import Issuer, IssuingConfig, receipt_for_batch_record
+from registry.service.verify import ChainReader, TrustedRegistry
+from registry.settings import Settings
+from registry.store import Store, open_store, repo
+from registry.store.models import Agency, Batch, BatchState
+
+
+def slug(name: str) -> str:
+    """File-name-safe form of an agency name."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not text:
+        raise InvalidInput(f"agency name {name!r}: needs at least one letter or digit")
+    return text
+
+
+@dataclass(frozen=True)
+class IssueItem:
+    """One thing to issue: a file's bytes, or a structured record (already sealed)."""
+
+    source: str
+    digest: bytes
+    kind: str  # "file" | "record"
+    sealed: record.SealedDocument | None = None
+
+
+class Operator:
+    """One registry deployment as seen by its operator."""
+
+    def __init__(
+        self, settings: Settings, *, w3: Web3, registry: RegistryContract, store: Store
+    ) -> None:
+        self.settings = settings
+        self.w3 = w3
+        self.registry = registry
+        self.store = store
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        w3: Web3 | None = None,
+        registry: RegistryContract | None = None,
+    ) -> Operator:
+        """Connect, attach to the configured registry (identity-checked), open the store and
+        bind it to this chain and registry (refusing a store of another)."""
+        if registry is None:
+            if not settings.registry_address:
+                raise InvalidInput(
+                    "no registry configured: run `registry deploy` (or set "
+                    "REGISTRY_REGISTRY_ADDRESS)"
+                )
+            if w3 is None:
+                if settings.rpc == "embedded":
+                    raise InvalidInput(
+                        "the embedded chain lives only inside one process; start a node with "
+                        "`registry node` and set rpc (or run `registry demo`)"
+                    )
+                w3 = connect(
+                    settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id
+                )
+            registry = RegistryContract.at(
+                w3,
+                settings.registry_address,
+                chain_id=settings.chain_id,
+                options=tx_options(settings),
+            )
+        store = open_store(settings.database_url, data_dir=settings.data_dir)
+        genesis = bytes(registry.w3.eth.get_block(0)["hash"])
+        with store.session() as session:
+            repo.bind_store(
+                session,
+                chain_id=registry.chain_id,
+                genesis_hash=genesis,
+                registry_address=registry.address,
+            )
+        return cls(settings, w3=registry.w3, registry=registry, store=store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --------------------------------------------------------------- keys
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.settings.keys_dir
+
+    def admin_account(self, passphrase: str) -> LocalAccount:
+        return load_keystore(self.keys_dir / "admin.json", passphrase)
+
+    def agency_account(self, name: str, passphrase: str) -> LocalAccount:
+        return load_keystore(self.keys_dir / f"{slug(name)}.account.json", passphrase)
+
+    def agency_signing_key(self, name: str, passphrase: str) -> Ed25519PrivateKey:
+        return keys.load_signing_key(self.keys_dir / f"{slug(name)}.ed25519.pem", passphrase)
+
+    # ----------------------------------------------------------- agencies
+
+    def create_agency(self, name: str, *, passphrase: str, fund_from_dev: bool = False) -> Agency:
+        """Generate an agency's account and signing key in the data directory, register it on
+        chain (admin keystore) and in the store."""
+        base = self.keys_dir / slug(name)
+        account_path = base.with_name(base.name + ".account.json")
+        key_path = base.with_name(base.name + ".ed25519.pem")
+        if account_path.exists() or key_path.exists():
+            raise InvalidInput(f"agency {name!r} already has keys in {self.keys_dir}")
+        admin = self.admin_account(passphrase)
+        account = new_account()
+        signing_key = keys.generate_signing_key()
+        create_keystore(account, account_path, passphrase)
+        keys.save_signing_key(signing_key, key_path, passphrase)
+        if fund_from_dev:
+            fund_from_dev_account(self.w3, account.address)
+        public = keys.public_key_bytes(signing_key)
+        self.registry.register_agency(admin, account=account.address, name=name, signing_key=public)
+        with self.store.session() as session:
+            return repo.add_agency(
+                session, address=account.address, name=name, signing_public_key=public
+            )
+
+    def agency(self, name_or_address: str) -> Agency:
+        """An agency of the store by name or address."""
+        with self.store.session() as session:
+            found = session.scalars(
+                select(Agency).where(
+                    (Agency.name == name_or_address)
+                    | (Agency.address == name_or_address)
+                    | (Agency.address == _checksum_or_same(name_or_address))
+                )
+            ).first()
+        if found is None:
+            raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
+        return found
+
+    def issuer(self, agency: Agency, *, passphrase: str) -> Issuer:
+        return Issuer(
+            store=self.store,
+            registry=self.registry,
+            account=self.agency_account(agency.name, passphrase),
+            signing_key=self.agency_signing_key(agency.name, passphrase),
+            agency_id=agency.id,
+            config=IssuingConfig(
+                batch_size=self.settings.batch_size,
+                batch_age=self.settings.batch_age,
+                confirmations=self.settings.confirmations,
+                tx_timeout=self.settings.tx_timeout,
+                gas_margin=self.settings.gas_margin,
+            ),
+        )
+
+    # --------------------------------------------------------- documents
+
+    def receipt_for(self, digest: bytes) -> Receipt:
+        """The receipt of an anchored record (proof rebuilt from its batch)."""
+        with self.store.session() as session:
+            rec = repo.record_by_digest(session, digest)
+            if rec is None:
+                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this store")
+            if rec.batch_id is None:
+                raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
+            batch = repo.batch_by_id(session, rec.batch_id)
+            assert batch is not None
+            if batch.state != BatchState.CONFIRMED:
+                raise InvalidInput(f"record 0x{digest.hex()}'s batch is {batch.state}")
+            digests = repo.batch_digests(session, batch.id)
+            agency = repo.agency_by_id(session, batch.agency_id)
+            assert agency is not None and rec.leaf_index is not None
+            tree = merkle.MerkleTree.from_digests(digests)
+            return receipt_for_batch_record(
+                self.registry,
+                batch,
+                digest=digest,
+                kind=rec.digest_kind,
+                index=rec.leaf_index,
+                proof=tree.proof(rec.leaf_index),
+                agency=agency.address,
+            )
+
+    def sealed_document_for(self, digest: bytes) -> dict[str, Any]:
+        """The sealed structured record with its receipt, as the citizen keeps it."""
+        with self.store.session() as session:
+            rec = repo.record_by_digest(session, digest)
+            document = rec.document if rec is not None else None
+        if document is None:
+            raise InvalidInput(f"0x{digest.hex()} is not a structured record of this store")
+        sealed = record.parse_sealed_document(document)
+        return record.to_json(record.attach_receipt(sealed, self.receipt_for(digest)))
+
+    def trusted(self) -> list[TrustedRegistry]:
+        own = TrustedRegistry(self.registry.chain_id, self.registry.address)
+        extra = [
+            TrustedRegistry(int(c), a)
+            for c, _, a in (t.partition(":") for t in self.settings.trusted)
+        ]
+        return [own, *extra]
+
+    def reader(self) -> ChainReader:
+        return ChainReader(
+            registry_for=lambda chain_id, address: (
+                self.registry
+                if chain_id == self.registry.chain_id
+                and address.lower() == self.registry.address.lower()
+                else RegistryContract.at(self.w3, address, chain_id=chain_id)
+            ),
+            revocation_ttl=self.settings.revocation_ttl,
+        )
+
+    def status(self) -> dict[str, Any]:
+        with self.store.session() as session:
+            counts = repo.counts_by_status(session)
+            batches = session.scalars(select(Batch.state)).all()
+            agencies = [
+                {"name": a.name, "address": a.address, "status": a.status}
+                for a in repo.list_agencies(session)
+            ]
+        by_state: dict[str, int] = {}
+        for state in batches:
+            by_state[state] = by_state.get(state, 0) + 1
+        return {
+            "registry": self.registry.address,
+            "chainId": self.registry.chain_id,
+            "store": self.store.url,
+            "records": counts,
+            "batches": by_state,
+            "agencies": agencies,
+        }
+
+
+def tx_options(settings: Settings) -> TxOptions:
+    return TxOptions(
+        confirmations=settings.confirmations,
+        timeout=settings.tx_timeout,
+        gas_margin=settings.gas_margin,
+    )
+
+
+def _checksum_or_same(value: str) -> str:
+    with suppress(ValueError):
+        if Web3.is_address(value):
+            return str(Web3.to_checksum_address(value))
+    return value
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def collect_inputs(
+    paths: Sequence[Path], *, max_record_bytes: int = 1 << 20
+) -> Iterator[IssueItem]:
+    """Expand what `registry issue` was given: files, JSON records (*.json holding an object),
+    directories (recursively, sorted), JSON-lines files (*.jsonl, one record per line)."""
+    for path in paths:
+        if path.is_dir():
+            children = sorted(p for p in path.rglob("*") if p.is_file())
+            yield from collect_inputs(children, max_record_bytes=max_record_bytes)
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from exc
+        if path.suffix == ".jsonl":
+            for n, line in enumerate(data.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = record.parse_record_json(line, max_bytes=max_record_bytes)
+                except RegistryError as exc:
+                    raise InvalidInput(f"{path}:{n}: {exc}") from exc
+                sealed = record.seal_record(rec)
+                yield IssueItem(f"{path}:{n}", bytes(sealed.digest), "record", sealed)
+        elif path.suffix == ".json" and data.lstrip().startswith(b"{"):
+            try:
+                rec = record.parse_record_json(data, max_bytes=max_record_bytes)
+            except RegistryError as exc:
+                raise InvalidInput(f"{path}: {exc}") from exc
+            sealed = record.seal_record(rec)
+            yield IssueItem(str(path), bytes(sealed.digest), "record", sealed)
+        else:
+            yield IssueItem(str(path), bytes(record.bytes_digest(data)), "file")
+
+
+def sealed_json(item: IssueItem) -> str | None:
+    """The sealed document to keep in the store (without receipt), compact JSON."""
+    if item.sealed is None:
+        return None
+    return json.dumps(record.to_json(item.sealed), separators=(",", ":"))
+
+
+def write_outputs(op: Operator, items: Sequence[IssueItem], out: Path) -> list[Path]:
+    """Write a receipt per file and a sealed document (with receipt) per record into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in items:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(item.source.replace(":", "-")).name)
+        if item.kind == "file":
+            target = out / f"{stem}.receipt.json"
+            payload: dict[str, Any] = receipt_to_json(op.receipt_for(item.digest))
+        else:
+            target = out / f"{Path(stem).stem}.sealed.json"
+            payload = op.sealed_document_for(item.digest)
+        target.write_text(json.dumps(payload, indent=2) + "\n")
+        written.append(target)
+    return written
+
+
+__all__ = ["IssueItem", "Operator", "collect_inputs", "slug", "write_outputs"]
