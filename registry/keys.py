@@ -13,6 +13,8 @@ the registry contract, so a receipt cannot be replayed against a look-alike regi
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import re
 import tempfile
@@ -212,3 +214,14 @@ def verify_root_signature(
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def salt_secret(key: Ed25519PrivateKey) -> bytes:
+    """A 32-byte secret for deterministic record salts (registry.salts), derived from the
+    agency's signing key so it needs no file of its own; never leaves the issuer."""
+    raw = key.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    return hmac.new(raw, b"RecordRegistry/salt-secret/v1", hashlib.sha256).digest()

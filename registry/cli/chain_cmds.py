@@ -19,7 +19,6 @@ from registry.chain.devnode import start_anvil
 from registry.cli.common import (
     ChainIdOpt,
     JsonOpt,
-    KeystoreOpt,
     RpcOpt,
     console,
     load_sender,
@@ -58,7 +57,9 @@ def account_new(
 def deploy(
     keystore: Annotated[
         Path | None,
-        typer.Option(help="Deployer's keystore (default: DATA_DIR/keys/admin.json).", dir_okay=False),
+        typer.Option(
+            help="Deployer's keystore (default: DATA_DIR/keys/admin.json).", dir_okay=False
+        ),
     ] = None,
     rpc: RpcOpt = None,
     chain_id: ChainIdOpt = None,

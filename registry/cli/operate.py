@@ -103,7 +103,9 @@ def issue(
     op = _operator()
     who = op.agency(agency)
     issuer = op.issuer(who, passphrase=_passphrase(op.keys_dir))
-    items = list(collect_inputs(paths, max_record_bytes=op.settings.max_record_bytes))
+    items = list(
+        collect_inputs(paths, seal=issuer.seal, max_record_bytes=op.settings.max_record_bytes)
+    )
     if not items:
         raise InvalidInput("nothing to issue: no files found")
     with Progress(
@@ -143,7 +145,7 @@ def revoke(
 ) -> None:
     """Revoke or supersede one of the agency's own records, or a whole batch.
 
-    Example: registry revoke 0x9f86d0... --agency "Civil Registry Office" --reason 2 --replacement 0x60303a...
+    Example: registry revoke 0x9f86d0.. --agency "Civil Registry" --reason 2 --replacement 0x6030..
     """
     op = _operator()
     who = op.agency(agency)

@@ -15,18 +15,22 @@ from registry.cli.common import (
     RegistryOpt,
     RpcOpt,
     console,
+    hex32,
     print_json,
     settings_from,
 )
 from registry.errors import InvalidInput
+from registry.service.operator import Operator
 from registry.service.verify import (
     ChainReader,
     Outcome,
     TrustedRegistry,
+    Verification,
     registry_resolver,
     verification_input,
     verify_receipt,
 )
+from registry.settings import Settings
 
 EXIT_CODES = {Outcome.VALID: 0, Outcome.ERROR: 3}
 STYLE = {"pass": "green", "fail": "red", "skip": "dim", "error": "yellow"}
@@ -47,6 +51,10 @@ def verify(
     receipt: Annotated[
         Path | None, typer.Option("--receipt", help="The receipt of a file (JSON).")
     ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option("--digest", help="Verify a record by digest alone (looked up in the store)."),
+    ] = None,
     rpc: RpcOpt = None,
     registry: RegistryOpt = None,
     chain_id: ChainIdOpt = None,
@@ -61,6 +69,9 @@ def verify(
     Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5
     """
     settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    if digest is not None:
+        _verify_digest(settings, hex32(digest, "--digest"), json_out)
+        return
     given = verification_input(
         _read(path, "document") if path else None,
         receipt=_read(receipt, "receipt") if receipt else None,
@@ -93,7 +104,19 @@ def verify(
         revocation_ttl=settings.revocation_ttl,
     )
     result = verify_receipt(given.receipt, trusted=trusted, reader=reader, digest=given.digest)
-    table = Table(title=f"{path or receipt} ({given.kind})", show_lines=False)
+    _show(result, f"{path or receipt} ({given.kind})", json_out)
+
+
+def _verify_digest(settings: Settings, digest: bytes, json_out: bool) -> None:
+    """(d) a digest alone: the operator's store supplies the receipt; the chain decides."""
+    op = Operator.open(settings)
+    receipt = op.receipt_for(digest)
+    result = verify_receipt(receipt, trusted=op.trusted(), reader=op.reader(), digest=digest)
+    _show(result, f"0x{digest.hex()} (digest)", json_out)
+
+
+def _show(result: Verification, title: str, json_out: bool) -> None:
+    table = Table(title=title, show_lines=False)
     for column in ("check", "status", "reason"):
         table.add_column(column)
     for check in result.checks:

@@ -17,7 +17,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-from registry import keys, merkle
+from registry import keys, merkle, record
 from registry.chain import RegistryContract
 from registry.chain.tx import (
     SignedTx,
@@ -36,6 +36,7 @@ from registry.chain.tx import (
 )
 from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
 from registry.receipt import Receipt, build_receipt
+from registry.salts import record_salt_source
 from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import Batch, BatchState
@@ -85,6 +86,11 @@ class Issuer:
         )
 
     # ---------------------------------------------------------------- submit
+
+    def seal(self, data: Mapping[str, Any]) -> record.SealedDocument:
+        """Seal a structured record with this agency's deterministic salts: the same record
+        sealed twice has the same digest, so submitting it again is idempotent."""
+        return seal_with_secret(keys.salt_secret(self.signing_key), data)
 
     def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
         """Store records as `pending`; durable when this returns. Idempotent per digest."""
@@ -386,3 +392,13 @@ def receipt_for_batch_record(
     return _BatchInfo.of(batch).receipt(
         registry, digest=digest, kind=kind, index=index, proof=proof, agency=agency
     )
+
+
+def seal_with_secret(secret: bytes, data: Mapping[str, Any]) -> record.SealedDocument:
+    """`record.seal_record` with salts derived from `secret` and the record itself."""
+    try:
+        source = record_salt_source(secret, data)
+    except Exception:  # not canonicalizable: let the record module name the exact problem
+        record.seal_record(data)
+        raise
+    return record.seal_record(data, salt_source=source)

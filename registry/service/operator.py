@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,14 +285,17 @@ def _checksum_or_same(value: str) -> str:
 
 
 def collect_inputs(
-    paths: Sequence[Path], *, max_record_bytes: int = 1 << 20
+    paths: Sequence[Path],
+    *,
+    seal: Callable[[dict[str, Any]], record.SealedDocument],
+    max_record_bytes: int = 1 << 20,
 ) -> Iterator[IssueItem]:
     """Expand what `registry issue` was given: files, JSON records (*.json holding an object),
     directories (recursively, sorted), JSON-lines files (*.jsonl, one record per line)."""
     for path in paths:
         if path.is_dir():
             children = sorted(p for p in path.rglob("*") if p.is_file())
-            yield from collect_inputs(children, max_record_bytes=max_record_bytes)
+            yield from collect_inputs(children, seal=seal, max_record_bytes=max_record_bytes)
             continue
         try:
             data = path.read_bytes()
@@ -306,14 +309,14 @@ def collect_inputs(
                     rec = record.parse_record_json(line, max_bytes=max_record_bytes)
                 except RegistryError as exc:
                     raise InvalidInput(f"{path}:{n}: {exc}") from exc
-                sealed = record.seal_record(rec)
+                sealed = seal(rec)
                 yield IssueItem(f"{path}:{n}", bytes(sealed.digest), "record", sealed)
         elif path.suffix == ".json" and data.lstrip().startswith(b"{"):
             try:
                 rec = record.parse_record_json(data, max_bytes=max_record_bytes)
             except RegistryError as exc:
                 raise InvalidInput(f"{path}: {exc}") from exc
-            sealed = record.seal_record(rec)
+            sealed = seal(rec)
             yield IssueItem(str(path), bytes(sealed.digest), "record", sealed)
         else:
             yield IssueItem(str(path), bytes(record.bytes_digest(data)), "file")
@@ -331,12 +334,14 @@ def write_outputs(op: Operator, items: Sequence[IssueItem], out: Path) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for item in items:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(item.source.replace(":", "-")).name)
+        path, _, line = item.source.partition(":")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).name)
         if item.kind == "file":
-            target = out / f"{stem}.receipt.json"
+            target = out / f"{name}.receipt.json"
             payload: dict[str, Any] = receipt_to_json(op.receipt_for(item.digest))
         else:
-            target = out / f"{Path(stem).stem}.sealed.json"
+            stem = Path(name).stem + (f"-{line}" if line else "")
+            target = out / f"{stem}.sealed.json"
             payload = op.sealed_document_for(item.digest)
         target.write_text(json.dumps(payload, indent=2) + "\n")
         written.append(target)

@@ -1,0 +1,123 @@
+"""The operator's CLI story on a real anvil node: init, deploy, agency create, issue files /
+JSON records / directories / JSON lines, status, receipt, verify (document and digest),
+revoke and supersede, re-issue idempotently, and the bad inputs along the way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from registry.cli import app
+
+pytestmark = pytest.mark.anvil
+PASS = "operator passphrase 42"
+
+
+@pytest.fixture(scope="module")
+def op(anvil_node, tmp_path_factory):
+    root = tmp_path_factory.mktemp("operator")
+    env = {"REGISTRY_DATA_DIR": str(root / "data"), "REGISTRY_KEYSTORE_PASSPHRASE": PASS}
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        return result
+
+    run("init", "--rpc", anvil_node.url)
+    run("deploy", "--fund-from-dev")
+    run("agency", "create", "Civil Registry Office", "--fund-from-dev")
+    run("agency", "create", "Ministry of Education", "--fund-from-dev")
+    inputs = root / "in"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "birth-0001.pdf").write_bytes(b"%PDF-1.7 birth certificate 0001\n")
+    (inputs / "sub" / "marriage.json").write_text(
+        json.dumps({"type": "MarriageCertificate", "spouses": ["Ana", "Ben"], "date": "2026-05-01"})
+    )
+    (inputs / "many.jsonl").write_text('{"n": 1}\n\n{"n": 2}\n')
+    run("issue", str(inputs), "--agency", "Civil Registry Office", "--out", str(root / "out"))
+    return run, root
+
+
+def last_json(result):
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_issue_writes_receipts_and_sealed_documents(op):
+    run, root = op
+    names = sorted(p.name for p in (root / "out").iterdir())
+    assert names == [
+        "birth-0001.pdf.receipt.json",
+        "many-1.sealed.json",
+        "many-3.sealed.json",
+        "marriage.sealed.json",
+    ]
+    status = last_json(run("status", "--json"))
+    assert status["records"]["anchored"] >= 4 and status["records"]["pending"] == 0
+    assert {a["name"] for a in status["agencies"]} == {
+        "Civil Registry Office",
+        "Ministry of Education",
+    }
+
+
+def test_verify_documents_and_digest(op):
+    run, root = op
+    out = root / "out"
+    pdf = root / "in" / "birth-0001.pdf"
+    for args in (
+        [str(pdf), "--receipt", str(out / "birth-0001.pdf.receipt.json")],
+        [str(out / "marriage.sealed.json")],
+        ["--digest", "0x" + hashlib.sha256(pdf.read_bytes()).hexdigest()],
+    ):
+        assert last_json(run("verify", *args, "--json"))["outcome"] == "VALID", args
+    receipt = json.loads(run("receipt", "0x" + hashlib.sha256(pdf.read_bytes()).hexdigest()).output)
+    assert receipt["type"] == "RecordReceipt" and receipt["digestKind"] == "file"
+
+
+def test_reissue_is_idempotent(op):
+    run, root = op
+    before = last_json(run("status", "--json"))["records"]
+    run(
+        "issue", str(root / "in"), "--agency", "Civil Registry Office", "--out", str(root / "again")
+    )
+    assert last_json(run("status", "--json"))["records"] == before
+    first = json.loads((root / "out" / "marriage.sealed.json").read_text())
+    second = json.loads((root / "again" / "marriage.sealed.json").read_text())
+    assert first["digest"] == second["digest"]  # same record, same salts, same digest
+
+
+def test_supersede_then_verify(op):
+    run, root = op
+    old = json.loads((root / "out" / "many-1.sealed.json").read_text())["digest"]
+    new = json.loads((root / "out" / "many-3.sealed.json").read_text())["digest"]
+    run("revoke", old, "--agency", "Civil Registry Office", "--reason", "2", "--replacement", new)
+    result = last_json(run("verify", str(root / "out" / "many-1.sealed.json"), "--json", code=1))
+    assert result["outcome"] == "SUPERSEDED" and result["replacement"] == new
+
+
+def test_another_agency_cannot_revoke(op):
+    run, root = op
+    digest = json.loads((root / "out" / "marriage.sealed.json").read_text())["digest"]
+    result = run("revoke", digest, "--agency", "Ministry of Education", "--reason", "3", code=2)
+    assert "only the issuing agency" in result.output
+
+
+def test_bad_inputs(op):
+    run, root = op
+    bad = root / "bad"
+    bad.mkdir(exist_ok=True)
+    (bad / "dup.json").write_text('{"a": 1, "a": 2}')
+    result = run("issue", str(bad / "dup.json"), "--agency", "Civil Registry Office", code=2)
+    assert "dup.json" in result.output and "duplicate key" in result.output
+    result = run("issue", str(root / "in"), "--agency", "Nobody", code=2)
+    assert "no agency 'Nobody'" in result.output
+    result = run(
+        "revoke", "0x" + "00" * 32, "--agency", "Civil Registry Office", "--reason", "1", code=2
+    )
+    assert "no record with digest" in result.output
+    result = run("init", code=2)
+    assert "already initialised" in result.output
