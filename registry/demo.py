@@ -1,105 +1,284 @@
-"""The end-to-end demo on the embedded chain: the story the README's first command tells."""
+"""The end-to-end demo on the embedded chain: the story the README's first command tells.
+
+Two agencies issue 1,000 birth certificates (structured records) and a batch of diplomas
+(files) through the durable pipeline; then a citizen's documents are verified: one valid, one
+altered (TAMPERED), one with a field hidden (still VALID), one superseded by a corrected
+certificate (SUPERSEDED, naming the replacement), one anchored on a look-alike registry
+(UNTRUSTED). A forged proof and an outsider's revocation are refused on chain.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from registry import keys, merkle
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+
+from registry import keys, record
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain.contract import Reason
 from registry.chain.tx import TxOptions
 from registry.errors import ContractRevert
+from registry.merkle import leaf_hash
+from registry.receipt import receipt_to_json
+from registry.service.issuing import Issuer, IssuingConfig
+from registry.service.revoking import revoke_record
+from registry.service.verify import (
+    ChainReader,
+    Outcome,
+    TrustedRegistry,
+    Verification,
+    verification_input,
+    verify_receipt,
+)
+from registry.store import Store, add_agency, bind_store, counts_by_status, open_store
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoOutcome:
-    """What the demo established, for tests and for the closing summary."""
+    """What the demo established, for tests and for the closing line."""
 
-    registry: str
-    chain_id: int
-    root: bytes
-    record_valid: bool
-    forged_rejected: bool
-    outsider_refused: bool
+    registry: str = ""
+    chain_id: int = 0
+    issued: int = 0
+    batches: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict)
+    forged_rejected: bool = False
+    outsider_refused: bool = False
+
+    @property
+    def as_expected(self) -> bool:
+        return (
+            self.outcomes
+            == {
+                "valid": "VALID",
+                "tampered": "TAMPERED",
+                "redacted": "VALID",
+                "superseded": "SUPERSEDED",
+                "untrusted": "UNTRUSTED",
+                "diploma": "VALID",
+            }
+            and self.forged_rejected
+            and self.outsider_refused
+        )
 
 
-def run_demo(say: Callable[[str], None], *, batch_size: int = 1_000) -> DemoOutcome:
-    """Deploy, register two agencies, anchor a batch, check a record, reject a forgery."""
+def _certificate(i: int) -> dict[str, object]:
+    return {
+        "type": "BirthCertificate",
+        "number": f"B-2026-{i:06d}",
+        "child": {"given": f"Child{i}", "family": "Tamm", "born": "2026-03-14"},
+        "place": "Tallinn",
+        "parents": [f"Mother{i} Tamm", f"Father{i} Tamm"],
+        "address": {"street": f"Pikk {i % 90 + 1}", "city": "Tallinn"},
+    }
+
+
+def run_demo(say: Callable[[str], None], *, certificates: int = 1_000) -> DemoOutcome:
+    """Run the whole story; `say` receives one readable line per step."""
+    outcome = DemoOutcome()
+    with tempfile.TemporaryDirectory(prefix="registry-demo-") as tmp:
+        _story(say, outcome, Path(tmp), certificates)
+    return outcome
+
+
+def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) -> None:
     w3 = connect()
-    say(f"Embedded chain started (chain id {w3.eth.chain_id}); nothing leaves this process.")
+    say(f"Embedded chain started (chain id {w3.eth.chain_id}); it lives only in this process.")
     authority, civil, education, outsider = (new_account() for _ in range(4))
     for account in (authority, civil, education, outsider):
         fund_from_dev_account(w3, account.address)
-    registry, deployed = RegistryContract.deploy(
-        w3, authority, options=TxOptions(poll_interval=0.01)
-    )
-    say(f"RecordRegistry deployed at {registry.address} ({deployed.gas_used:,} gas).")
+    options = TxOptions(poll_interval=0.01)
+    registry, _ = RegistryContract.deploy(w3, authority, options=options)
+    out.registry, out.chain_id = registry.address, registry.chain_id
+    say(f"Registry authority deployed RecordRegistry at {registry.address}.")
 
-    civil_key, education_key = keys.generate_signing_key(), keys.generate_signing_key()
-    for account, name, key in (
-        (civil, "Civil Registry Office", civil_key),
-        (education, "Ministry of Education", education_key),
-    ):
-        registry.register_agency(
-            authority, account=account.address, name=name, signing_key=keys.public_key_bytes(key)
-        )
-        say(f"Registered agency {name!r} at {account.address}.")
-
-    certificates = [f"Birth certificate no. {i:06d}\n".encode() for i in range(batch_size)]
-    digests = [hashlib.sha256(doc).digest() for doc in certificates]
-    tree = merkle.MerkleTree.from_digests(digests)
-    signature = keys.sign_root(
-        civil_key, chain_id=registry.chain_id, registry=registry.address, root=tree.root
-    )
-    anchored = registry.anchor(civil, root=tree.root, leaf_count=tree.count)
-    say(
-        f"Civil Registry anchored {tree.count:,} certificates as one root "
-        f"0x{tree.root.hex()[:16]}… "
-        f"in block {anchored.block_number} ({anchored.gas_used:,} gas, "
-        f"{anchored.gas_used / tree.count:.1f} gas per record); root signed with Ed25519."
-    )
-
-    index = 417
-    leaf, proof = tree.leaf(index), tree.proof(index)
-    result = registry.check(leaf=leaf, proof=proof, root=tree.root)
-    window = registry.key_of(keys.public_key_bytes(civil_key))
-    signed_ok = (
-        keys.verify_root_signature(
-            keys.public_key_bytes(civil_key),
-            signature,
+    store = open_store(None, data_dir=tmp)
+    with store.session() as session:
+        bind_store(
+            session,
             chain_id=registry.chain_id,
-            registry=registry.address,
-            root=tree.root,
+            genesis_hash=bytes(w3.eth.get_block(0)["hash"]),
+            registry_address=registry.address,
         )
-        and window.agency == civil.address
-        and window.valid_at(result.anchor.anchored_at)
-    )
-    valid = result.included and result.anchor.agency == civil.address and signed_ok
+    civil_issuer = _agency(store, registry, authority, civil, "Civil Registry Office", batch=250)
+    edu_issuer = _agency(store, registry, authority, education, "Ministry of Education", batch=500)
+    say("Registered agencies 'Civil Registry Office' and 'Ministry of Education' (Ed25519 keys).")
+
+    sealed = [civil_issuer.seal(_certificate(i)) for i in range(count)]
+    civil_issuer.submit([(bytes(d.digest), "record", None) for d in sealed])
+    civil_issuer.drain()
+    diplomas = [f"%PDF-1.7 diploma {i:05d}\n".encode() for i in range(200)]
+    edu_issuer.submit([(hashlib.sha256(p).digest(), "file", None) for p in diplomas])
+    edu_issuer.drain()
+    with store.session() as session:
+        out.issued = counts_by_status(session)["anchored"]
+    batches = [civil_issuer.receipts(b) for b in civil_issuer.confirmed_batches()]
+    out.batches = len(batches)
+    gas = w3.eth.get_transaction_receipt(HexBytes(batches[0][0].anchor.tx_hash))["gasUsed"]
     say(
-        f"Certificate #{index}: included={result.included}, anchored by "
-        f"{registry.agency_of(civil.address).name!r}, signature {'ok' if signed_ok else 'BAD'}, "
-        f"not revoked -> {'VALID' if valid else 'NOT VALID'}."
+        f"Civil Registry issued {count:,} birth certificates in {out.batches} batches of "
+        f"{civil_issuer.config.batch_size} (one anchor transaction each: {gas:,} gas, "
+        f"{gas / civil_issuer.config.batch_size:.0f} per record); the Ministry issued "
+        f"{len(diplomas)} diplomas (PDF files) in one batch."
     )
 
-    forged_digest = hashlib.sha256(b"Birth certificate no. 000417 (altered)\n").digest()
-    forged = registry.check(leaf=merkle.leaf_hash(forged_digest), proof=proof, root=tree.root)
-    say(
-        "An altered certificate presented with the real proof: "
-        f"included={forged.included} -> {'REJECTED' if not forged.included else 'ACCEPTED?!'}."
+    receipts = {r.digest: r for batch in batches for r in batch}
+    documents = [record.attach_receipt(d, receipts[d.digest]) for d in sealed]
+    trusted = [TrustedRegistry(registry.chain_id, registry.address)]
+    reader = ChainReader(
+        registry_for=lambda chain_id, address: RegistryContract.at(w3, address, chain_id=chain_id),
+        revocation_ttl=0,
     )
 
-    refused = False
+    def check(label: str, document: bytes, receipt: bytes | None = None) -> str:
+        given = verification_input(document, receipt=receipt)
+        result = verify_receipt(given.receipt, trusted=trusted, reader=reader, digest=given.digest)
+        out.outcomes[label] = str(result.outcome)
+        return _describe(result)
+
+    doc = documents[417]
+    say(f"Certificate {doc.data['number']}: " + check("valid", _bytes(doc)))
+
+    altered = record.to_json(doc)
+    altered["data"]["child"]["born"] = "2025-03-14"
+    say("The same certificate with its birth date altered: " + check("tampered", _dump(altered)))
+
+    redacted = record.redact(doc, ["/address", "/parents"])
+    say(
+        "The holder hides the address and parents before showing it to a bank "
+        f"(fields left: {', '.join(p for p, _ in record.disclosed_fields(redacted))}): "
+        + check("redacted", _bytes(redacted))
+    )
+
+    old = documents[3]
+    corrected_data = _certificate(3)
+    corrected_data["place"] = "Tartu"
+    corrected = civil_issuer.seal(corrected_data)
+    civil_issuer.submit([(bytes(corrected.digest), "record", None)])
+    civil_issuer.drain()
+    revoke_record(
+        store=store,
+        registry=registry,
+        account=civil,
+        agency_id=civil_issuer.agency_id,
+        digest=bytes(old.digest),
+        reason=Reason.SUPERSEDED,
+        replacement=bytes(corrected.digest),
+    )
+    say(
+        f"{old.data['number']} was issued with the wrong place of birth; the office issued a "
+        "corrected certificate and superseded the old one: " + check("superseded", _bytes(old))
+    )
+
+    lookalike, _ = RegistryContract.deploy(w3, outsider, options=options)
+    fake_key = keys.generate_signing_key()
+    lookalike.register_agency(
+        outsider,
+        account=outsider.address,
+        name="Civil Registry Office",
+        signing_key=keys.public_key_bytes(fake_key),
+    )
+    fake_store = open_store(None, data_dir=tmp / "lookalike")
+    with fake_store.session() as session:
+        fake_id = add_agency(
+            session,
+            address=outsider.address,
+            name="Civil Registry Office",
+            signing_public_key=keys.public_key_bytes(fake_key),
+        ).id
+    forger = Issuer(
+        store=fake_store,
+        registry=lookalike,
+        account=outsider,
+        signing_key=fake_key,
+        agency_id=fake_id,
+        config=IssuingConfig(batch_size=1, batch_age=0),
+    )
+    forged_cert = forger.seal(_certificate(10_001))
+    forger.submit([(bytes(forged_cert.digest), "record", None)])
+    forger.drain()
+    (forged_receipt,) = forger.receipts(1)
+    say(
+        "A certificate anchored on a look-alike registry with the same agency name: "
+        + check("untrusted", _bytes(record.attach_receipt(forged_cert, forged_receipt)))
+    )
+
+    diploma_receipt = edu_issuer.receipts(edu_issuer.confirmed_batches()[0])[7]
+    say(
+        "Diploma no. 00007 (a PDF) with its receipt: "
+        + check("diploma", diplomas[7], json.dumps(receipt_to_json(diploma_receipt)).encode())
+    )
+
+    r = receipts[documents[5].digest]
+    fake_leaf = leaf_hash(hashlib.sha256(b"a certificate nobody issued").digest())
+    forged = registry.check(leaf=fake_leaf, proof=list(r.merkle.proof), root=r.merkle.root)
+    out.forged_rejected = not forged.included
+    say(
+        "A made-up certificate presented with a real proof is rejected by the contract "
+        f"(included={forged.included})."
+    )
     try:
-        registry.revoke(outsider, root=tree.root, leaf=leaf, proof=proof, reason=3)
+        registry.revoke(
+            outsider, root=r.merkle.root, leaf=r.leaf, proof=list(r.merkle.proof), reason=3
+        )
     except ContractRevert as exc:
-        refused = True
-        say(f"An outsider trying to revoke it is refused on chain: {exc.error_name}.")
-    return DemoOutcome(
-        registry=registry.address,
-        chain_id=registry.chain_id,
-        root=tree.root,
-        record_valid=valid,
-        forged_rejected=not forged.included,
-        outsider_refused=refused,
+        out.outsider_refused = True
+        say(f"An outsider trying to revoke a certificate is refused on chain ({exc.error_name}).")
+    store.close()
+    fake_store.close()
+
+
+def _agency(
+    store: Store,
+    registry: RegistryContract,
+    authority: LocalAccount,
+    account: LocalAccount,
+    name: str,
+    *,
+    batch: int,
+) -> Issuer:
+    key = keys.generate_signing_key()
+    public = keys.public_key_bytes(key)
+    registry.register_agency(authority, account=account.address, name=name, signing_key=public)
+    with store.session() as session:
+        agency_id = add_agency(
+            session,
+            address=account.address,
+            name=name,
+            signing_public_key=public,
+        ).id
+    return Issuer(
+        store=store,
+        registry=registry,
+        account=account,
+        signing_key=key,
+        agency_id=agency_id,
+        config=IssuingConfig(batch_size=batch, batch_age=0),
     )
+
+
+def _bytes(doc: record.SealedDocument) -> bytes:
+    return _dump(record.to_json(doc))
+
+
+def _dump(obj: object) -> bytes:
+    return json.dumps(obj).encode()
+
+
+def _describe(result: Verification) -> str:
+    text = f"[{result.outcome}]"
+    if result.outcome is Outcome.VALID:
+        text += f" issued by {result.agency_name}, anchored {result.anchored_at}"
+    elif result.outcome is Outcome.SUPERSEDED:
+        text += f" replaced by {result.replacement}"
+    else:
+        failed = [c for c in result.checks if c.status in ("fail", "error")]
+        if failed:
+            text += f" {failed[0].name}: {failed[0].reason}"
+    return text

@@ -38,6 +38,7 @@ import os
 import re
 import secrets
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -837,12 +838,13 @@ def seal_records(
     ``record_index``; nothing is returned then.
 
     ``workers`` is the number of worker processes (default: the CPUs this process may
-    use). With more than one and more than POOL_THRESHOLD records, the hashing runs in
-    a pool of processes started with "spawn"; the pool is created on first use and
-    kept for later calls. This process still checks and copies every record, so errors
-    are found in order and the documents are built here: only the checked data goes to
-    the workers and only salts and digests come back. As with any spawn pool, a script
-    calling this must guard its top level with ``if __name__ == "__main__":``.
+    use). With more than one and more than POOL_THRESHOLD records, the field hashing
+    runs in a pool of processes started with "spawn"; the pool is created on first use
+    and kept for later calls. This process still checks and copies every record (so
+    errors are found in input order), draws the salts and builds the documents: the
+    workers get only leaf paths, values and salts, and send back record digests. As
+    with any spawn pool, a script calling this must guard its top level with
+    ``if __name__ == "__main__":``.
     """
     if workers is None:
         workers = _available_cpus()
@@ -853,9 +855,7 @@ def seal_records(
     docs: list[SealedDocument] = []
     for begin in range(0, len(records), _CHUNK_RECORDS):
         prepared = _prepare_chunk(records, begin)
-        total = sum(len(leaves) for _, leaves in prepared)
-        digits = binascii.hexlify(_token_bytes(SALT_BYTES * total))
-        docs.extend(_build_documents(prepared, digits, None))
+        docs.extend(_build_documents(prepared, _chunk_digits(prepared), None))
     return docs
 
 
@@ -885,12 +885,18 @@ def _with_index(exc: RecordError, index: int) -> RecordError:
     return located
 
 
+def _chunk_digits(prepared: list[_Prepared]) -> bytes:
+    """Fresh salts for every leaf of the chunk, as hex digits: one call to the OS."""
+    total = sum(len(leaves) for _, leaves in prepared)
+    return binascii.hexlify(_token_bytes(SALT_BYTES * total))
+
+
 def _build_documents(
     prepared: list[_Prepared], digits: bytes, digests: bytes | None
 ) -> list[SealedDocument]:
     """Documents for prepared records, salted from ``digits`` in order (32 per leaf).
 
-    ``digests`` holds their record digests, 32 bytes each, when a worker computed them.
+    ``digests`` holds their record digests, 32 bytes each, when workers computed them.
     """
     text = digits.decode("ascii")
     docs = []
@@ -905,17 +911,37 @@ def _build_documents(
     return docs
 
 
-def _digest_chunk(datas: list[JSONObject]) -> tuple[bytes, bytes]:
-    """Worker: salt and hash regular records; (all salts' bytes, all digests) in order."""
-    prepared = [_walk_record(data) for data in datas]
-    salts = _token_bytes(SALT_BYTES * sum(len(leaves) for _, leaves in prepared))
-    digits = binascii.hexlify(salts)
-    digests = []
-    start = 0
+_HashWork: TypeAlias = tuple[list[Path], list[int], list[JSONValue], list[int], bytes]
+
+
+def _hash_work(prepared: list[_Prepared], digits: bytes) -> _HashWork:
+    """What a worker needs to hash a chunk, compact to send: the distinct paths, each
+    leaf's path number and value, the leaf count of each record, and the salts."""
+    numbers: dict[Path, int] = {}
+    path_numbers = []
+    values = []
+    counts = []
     for _, leaves in prepared:
-        digests.append(_digest_of(leaves, digits, start))
-        start += _SALT_DIGITS * len(leaves)
-    return salts, b"".join(digests)
+        counts.append(len(leaves))
+        for _, path, value in leaves:
+            number = numbers.get(path)
+            if number is None:
+                number = numbers[path] = len(numbers)
+            path_numbers.append(number)
+            values.append(value)
+    return list(numbers), path_numbers, values, counts, digits
+
+
+def _digest_chunk(work: _HashWork) -> bytes:
+    """Worker: the record digests (32 bytes each, in order) of a chunk from _hash_work."""
+    paths, path_numbers, values, counts, digits = work
+    leaves: list[_Leaf] = [("", paths[n], v) for n, v in zip(path_numbers, values, strict=True)]
+    digests = []
+    first = 0
+    for count in counts:
+        digests.append(_digest_of(leaves[first : first + count], digits, _SALT_DIGITS * first))
+        first += count
+    return b"".join(digests)
 
 
 _pool_lock = threading.Lock()
@@ -944,21 +970,26 @@ def _drop_pool(pool: ProcessPoolExecutor) -> None:
 
 def _seal_pooled(records: Sequence[Mapping[str, Any]], workers: int) -> list[SealedDocument]:
     pool = _worker_pool(workers)
-    chunks: list[tuple[list[_Prepared], Future[tuple[bytes, bytes]]]] = []
+    in_flight: deque[tuple[list[_Prepared], bytes, Future[bytes]]] = deque()
+    docs: list[SealedDocument] = []
     try:
         for begin in range(0, len(records), _CHUNK_RECORDS):
             prepared = _prepare_chunk(records, begin)
-            chunks.append((prepared, pool.submit(_digest_chunk, [d for d, _ in prepared])))
-        docs: list[SealedDocument] = []
-        for prepared, future in chunks:
-            salts, digests = future.result()
-            docs.extend(_build_documents(prepared, binascii.hexlify(salts), digests))
+            digits = _chunk_digits(prepared)
+            future = pool.submit(_digest_chunk, _hash_work(prepared, digits))
+            in_flight.append((prepared, digits, future))
+            if len(in_flight) > 2 * workers:  # bounded memory; the workers stay busy
+                prepared, digits, future = in_flight.popleft()
+                docs.extend(_build_documents(prepared, digits, future.result()))
+        while in_flight:
+            prepared, digits, future = in_flight.popleft()
+            docs.extend(_build_documents(prepared, digits, future.result()))
         return docs
     except BrokenProcessPool:
         _drop_pool(pool)  # a worker died; the next call starts a fresh pool
         raise
     finally:
-        for _, future in chunks:
+        for _, _, future in in_flight:
             future.cancel()  # after an error: do not hash what nobody will read
 
 

@@ -6,10 +6,12 @@ Every RegistryError is turned into one line on stderr and an exit code here, in 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import typer
+from typer._click import exceptions as click_exceptions
 from typer._click.core import Context  # typer vendors click; its Context is this one
 from typer.core import TyperGroup
 
@@ -28,6 +30,17 @@ class RegistryGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             ctx.exit(130)
+        except (typer.Exit, typer.Abort, click_exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug: still one line for the user, the details in debug
+            if os.environ.get("REGISTRY_DEBUG"):
+                raise
+            typer.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(this is a bug; REGISTRY_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            ctx.exit(1)
 
 
 app = typer.Typer(
