@@ -211,6 +211,66 @@ def build_receipt(
     return receipt
 
 
+def build_batch_receipts(
+    *,
+    digests: Sequence[bytes],
+    kinds: Sequence[DigestKind],
+    proofs: Sequence[Sequence[bytes]],
+    root: bytes,
+    chain_id: int,
+    registry: str,
+    agency: str,
+    tx_hash: bytes,
+    block_number: int,
+    anchored_at: datetime | int,
+    public_key: bytes,
+    signature: bytes,
+) -> list[Receipt]:
+    """Receipts for every record of one anchored batch, in leaf order, fast.
+
+    The batch-wide parts (anchor, signature, root) are validated once, through build_receipt
+    for the first record, and shared; each further receipt only gets its leaf computed. The
+    proofs must come from the batch's own MerkleTree (``all_proofs``): they are not re-walked
+    here, which is what makes 100,000 receipts take a second instead of twenty.
+    """
+    count = len(digests)
+    if not (count == len(kinds) == len(proofs)) or count == 0:
+        raise InvalidInput("digests, kinds and proofs: expected equal, non-zero lengths")
+    first = build_receipt(
+        digest=digests[0],
+        digest_kind=kinds[0],
+        root=root,
+        proof=proofs[0],
+        index=0,
+        count=count,
+        chain_id=chain_id,
+        registry=registry,
+        agency=agency,
+        tx_hash=tx_hash,
+        block_number=block_number,
+        anchored_at=anchored_at,
+        public_key=public_key,
+        signature=signature,
+    )
+    receipts = [first]
+    root_ = first.merkle.root
+    for index in range(1, count):
+        digest = digests[index]
+        if len(digest) != 32:
+            raise InvalidInput(f"digests[{index}]: expected 32 bytes")
+        receipts.append(
+            Receipt(
+                digest=Digest(bytes(digest)),
+                digest_kind=kinds[index],
+                leaf=leaf_hash(digest),
+                merkle=MerkleInfo(root=root_, proof=tuple(proofs[index]), index=index, count=count),
+                anchor=first.anchor,
+                signature=first.signature,
+            )
+        )
+    return receipts
+
+
 def _is_bytes(value: object, length: int) -> bool:
     return isinstance(value, bytes | bytearray) and len(value) == length
 

@@ -36,7 +36,7 @@ from registry.chain.tx import (
     wait_for_confirmations,
 )
 from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
-from registry.receipt import Receipt, build_receipt
+from registry.receipt import Receipt, build_batch_receipts, build_receipt
 from registry.salts import record_salt_source
 from registry.store import Store, repo
 from registry.store.errors import NotFound
@@ -328,19 +328,22 @@ class Issuer:
                 raise InvalidInput(f"batch {batch_id} is {batch.state}, not confirmed yet")
             rows = repo.records_of_batch(session, batch_id)
             info = _BatchInfo.of(batch)
-        tree = merkle.MerkleTree.from_digests([bytes(r.digest) for r in rows])
-        proofs = tree.all_proofs()
-        return [
-            info.receipt(
-                self.registry,
-                digest=bytes(r.digest),
-                kind=r.digest_kind,
-                index=i,
-                proof=proofs[i],
-                agency=self.account.address,
-            )
-            for i, r in enumerate(rows)
-        ]
+        digests = [bytes(r.digest) for r in rows]
+        tree = merkle.MerkleTree.from_digests(digests)
+        return build_batch_receipts(
+            digests=digests,
+            kinds=[r.digest_kind for r in rows],  # type: ignore[misc]
+            proofs=tree.all_proofs(),
+            root=info.root,
+            chain_id=self.registry.chain_id,
+            registry=self.registry.address,
+            agency=self.account.address,
+            tx_hash=info.tx_hash,
+            block_number=info.block_number,
+            anchored_at=info.anchored_at,
+            public_key=info.public_key,
+            signature=info.signature,
+        )
 
 
 @dataclass(frozen=True)
