@@ -27,6 +27,7 @@ serve: setup
 bench: setup
 	$(VENV)/registry bench gas --json
 	$(VENV)/registry bench merkle --json
+	$(VENV)/registry bench issue --records 100000 --json
 	$(VENV)/pytest -q -m slow
 
 build-contracts: setup

@@ -61,3 +61,29 @@ def bench_merkle_cmd(
         console.print(f"  {name:<40} {ns:>8,.0f} ns/keccak")
     if json_out:
         print_json(figures)
+
+
+@app.command("issue")
+def bench_issue(
+    records: int = typer.Option(100_000, "--records", help="Structured records to issue."),
+    rpc: RpcOpt = None,
+    db: str | None = typer.Option(None, "--db", help="Store URL (default: a temporary SQLite)."),
+    batch_size: int = typer.Option(10_000, "--batch-size", help="Records per batch."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Issuing throughput: records/s from submission to confirmed receipts (target: 10,000/s
+    with 100,000 records).
+
+    Example: registry bench issue --records 100000 --json
+    """
+    from registry.bench.issue import measure_issue
+
+    figures = measure_issue(records, rpc=rpc, db=db, batch_size=batch_size)
+    console.print(
+        f"{figures['records']:,} records in {figures['seconds']:.2f} s = "
+        f"{figures['records_per_s']:,.0f} records/s ({figures['chain']}, {figures['store']})"
+    )
+    for phase, seconds in figures["phases_s"].items():
+        console.print(f"  {phase:<16} {seconds:>7.2f} s")
+    if json_out:
+        print_json(figures)

@@ -13,11 +13,14 @@ transaction when one was recorded, so a root is never anchored twice and no reco
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -420,3 +423,31 @@ def seal_with_secret(secret: bytes, data: Mapping[str, Any]) -> record.SealedDoc
         record.seal_record(data)
         raise
     return record.seal_record(data, salt_source=source)
+
+
+POOL_THRESHOLD = 4_000
+"""Below this many records, sealing in this process beats starting worker processes."""
+
+
+def _seal_chunk(secret: bytes, records: Sequence[Mapping[str, Any]]) -> list[tuple[bytes, str]]:
+    out = []
+    for data in records:
+        doc = seal_with_secret(secret, data)
+        out.append((bytes(doc.digest), json.dumps(record.to_json(doc), separators=(",", ":"))))
+    return out
+
+
+def seal_many(
+    secret: bytes, records: Sequence[Mapping[str, Any]], *, workers: int | None = None
+) -> list[tuple[bytes, str]]:
+    """Seal many records with deterministic salts: (digest, compact sealed-document JSON) in
+    input order; on several cores for large inputs (sealing is the CPU-heavy step)."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(records) < POOL_THRESHOLD:
+        return _seal_chunk(secret, records)
+    size = max(1_000, len(records) // (workers * 4))
+    chunks = [records[i : i + size] for i in range(0, len(records), size)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        parts = pool.map(functools.partial(_seal_chunk, secret), chunks)
+        return [item for part in parts for item in part]
