@@ -160,6 +160,11 @@ class MerkleTree:
         """The leaf hash of the digest submitted at ``index``."""
         return Leaf(self._tree[self._position(index)])
 
+    def leaves(self) -> list[Leaf]:
+        """Every leaf hash, in submission order (no re-hashing)."""
+        tree = self._tree
+        return [Leaf(tree[p]) for p in self._positions]
+
     def proof(self, index: int) -> list[bytes]:
         """The sibling hashes from the leaf at ``index`` up to the root (OZ ``getProof``)."""
         tree = self._tree

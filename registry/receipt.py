@@ -225,13 +225,15 @@ def build_batch_receipts(
     anchored_at: datetime | int,
     public_key: bytes,
     signature: bytes,
+    leaves: Sequence[bytes] | None = None,
 ) -> list[Receipt]:
     """Receipts for every record of one anchored batch, in leaf order, fast.
 
     The batch-wide parts (anchor, signature, root) are validated once, through build_receipt
     for the first record, and shared; each further receipt only gets its leaf computed. The
     proofs must come from the batch's own MerkleTree (``all_proofs``): they are not re-walked
-    here, which is what makes 100,000 receipts take a second instead of twenty.
+    here, which is what makes 100,000 receipts take a second instead of twenty. ``leaves``,
+    if given, must be the same tree's leaves (``MerkleTree.leaves()``), saving the hashing.
     """
     count = len(digests)
     if not (count == len(kinds) == len(proofs)) or count == 0:
@@ -253,21 +255,26 @@ def build_batch_receipts(
         signature=signature,
     )
     receipts = [first]
-    root_ = first.merkle.root
+    root_, anchor, signature_ = first.merkle.root, first.anchor, first.signature
+    new = object.__new__
+    # Frozen dataclasses set each field through object.__setattr__; for 100,000 receipts
+    # of already-validated parts, filling __dict__ directly is several times faster.
     for index in range(1, count):
         digest = digests[index]
         if len(digest) != 32:
             raise InvalidInput(f"digests[{index}]: expected 32 bytes")
-        receipts.append(
-            Receipt(
-                digest=Digest(bytes(digest)),
-                digest_kind=kinds[index],
-                leaf=leaf_hash(digest),
-                merkle=MerkleInfo(root=root_, proof=tuple(proofs[index]), index=index, count=count),
-                anchor=first.anchor,
-                signature=first.signature,
-            )
+        info = new(MerkleInfo)
+        info.__dict__.update(root=root_, proof=tuple(proofs[index]), index=index, count=count)
+        receipt = new(Receipt)
+        receipt.__dict__.update(
+            digest=bytes(digest),
+            digest_kind=kinds[index],
+            leaf=leaves[index] if leaves is not None else leaf_hash(digest),
+            merkle=info,
+            anchor=anchor,
+            signature=signature_,
         )
+        receipts.append(receipt)
     return receipts
 
 

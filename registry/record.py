@@ -1080,15 +1080,27 @@ def _copy_data(data: object) -> JSONObject:
         return _clean_record(data)
 
 
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_COMPACT_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def sealed_json_bytes(doc: SealedDocument) -> bytes:
-    """The document as compact UTF-8 JSON text: to_json's object, no whitespace.
+    """The document as compact JSON text (ASCII, no whitespace), for storing or sending.
 
-    parse_sealed_document reads it back to an equal document.
+    The same bytes as ``json.dumps(to_json(doc), separators=(",", ":")).encode()``, made
+    without to_json's fresh copy of the data: the document's data was checked when it was
+    built. parse_sealed_document reads the text back to an equal document.
     """
-    return _COMPACT_JSON.encode(to_json(doc)).encode("utf-8")
+    return _COMPACT_JSON.encode(
+        {
+            "type": SEALED_TYPE,
+            "version": SEALED_VERSION,
+            "data": doc.data,
+            "salts": doc.salts,
+            "redacted": [to_hex(h) for h in doc.redacted],
+            "digest": to_hex(doc.digest),
+            "receipt": None if doc.receipt is None else receipt_to_json(doc.receipt),
+        }
+    ).encode("ascii")
 
 
 _DOCUMENT_KEYS = ("type", "version", "data", "salts", "redacted", "digest", "receipt")

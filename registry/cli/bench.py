@@ -69,6 +69,7 @@ def bench_issue(
     rpc: RpcOpt = None,
     db: str | None = typer.Option(None, "--db", help="Store URL (default: a temporary SQLite)."),
     batch_size: int = typer.Option(10_000, "--batch-size", help="Records per batch."),
+    workers: int = typer.Option(1, "--workers", help="Sealing worker processes (0: inline)."),
     json_out: JsonOpt = False,
 ) -> None:
     """Issuing throughput: records/s from submission to confirmed receipts (target: 10,000/s
@@ -78,7 +79,7 @@ def bench_issue(
     """
     from registry.bench.issue import measure_issue
 
-    figures = measure_issue(records, rpc=rpc, db=db, batch_size=batch_size)
+    figures = measure_issue(records, rpc=rpc, db=db, batch_size=batch_size, workers=workers)
     console.print(
         f"{figures['records']:,} records in {figures['seconds']:.2f} s = "
         f"{figures['records_per_s']:,.0f} records/s ({figures['chain']}, {figures['store']})"

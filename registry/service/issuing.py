@@ -13,15 +13,14 @@ transaction when one was recorded, so a root is never anchored twice and no reco
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -79,6 +78,8 @@ class Issuer:
     signing_key: Ed25519PrivateKey
     agency_id: int
     config: IssuingConfig = IssuingConfig()
+    _trees: dict[int, merkle.MerkleTree] = field(default_factory=dict, repr=False)
+    """Trees of recently sealed batches, so receipts need not rebuild them (bounded)."""
 
     @property
     def _tx_options(self) -> TxOptions:
@@ -143,6 +144,9 @@ class Issuer:
                     leaf_count=tree.count,
                 )
             sealed.append(batch_id)
+            self._trees[batch_id] = tree
+            while len(self._trees) > 16:
+                del self._trees[next(iter(self._trees))]
             _crash_point("sealed")
 
     def _batch(self, session: Any, batch_id: int) -> Batch:
@@ -329,14 +333,17 @@ class Issuer:
             batch = self._batch(session, batch_id)
             if batch.state != BatchState.CONFIRMED:
                 raise InvalidInput(f"batch {batch_id} is {batch.state}, not confirmed yet")
-            rows = repo.records_of_batch(session, batch_id)
+            rows = repo.batch_leaves(session, batch_id)
             info = _BatchInfo.of(batch)
-        digests = [bytes(r.digest) for r in rows]
-        tree = merkle.MerkleTree.from_digests(digests)
+        digests = [bytes(digest) for digest, _ in rows]
+        tree = self._trees.get(batch_id)
+        if tree is None or tree.root != info.root or tree.count != len(digests):
+            tree = merkle.MerkleTree.from_digests(digests)
         return build_batch_receipts(
             digests=digests,
-            kinds=[r.digest_kind for r in rows],  # type: ignore[misc]
+            kinds=[kind for _, kind in rows],  # type: ignore[misc]
             proofs=tree.all_proofs(),
+            leaves=tree.leaves(),
             root=info.root,
             chain_id=self.registry.chain_id,
             registry=self.registry.address,
@@ -426,28 +433,84 @@ def seal_with_secret(secret: bytes, data: Mapping[str, Any]) -> record.SealedDoc
 
 
 POOL_THRESHOLD = 4_000
-"""Below this many records, sealing in this process beats starting worker processes."""
+"""Below this many records, sealing in this process beats handing them to worker processes."""
 
 
 def _seal_chunk(secret: bytes, records: Sequence[Mapping[str, Any]]) -> list[tuple[bytes, str]]:
     out = []
     for data in records:
         doc = seal_with_secret(secret, data)
-        out.append((bytes(doc.digest), json.dumps(record.to_json(doc), separators=(",", ":"))))
+        out.append((bytes(doc.digest), record.sealed_json_bytes(doc).decode("ascii")))
     return out
 
 
+class SealPool:
+    """Worker processes that seal structured records (the CPU-heavy step) while this process
+    stores, batches and anchors. Start once, reuse for every bulk job."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        ctx = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        # Warm up: import the sealing code in every worker now, not during the first job.
+        list(self._pool.map(_seal_chunk, [b"\0" * 32] * workers, [[{"w": 1}]] * workers))
+
+    def seal(
+        self, secret: bytes, records: Sequence[Mapping[str, Any]], *, chunk: int = 5_000
+    ) -> Iterator[list[tuple[bytes, str]]]:
+        """Sealed chunks in input order, as soon as each is ready (the pool works ahead)."""
+        futures = [
+            self._pool.submit(_seal_chunk, secret, records[i : i + chunk])
+            for i in range(0, len(records), chunk)
+        ]
+        for future in futures:
+            yield future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> SealPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def seal_many(
-    secret: bytes, records: Sequence[Mapping[str, Any]], *, workers: int | None = None
+    secret: bytes, records: Sequence[Mapping[str, Any]], *, pool: SealPool | None = None
 ) -> list[tuple[bytes, str]]:
     """Seal many records with deterministic salts: (digest, compact sealed-document JSON) in
-    input order; on several cores for large inputs (sealing is the CPU-heavy step)."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(records) < POOL_THRESHOLD:
+    input order; in the pool's workers when one is given and the input is large."""
+    if pool is None or len(records) < POOL_THRESHOLD:
         return _seal_chunk(secret, records)
-    size = max(1_000, len(records) // (workers * 4))
-    chunks = [records[i : i + size] for i in range(0, len(records), size)]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        parts = pool.map(functools.partial(_seal_chunk, secret), chunks)
-        return [item for part in parts for item in part]
+    return [item for part in pool.seal(secret, records) for item in part]
+
+
+def issue_records(
+    issuer: Issuer,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    pool: SealPool | None = None,
+    chunk: int = 5_000,
+    progress: Callable[[int], None] | None = None,
+) -> list[bytes]:
+    """Bulk issue, pipelined: while workers seal the next chunk, this process stores the
+    previous one, seals every full batch and anchors it. Returns the digests in input order;
+    when it returns every record is anchored and confirmed."""
+    secret = keys.salt_secret(issuer.signing_key)
+    if pool is None or len(records) < POOL_THRESHOLD:
+        parts: Iterable[list[tuple[bytes, str]]] = (
+            _seal_chunk(secret, records[i : i + chunk]) for i in range(0, len(records), chunk)
+        )
+    else:
+        parts = pool.seal(secret, records, chunk=chunk)
+    digests: list[bytes] = []
+    for part in parts:
+        issuer.submit([(digest, "record", doc) for digest, doc in part])
+        digests.extend(digest for digest, _ in part)
+        issuer.seal_batches()  # full batches only; the rest waits for more records
+        issuer.resume()
+        if progress is not None:
+            progress(len(part))
+    issuer.drain()
+    return digests

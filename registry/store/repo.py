@@ -606,6 +606,16 @@ def batch_digests(session: Session, batch_id: int) -> list[bytes]:
     return list(session.scalars(stmt))
 
 
+def batch_leaves(session: Session, batch_id: int) -> list[tuple[bytes, str]]:
+    """The batch's (digest, digest kind) pairs in leaf order: what its receipts need."""
+    stmt = (
+        select(_records.c.digest, _records.c.digest_kind)
+        .where(_records.c.batch_id == batch_id)
+        .order_by(_records.c.leaf_index)
+    )
+    return [(digest, kind) for digest, kind in session.execute(stmt)]
+
+
 def records_of_batch(session: Session, batch_id: int) -> list[RecordRow]:
     """The batch's records in leaf order, read in bulk."""
     c = _records.c

@@ -16,6 +16,4 @@ def test_bench_issue_small(cli, backend, request):
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     assert figures["records"] == 500 and figures["records_per_s"] > 0
-    assert set(figures["phases_s"]) == {
-        "seal_records", "submit", "seal_batches", "anchor_confirm", "receipts",
-    }
+    assert set(figures["phases_s"]) == {"issue_to_confirmed", "receipts"}
