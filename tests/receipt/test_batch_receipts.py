@@ -22,8 +22,14 @@ def test_batch_receipts_equal_single_receipts(count):
     key = keys.signing_key_from_seed(b"\x09" * 32)
     sig = keys.sign_root(key, chain_id=31337, registry=REGISTRY, root=tree.root)
     shared = dict(
-        root=tree.root, chain_id=31337, registry=REGISTRY, agency=AGENCY, tx_hash=b"\x01" * 32,
-        block_number=7, anchored_at=1_800_000_000, public_key=keys.public_key_bytes(key),
+        root=tree.root,
+        chain_id=31337,
+        registry=REGISTRY,
+        agency=AGENCY,
+        tx_hash=b"\x01" * 32,
+        block_number=7,
+        anchored_at=1_800_000_000,
+        public_key=keys.public_key_bytes(key),
         signature=sig,
     )
     fast = build_batch_receipts(digests=digests, kinds=kinds, proofs=tree.all_proofs(), **shared)
@@ -38,7 +44,16 @@ def test_batch_receipts_equal_single_receipts(count):
 def test_batch_receipts_reject_mismatched_lengths():
     with pytest.raises(InvalidInput, match="equal, non-zero lengths"):
         build_batch_receipts(
-            digests=[b"\x00" * 32], kinds=[], proofs=[[]], root=b"\x01" * 32, chain_id=1,
-            registry=REGISTRY, agency=AGENCY, tx_hash=b"\x01" * 32, block_number=1,
-            anchored_at=1, public_key=b"\x02" * 32, signature=b"\x03" * 64,
+            digests=[b"\x00" * 32],
+            kinds=[],
+            proofs=[[]],
+            root=b"\x01" * 32,
+            chain_id=1,
+            registry=REGISTRY,
+            agency=AGENCY,
+            tx_hash=b"\x01" * 32,
+            block_number=1,
+            anchored_at=1,
+            public_key=b"\x02" * 32,
+            signature=b"\x03" * 64,
         )
