@@ -21,6 +21,8 @@ from registry.cli.common import (
     print_json,
     settings_from,
 )
+from registry.settings import Settings
+from registry.store import agency_by_address, open_store, set_agency_status
 
 app = typer.Typer(
     help="Agencies (registry authority). Example: registry agency list --rpc URL --registry ADDR",
@@ -62,8 +64,10 @@ def suspend(
 
     Example: registry agency suspend 0xAbC... --keystore admin.json --rpc URL --registry ADDR
     """
-    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    reg = open_registry(settings)
     result = reg.suspend_agency(load_sender(keystore), account)
+    _mirror_status(settings, account, "suspended")
     console.print(f"suspended {account} in block {result.block_number}")
 
 
@@ -79,8 +83,10 @@ def reinstate(
 
     Example: registry agency reinstate 0xAbC... --keystore admin.json --rpc URL --registry ADDR
     """
-    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
+    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    reg = open_registry(settings)
     result = reg.reinstate_agency(load_sender(keystore), account)
+    _mirror_status(settings, account, "active")
     console.print(f"reinstated {account} in block {result.block_number}")
 
 
@@ -137,3 +143,17 @@ def list_agencies(
     console.print(table)
     if json_out:
         print_json({"agencies": rows})
+
+
+def _mirror_status(settings: Settings, account: str, status: str) -> None:
+    """Keep the operator's store (if this data directory has one) in step with the chain."""
+    if settings.database_url is None and not (settings.data_dir / "registry.db").exists():
+        return
+    store = open_store(settings.database_url, data_dir=settings.data_dir)
+    try:
+        with store.session() as session:
+            agency = agency_by_address(session, account)
+            if agency is not None:
+                set_agency_status(session, agency.id, status)
+    finally:
+        store.close()

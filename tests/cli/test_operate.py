@@ -121,3 +121,18 @@ def test_bad_inputs(op):
     assert "no record with digest" in result.output
     result = run("init", code=2)
     assert "already initialised" in result.output
+
+
+def test_suspend_and_reinstate_reach_chain_and_store(op):
+    run, root = op
+    admin = str(root / "data" / "keys" / "admin.json")
+    agencies = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
+    ministry = agencies["Ministry of Education"]["address"]
+    run("agency", "suspend", ministry, "--keystore", admin)
+    agencies = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
+    assert agencies["Ministry of Education"]["status"] == "suspended"
+    listed = last_json(run("agency", "list", "--json"))["agencies"]
+    assert {a["name"]: a["status"] for a in listed}["Ministry of Education"] == "suspended"
+    run("agency", "reinstate", ministry, "--keystore", admin)
+    agencies = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
+    assert agencies["Ministry of Education"]["status"] == "active"
