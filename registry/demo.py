@@ -16,18 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from registry import keys, record
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain import RegistryContract, connect
 from registry.chain.contract import Reason
-from registry.chain.tx import TxOptions
 from registry.errors import ContractRevert
 from registry.merkle import leaf_hash
 from registry.receipt import receipt_to_json
-from registry.service.issuing import Issuer, IssuingConfig
+from registry.service.issuing import IssuingConfig
 from registry.service.revoking import revoke_record
+from registry.service.sandbox import (
+    DevAgency,
+    bind_dev_store,
+    deploy_dev_registry,
+    dev_issuer,
+    register_dev_agency,
+)
 from registry.service.verify import (
     ChainReader,
     Outcome,
@@ -36,7 +41,7 @@ from registry.service.verify import (
     verification_input,
     verify_receipt,
 )
-from registry.store import Store, add_agency, bind_store, counts_by_status, open_store
+from registry.store import counts_by_status, open_store
 
 
 @dataclass
@@ -90,24 +95,16 @@ def run_demo(say: Callable[[str], None], *, certificates: int = 1_000) -> DemoOu
 def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) -> None:
     w3 = connect()
     say(f"Embedded chain started (chain id {w3.eth.chain_id}); it lives only in this process.")
-    authority, civil, education, outsider = (new_account() for _ in range(4))
-    for account in (authority, civil, education, outsider):
-        fund_from_dev_account(w3, account.address)
-    options = TxOptions(poll_interval=0.01)
-    registry, _ = RegistryContract.deploy(w3, authority, options=options)
+    registry, authority = deploy_dev_registry(w3)
     out.registry, out.chain_id = registry.address, registry.chain_id
     say(f"Registry authority deployed RecordRegistry at {registry.address}.")
 
     store = open_store(None, data_dir=tmp)
-    with store.session() as session:
-        bind_store(
-            session,
-            chain_id=registry.chain_id,
-            genesis_hash=bytes(w3.eth.get_block(0)["hash"]),
-            registry_address=registry.address,
-        )
-    civil_issuer = _agency(store, registry, authority, civil, "Civil Registry Office", batch=250)
-    edu_issuer = _agency(store, registry, authority, education, "Ministry of Education", batch=500)
+    bind_dev_store(store, registry)
+    civil = register_dev_agency(registry, authority, "Civil Registry Office")
+    education = register_dev_agency(registry, authority, "Ministry of Education")
+    civil_issuer = dev_issuer(store, registry, civil, IssuingConfig(batch_size=250, batch_age=0))
+    edu_issuer = dev_issuer(store, registry, education, IssuingConfig(batch_size=500, batch_age=0))
     say("Registered agencies 'Civil Registry Office' and 'Ministry of Education' (Ed25519 keys).")
 
     sealed = [civil_issuer.seal(_certificate(i)) for i in range(count)]
@@ -165,7 +162,7 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     revoke_record(
         store=store,
         registry=registry,
-        account=civil,
+        account=civil.account,
         agency_id=civil_issuer.agency_id,
         digest=bytes(old.digest),
         reason=Reason.SUPERSEDED,
@@ -176,30 +173,17 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
         "corrected certificate and superseded the old one: " + check("superseded", _bytes(old))
     )
 
-    lookalike, _ = RegistryContract.deploy(w3, outsider, options=options)
-    fake_key = keys.generate_signing_key()
+    # Someone deploys a copy of the registry and registers themselves under the same name.
+    lookalike, outsider = deploy_dev_registry(w3)
+    impostor = DevAgency("Civil Registry Office", outsider, keys.generate_signing_key())
     lookalike.register_agency(
         outsider,
         account=outsider.address,
-        name="Civil Registry Office",
-        signing_key=keys.public_key_bytes(fake_key),
+        name=impostor.name,
+        signing_key=keys.public_key_bytes(impostor.signing_key),
     )
     fake_store = open_store(None, data_dir=tmp / "lookalike")
-    with fake_store.session() as session:
-        fake_id = add_agency(
-            session,
-            address=outsider.address,
-            name="Civil Registry Office",
-            signing_public_key=keys.public_key_bytes(fake_key),
-        ).id
-    forger = Issuer(
-        store=fake_store,
-        registry=lookalike,
-        account=outsider,
-        signing_key=fake_key,
-        agency_id=fake_id,
-        config=IssuingConfig(batch_size=1, batch_age=0),
-    )
+    forger = dev_issuer(fake_store, lookalike, impostor, IssuingConfig(batch_size=1, batch_age=0))
     forged_cert = forger.seal(_certificate(10_001))
     forger.submit([(bytes(forged_cert.digest), "record", None)])
     forger.drain()
@@ -232,35 +216,6 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
         say(f"An outsider trying to revoke a certificate is refused on chain ({exc.error_name}).")
     store.close()
     fake_store.close()
-
-
-def _agency(
-    store: Store,
-    registry: RegistryContract,
-    authority: LocalAccount,
-    account: LocalAccount,
-    name: str,
-    *,
-    batch: int,
-) -> Issuer:
-    key = keys.generate_signing_key()
-    public = keys.public_key_bytes(key)
-    registry.register_agency(authority, account=account.address, name=name, signing_key=public)
-    with store.session() as session:
-        agency_id = add_agency(
-            session,
-            address=account.address,
-            name=name,
-            signing_public_key=public,
-        ).id
-    return Issuer(
-        store=store,
-        registry=registry,
-        account=account,
-        signing_key=key,
-        agency_id=agency_id,
-        config=IssuingConfig(batch_size=batch, batch_age=0),
-    )
 
 
 def _bytes(doc: record.SealedDocument) -> bytes:

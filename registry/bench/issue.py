@@ -14,11 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from registry import keys
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
-from registry.chain.tx import TxOptions
-from registry.service.issuing import Issuer, IssuingConfig, SealPool, issue_records
-from registry.store import add_agency, bind_store, open_store
+from registry.chain import connect
+from registry.service.issuing import IssuingConfig, SealPool, issue_records
+from registry.service.sandbox import (
+    bind_dev_store,
+    deploy_dev_registry,
+    dev_issuer,
+    register_dev_agency,
+)
+from registry.store import open_store
 
 
 def synthetic_certificate(i: int) -> dict[str, Any]:
@@ -43,36 +47,16 @@ def measure_issue(
 ) -> dict[str, Any]:
     """Issue `records` structured records end to end and return the timings."""
     w3 = connect(rpc)
-    admin, agency = new_account(), new_account()
-    for account in (admin, agency):
-        fund_from_dev_account(w3, account.address)
-    registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.01))
-    key = keys.generate_signing_key()
-    public = keys.public_key_bytes(key)
-    registry.register_agency(admin, account=agency.address, name="Bench Office", signing_key=public)
+    registry, authority = deploy_dev_registry(w3)
+    agency = register_dev_agency(registry, authority, "Bench Office")
     data = [synthetic_certificate(i) for i in range(records)]
     with tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
         store = open_store(db, data_dir=Path(tmp))
         try:
-            with store.session() as session:
-                bind_store(
-                    session,
-                    chain_id=registry.chain_id,
-                    genesis_hash=bytes(w3.eth.get_block(0)["hash"]),
-                    registry_address=registry.address,
-                )
-                agency_id = add_agency(
-                    session, address=agency.address, name="Bench Office", signing_public_key=public
-                ).id
-            issuer = Issuer(
-                store=store,
-                registry=registry,
-                account=agency,
-                signing_key=key,
-                agency_id=agency_id,
-                # No age limit during the run: only full batches; the last one is forced.
-                config=IssuingConfig(batch_size=batch_size, batch_age=3600.0),
-            )
+            bind_dev_store(store, registry)
+            # No age limit during the run: only full batches; the last one is forced.
+            config = IssuingConfig(batch_size=batch_size, batch_age=3600.0)
+            issuer = dev_issuer(store, registry, agency, config)
             phases: dict[str, float] = {}
             pool = SealPool(workers) if workers else None
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -64,11 +65,12 @@ def suspend(
 
     Example: registry agency suspend 0xAbC... --keystore admin.json --rpc URL --registry ADDR
     """
-    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
-    reg = open_registry(settings)
-    result = reg.suspend_agency(load_sender(keystore), account)
-    _mirror_status(settings, account, "suspended")
-    console.print(f"suspended {account} in block {result.block_number}")
+    _set_status(
+        account,
+        keystore,
+        settings_from(rpc=rpc, registry=registry, chain_id=chain_id),
+        suspend=True,
+    )
 
 
 @app.command("reinstate")
@@ -83,11 +85,23 @@ def reinstate(
 
     Example: registry agency reinstate 0xAbC... --keystore admin.json --rpc URL --registry ADDR
     """
-    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    _set_status(
+        account,
+        keystore,
+        settings_from(rpc=rpc, registry=registry, chain_id=chain_id),
+        suspend=False,
+    )
+
+
+def _set_status(account: str, keystore: Path, settings: Settings, *, suspend: bool) -> None:
+    """Suspend or reinstate on chain, then mirror it into the operator's store if there is one."""
     reg = open_registry(settings)
-    result = reg.reinstate_agency(load_sender(keystore), account)
-    _mirror_status(settings, account, "active")
-    console.print(f"reinstated {account} in block {result.block_number}")
+    admin = load_sender(keystore)
+    result = reg.suspend_agency(admin, account) if suspend else reg.reinstate_agency(admin, account)
+    _mirror_status(settings, account, "suspended" if suspend else "active")
+    console.print(
+        f"{'suspended' if suspend else 'reinstated'} {account} in block {result.block_number}"
+    )
 
 
 @app.command("rotate-key")

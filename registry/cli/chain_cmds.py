@@ -25,9 +25,9 @@ from registry.cli.common import (
     passphrase_for,
     print_json,
     settings_from,
-    tx_options,
 )
 from registry.errors import InvalidInput
+from registry.service.operator import tx_options
 from registry.settings import write_config
 
 account_app = typer.Typer(

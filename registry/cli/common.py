@@ -12,8 +12,8 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
 from registry.chain import RegistryContract, connect, load_keystore
-from registry.chain.tx import TxOptions
 from registry.errors import InvalidInput
+from registry.service.operator import tx_options
 from registry.settings import Settings, load_settings
 
 console = Console(highlight=False)
@@ -43,14 +43,6 @@ def settings_from(
     *, rpc: str | None = None, registry: str | None = None, chain_id: int | None = None
 ) -> Settings:
     return load_settings(rpc=rpc, registry_address=registry, chain_id=chain_id)
-
-
-def tx_options(settings: Settings) -> TxOptions:
-    return TxOptions(
-        confirmations=settings.confirmations,
-        timeout=settings.tx_timeout,
-        gas_margin=settings.gas_margin,
-    )
 
 
 def passphrase_for(path: Path) -> str:

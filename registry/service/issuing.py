@@ -175,42 +175,32 @@ class Issuer:
             self._confirm(batch_id, tx_hash or self._anchor_tx_from_log(root))
             return
         if state == BatchState.SEALED or raw is None or tx_hash is None or nonce is None:
-            signed = prepare_transaction(
-                self.registry.w3,
-                self.account,
-                self.registry.anchor_call(root, count),
-                abi=self.registry.abi,
-                action=f"anchor batch {batch_id}",
-                margin=self.config.gas_margin,
-            )
-            with self.store.session() as session:
-                repo.mark_submitted(
-                    session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
-                )
+            signed = self._sign_and_record(batch_id, root, count)
             _crash_point("submitted")
         else:
             signed = SignedTx(raw=raw, tx_hash=tx_hash, nonce=nonce, sender=self.account.address)
             if self._nonce_taken_by_another(signed):
                 # The recorded tx can never be mined (its nonce went to another tx, e.g. the node
                 # lost it and the account sent something else): sign it anew with a fresh nonce.
-                signed = prepare_transaction(
-                    self.registry.w3,
-                    self.account,
-                    self.registry.anchor_call(root, count),
-                    abi=self.registry.abi,
-                    action=f"anchor batch {batch_id}",
-                    margin=self.config.gas_margin,
-                )
-                with self.store.session() as session:
-                    repo.mark_submitted(
-                        session,
-                        batch_id,
-                        tx_hash=signed.tx_hash,
-                        nonce=signed.nonce,
-                        raw_tx=signed.raw,
-                    )
+                signed = self._sign_and_record(batch_id, root, count)
         broadcast(self.registry.w3, signed, action=f"anchor batch {batch_id}")
         self._confirm(batch_id, signed.tx_hash)
+
+    def _sign_and_record(self, batch_id: int, root: bytes, count: int) -> SignedTx:
+        """Sign the anchoring transaction and store it (hash, nonce, raw) BEFORE it is sent."""
+        signed = prepare_transaction(
+            self.registry.w3,
+            self.account,
+            self.registry.anchor_call(root, count),
+            abi=self.registry.abi,
+            action=f"anchor batch {batch_id}",
+            margin=self.config.gas_margin,
+        )
+        with self.store.session() as session:
+            repo.mark_submitted(
+                session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
+            )
+        return signed
 
     def _anchor_tx_from_log(self, root: bytes) -> bytes | None:
         """The tx that anchored `root`, from its Anchored event (root is an indexed topic)."""

@@ -9,12 +9,11 @@ import time
 
 import pytest
 
-from registry import keys
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain import connect
 from registry.chain.devnode import free_port, start_anvil
-from registry.chain.tx import TxOptions
-from registry.service.issuing import Issuer, IssuingConfig
-from registry.store import add_agency, counts_by_status, open_store, read_journal
+from registry.service.issuing import IssuingConfig
+from registry.service.sandbox import deploy_dev_registry, dev_issuer, register_dev_agency
+from registry.store import counts_by_status, open_store, read_journal
 
 
 def items(n: int, tag: str) -> list[tuple[bytes, str, None]]:
@@ -27,30 +26,11 @@ def test_anchoring_survives_a_node_outage(tmp_path):
     node = start_anvil(port=port, state_path=state)
     try:
         w3 = connect(node.url, timeout=2)
-        admin, agency = new_account(), new_account()
-        for account in (admin, agency):
-            fund_from_dev_account(w3, account.address)
-        reg, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.02))
-        key = keys.generate_signing_key()
-        reg.register_agency(
-            admin, account=agency.address, name="Tax Office", signing_key=keys.public_key_bytes(key)
-        )
+        reg, authority = deploy_dev_registry(w3)
+        agency = register_dev_agency(reg, authority, "Tax Office")
         store = open_store(None, data_dir=tmp_path / "data")
-        with store.session() as session:
-            agency_id = add_agency(
-                session,
-                address=agency.address,
-                name="Tax Office",
-                signing_public_key=keys.public_key_bytes(key),
-            ).id
-        issuer = Issuer(
-            store=store,
-            registry=reg,
-            account=agency,
-            signing_key=key,
-            agency_id=agency_id,
-            config=IssuingConfig(batch_size=10, batch_age=0, retry_initial=0.1, retry_max=0.5),
-        )
+        config = IssuingConfig(batch_size=10, batch_age=0, retry_initial=0.1, retry_max=0.5)
+        issuer = dev_issuer(store, reg, agency, config)
         issuer.submit(items(10, "before"))
         issuer.drain()
 
@@ -71,6 +51,6 @@ def test_anchoring_survives_a_node_outage(tmp_path):
         assert not worker.is_alive()
         with store.session() as session:
             assert counts_by_status(session)["anchored"] == 20
-        assert reg.anchor_of(issuer.receipts(2)[0].merkle.root).agency == agency.address
+        assert reg.anchor_of(issuer.receipts(2)[0].merkle.root).agency == agency.account.address
     finally:
         node.stop()

@@ -1,0 +1,644 @@
+"""Service pieces the long-running HTTP API needs beyond the CLI's one-shot commands.
+
+A CLI command loads a key, does one job and exits; the API server keeps agency keys decrypted
+in memory (`Keyring`), serialises each account's transactions (one nonce sequence per
+account), answers many verifications from one cached chain reader (`CachingChainReader`),
+keeps the registry's event log indexed (`EventIndex`), and reads the store for status pages
+and metrics. `open_embedded` builds a throw-away registry on the in-process chain for
+`registry serve` without a node.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import func, select, text
+from web3 import Web3
+from web3.providers.eth_tester import EthereumTesterProvider
+
+from registry import merkle
+from registry.chain import (
+    RegistryContract,
+    connect,
+    create_keystore,
+    fund_from_dev_account,
+    new_account,
+)
+from registry.chain.contract import AgencyStatus as ChainAgencyStatus
+from registry.chain.contract import KeyWindow
+from registry.chain.events import RegistryState, fetch_events, rebuild_state
+from registry.chain.tx import rpc_errors
+from registry.checks import Check, CheckName
+from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
+from registry.receipt import Receipt
+from registry.service.issuing import Issuer, receipt_for_batch_record
+from registry.service.operator import Operator, slug, tx_options
+from registry.service.verify import (
+    ChainReader,
+    Outcome,
+    TrustedRegistry,
+    Verification,
+    verify_receipt,
+)
+from registry.settings import Settings
+from registry.store import Store, repo
+from registry.store.models import Agency, AgencyStatus, Batch, BatchState, Record, Revocation
+from registry.store.tokens import issue_token
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BatchSummary",
+    "CachingChainReader",
+    "EventIndex",
+    "Keyring",
+    "KeysUnavailable",
+    "PipelineStats",
+    "ReceiptBook",
+    "RecordState",
+    "batch_summary",
+    "check_chain",
+    "check_store",
+    "issue_api_token",
+    "list_batches",
+    "open_embedded",
+    "pipeline_stats",
+    "record_state",
+    "serialize_provider",
+    "set_agency_active",
+    "unknown_verification",
+]
+
+
+class KeysUnavailable(SigningKeyError):
+    """This server holds no usable key for the agency (no key files, or no passphrase)."""
+
+
+# ------------------------------------------------------------------ keys
+
+
+class Keyring:
+    """Agency keys decrypted once and kept in memory, one `Issuer` per agency, plus the registry
+    authority's account; and one lock per sending account, because two transactions from one
+    account at once would race for the same nonce (anchoring worker vs. a revocation)."""
+
+    def __init__(self, operator: Operator, passphrase: str | None) -> None:
+        self.operator = operator
+        self._passphrase = passphrase
+        self._issuers: dict[int, Issuer] = {}
+        self._admin: LocalAccount | None = None
+        self._guard = threading.Lock()
+        self._loading: dict[int, threading.Lock] = {}
+        self._senders: dict[str, threading.RLock] = {}
+
+    def has_key_files(self, agency: Agency) -> bool:
+        base = self.operator.keys_dir / slug(agency.name)
+        account = base.with_name(base.name + ".account.json")
+        signing = base.with_name(base.name + ".ed25519.pem")
+        return account.is_file() and signing.is_file()
+
+    def put(self, agency_id: int, issuer: Issuer) -> None:
+        """Hand in an issuer whose keys are already in memory (tests, embedded mode)."""
+        with self._guard:
+            self._issuers[agency_id] = issuer
+
+    def put_admin(self, account: LocalAccount) -> None:
+        self._admin = account
+
+    def loaded(self) -> list[Issuer]:
+        with self._guard:
+            return list(self._issuers.values())
+
+    def issuer_for(self, agency: Agency) -> Issuer:
+        """The agency's issuer, decrypting its keys on first use (scrypt: about a second)."""
+        with self._guard:
+            found = self._issuers.get(agency.id)
+            if found is not None:
+                return found
+            loading = self._loading.setdefault(agency.id, threading.Lock())
+        with loading:
+            with self._guard:
+                found = self._issuers.get(agency.id)
+            if found is not None:
+                return found
+            if self._passphrase is None:
+                raise KeysUnavailable(
+                    f"agency {agency.name!r}: no keystore passphrase given to this server "
+                    "(set REGISTRY_KEYSTORE_PASSPHRASE)"
+                )
+            if not self.has_key_files(agency):
+                raise KeysUnavailable(
+                    f"agency {agency.name!r}: this server holds no keys for it in "
+                    f"{self.operator.keys_dir}"
+                )
+            issuer = self.operator.issuer(agency, passphrase=self._passphrase)
+            with self._guard:
+                self._issuers[agency.id] = issuer
+            return issuer
+
+    def load_available(self) -> list[str]:
+        """Decrypt the keys of every active agency whose key files are here; returns the names
+        loaded. An agency whose keys cannot be opened is logged and skipped."""
+        names = []
+        with self.operator.store.session() as session:
+            agencies = repo.list_agencies(session)
+        for agency in agencies:
+            if agency.status != AgencyStatus.ACTIVE or not self.has_key_files(agency):
+                continue
+            try:
+                self.issuer_for(agency)
+                names.append(agency.name)
+            except RegistryError as exc:
+                log.warning("agency %s: keys not loaded: %s", agency.name, exc)
+        return names
+
+    def admin(self) -> LocalAccount:
+        """The registry authority's account (DATA_DIR/keys/admin.json), decrypted once."""
+        with self._guard:
+            if self._admin is not None:
+                return self._admin
+        if self._passphrase is None:
+            raise KeysUnavailable(
+                "the registry authority's keystore needs a passphrase (REGISTRY_KEYSTORE_PASSPHRASE)"
+            )
+        if not (self.operator.keys_dir / "admin.json").is_file():
+            raise KeysUnavailable(
+                f"this server holds no registry authority key ({self.operator.keys_dir}/admin.json)"
+            )
+        account = self.operator.admin_account(self._passphrase)
+        with self._guard:
+            self._admin = account
+        return account
+
+    @property
+    def passphrase(self) -> str:
+        if self._passphrase is None:
+            raise KeysUnavailable("no keystore passphrase given (set REGISTRY_KEYSTORE_PASSPHRASE)")
+        return self._passphrase
+
+    @contextmanager
+    def sending(self, address: str) -> Iterator[None]:
+        """Hold the lock of one sending account for a transaction (or a whole anchoring)."""
+        with self._guard:
+            lock = self._senders.setdefault(address.lower(), threading.RLock())
+        with lock:
+            yield
+
+
+# ------------------------------------------------------------------ chain reads
+
+
+@dataclass
+class CachingChainReader(ChainReader):
+    """A ChainReader for a server answering many verifications: it also caches a signing key's
+    still-open window for `revocation_ttl` seconds (a rotation is seen as late as a revocation
+    is), so that a warm verification needs no JSON-RPC call at all."""
+
+    _open_keys: dict[tuple[Any, ...], tuple[KeyWindow, float]] = field(default_factory=dict)
+
+    def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
+        key = (chain_id, address, public_key)
+        hit = self._open_keys.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[1] < self.revocation_ttl and hit[0].valid_at(at):
+            return hit[0]
+        window = super().key_window(chain_id, address, public_key, at)
+        if window.valid_until == 0:
+            self._open_keys[key] = (window, now)
+        return window
+
+
+def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract]:
+    """The operator's own registry, or another trusted one on the same node, attached once."""
+    attached: dict[tuple[int, str], RegistryContract] = {}
+    own = operator.registry
+
+    def registry_for(chain_id: int, address: str) -> RegistryContract:
+        if chain_id == own.chain_id and address.lower() == own.address.lower():
+            return own
+        key = (chain_id, address.lower())
+        if key not in attached:
+            attached[key] = RegistryContract.at(operator.w3, address, chain_id=chain_id)
+        return attached[key]
+
+    return registry_for
+
+
+def caching_reader(operator: Operator) -> CachingChainReader:
+    return CachingChainReader(
+        registry_for=registry_lookup(operator),
+        revocation_ttl=operator.settings.revocation_ttl,
+    )
+
+
+class EventIndex:
+    """The registry's event log, fetched incrementally and replayed into its state (agencies,
+    every signing key's validity window), refreshed at most every `ttl` seconds."""
+
+    def __init__(self, registry: RegistryContract, *, span: int = 5_000, ttl: float = 2.0) -> None:
+        self.registry = registry
+        self.span = span
+        self.ttl = ttl
+        self._events: list[Any] = []
+        self._next_block = 0
+        self._state = RegistryState()
+        self._at = -1e9
+        self._lock = threading.Lock()
+
+    def state(self) -> RegistryState:
+        with self._lock:
+            if time.monotonic() - self._at < self.ttl:
+                return self._state
+            with rpc_errors("eth_blockNumber"):
+                head = int(self.registry.w3.eth.block_number)
+            if head >= self._next_block:
+                new = list(
+                    fetch_events(
+                        self.registry, from_block=self._next_block, to_block=head, span=self.span
+                    )
+                )
+                if new:
+                    self._events.extend(new)
+                    self._state = rebuild_state(self._events)
+                self._next_block = head + 1
+            self._at = time.monotonic()
+            return self._state
+
+    def keys_of(self, agency: str) -> list[tuple[bytes, KeyWindow]]:
+        """Every signing key the agency ever had, oldest first, with its window."""
+        windows = [(k, w) for k, w in self.state().keys.items() if w.agency == agency]
+        return sorted(windows, key=lambda kw: kw[1].valid_from)
+
+
+def check_chain(w3: Web3) -> int:
+    """The node's latest block number; ChainUnavailable when it does not answer."""
+    with rpc_errors("eth_blockNumber"):
+        return int(w3.eth.block_number)
+
+
+def check_store(store: Store) -> None:
+    """One round trip to the store; StoreUnavailable/OperationalError when it is down."""
+    with store.session() as session:
+        session.execute(text("SELECT 1"))
+
+
+def serialize_provider(w3: Web3) -> None:
+    """Make the in-process eth-tester chain safe to share between threads (the anchoring worker
+    and request handlers): py-evm is not thread-safe, so its requests take turns."""
+    provider = w3.provider
+    if not isinstance(provider, EthereumTesterProvider) or hasattr(provider, "_registry_lock"):
+        return
+    lock = threading.RLock()
+    original = provider.make_request
+
+    def make_request(method: Any, params: Any) -> Any:
+        with lock:
+            return original(method, params)
+
+    provider.make_request = make_request  # type: ignore[method-assign]
+    provider._registry_lock = lock  # type: ignore[attr-defined]
+    provider._request_func_cache = (None, None)  # type: ignore[assignment]  # rebuild with it
+
+
+def open_embedded(
+    settings: Settings, *, data_dir: Path, passphrase: str
+) -> tuple[Operator, LocalAccount]:
+    """A fresh registry on a new in-process chain with its store in `data_dir`: the authority
+    account is created and funded from the chain's dev account, the contract deployed. Every
+    anchor vanishes with the process, so `data_dir` must be thrown away with it."""
+    w3 = connect()
+    serialize_provider(w3)
+    admin = new_account()
+    fund_from_dev_account(w3, admin.address)
+    create_keystore(admin, data_dir / "keys" / "admin.json", passphrase)
+    registry, _ = RegistryContract.deploy(w3, admin, options=tx_options(settings))
+    local = settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": None,
+            "registry_address": registry.address,
+            "chain_id": registry.chain_id,
+        }
+    )
+    return Operator.open(local, registry=registry), admin
+
+
+# ------------------------------------------------------------------ agencies and tokens
+
+
+def set_agency_active(
+    operator: Operator, admin: LocalAccount, agency: Agency, *, active: bool
+) -> Agency:
+    """Suspend or reinstate an agency on chain (authority account), then in the store. A chain
+    already in the wanted state is not asked again (a retry after a crash)."""
+    on_chain = operator.registry.agency_of(agency.address)
+    wanted = ChainAgencyStatus.ACTIVE if active else ChainAgencyStatus.SUSPENDED
+    if on_chain.status == ChainAgencyStatus.NONE:
+        raise UnknownAgency(f"{agency.address} is not a registered agency on chain")
+    if on_chain.status != wanted:
+        if active:
+            operator.registry.reinstate_agency(admin, agency.address)
+        else:
+            operator.registry.suspend_agency(admin, agency.address)
+    status = AgencyStatus.ACTIVE if active else AgencyStatus.SUSPENDED
+    with operator.store.session() as session:
+        return repo.set_agency_status(session, agency.id, status.value)
+
+
+def issue_api_token(store: Store, *, agency_id: int | None, label: str) -> tuple[int, str]:
+    """A new token (agency-scoped, or admin when `agency_id` is None): (id, the token). Only
+    its SHA-256 is stored; the token itself exists only in the return value."""
+    scope = "admin" if agency_id is None else "agency"
+    with store.session() as session:
+        token = issue_token(session, agency_id=agency_id, scope=scope, label=label)
+        from registry.store.tokens import authenticate
+
+        row = authenticate(session, token)
+        assert row is not None
+        return row.id, token
+
+
+# ------------------------------------------------------------------ records and batches
+
+
+def _iso(moment: datetime | int | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int):
+        moment = datetime.fromtimestamp(moment, tz=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else "0x" + bytes(value).hex()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as the public sees it: root, state, transaction, block, size."""
+
+    id: int
+    root: str
+    agency: str
+    agency_name: str
+    state: str
+    count: int
+    tx_hash: str | None
+    block_number: int | None
+    anchored_at: str | None
+    sealed_at: str | None
+    confirmed_at: str | None
+    attempts: int
+    last_error: str | None
+
+
+def _summary(batch: Batch, agency: Agency) -> BatchSummary:
+    return BatchSummary(
+        id=batch.id,
+        root=_hex(batch.root) or "",
+        agency=agency.address,
+        agency_name=agency.name,
+        state=batch.state,
+        count=batch.leaf_count,
+        tx_hash=_hex(batch.tx_hash),
+        block_number=batch.block_number,
+        anchored_at=_iso(batch.anchored_at),
+        sealed_at=_iso(batch.sealed_at),
+        confirmed_at=_iso(batch.confirmed_at),
+        attempts=batch.attempts,
+        last_error=batch.last_error,
+    )
+
+
+def batch_summary(store: Store, root: bytes) -> BatchSummary | None:
+    with store.session() as session:
+        batch = repo.batch_by_root(session, root)
+        if batch is None:
+            return None
+        agency = repo.agency_by_id(session, batch.agency_id)
+        assert agency is not None
+        return _summary(batch, agency)
+
+
+def list_batches(
+    store: Store,
+    *,
+    agency_id: int | None = None,
+    state: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[BatchSummary]:
+    """Batches, newest first, optionally of one agency or state; page with `before_id`."""
+    stmt = select(Batch, Agency).join(Agency, Agency.id == Batch.agency_id)
+    if agency_id is not None:
+        stmt = stmt.where(Batch.agency_id == agency_id)
+    if state is not None:
+        stmt = stmt.where(Batch.state == state)
+    if before_id is not None:
+        stmt = stmt.where(Batch.id < before_id)
+    with store.session() as session:
+        rows = session.execute(stmt.order_by(Batch.id.desc()).limit(limit)).all()
+        return [_summary(batch, agency) for batch, agency in rows]
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """Where a record is: its status, its agency, its batch, its revocation."""
+
+    digest: bytes
+    kind: str
+    status: str
+    agency_id: int
+    agency: str
+    agency_name: str
+    submitted_at: str | None
+    has_document: bool
+    batch: BatchSummary | None
+    revocation_reason: int | None
+    replacement: str | None
+    revoked_whole_batch: bool
+
+
+def record_state(store: Store, digest: bytes) -> RecordState | None:
+    with store.session() as session:
+        rec = repo.record_by_digest(session, digest)
+        if rec is None:
+            return None
+        agency = repo.agency_by_id(session, rec.agency_id)
+        assert agency is not None
+        batch = None
+        revocation: Revocation | None = None
+        if rec.batch_id is not None:
+            found = repo.batch_by_id(session, rec.batch_id)
+            assert found is not None
+            batch = _summary(found, agency)
+            revocation = session.scalars(
+                select(Revocation)
+                .where(
+                    Revocation.batch_id == rec.batch_id,
+                    (Revocation.record_id == rec.id) | (Revocation.record_id.is_(None)),
+                    Revocation.state == "confirmed",
+                )
+                .order_by(Revocation.id)
+            ).first()
+        return RecordState(
+            digest=bytes(rec.digest),
+            kind=rec.digest_kind,
+            status=rec.status,
+            agency_id=agency.id,
+            agency=agency.address,
+            agency_name=agency.name,
+            submitted_at=_iso(rec.created_at),
+            has_document=rec.document is not None,
+            batch=batch,
+            revocation_reason=None if revocation is None else revocation.reason,
+            replacement=None if revocation is None else _hex(revocation.replacement),
+            revoked_whole_batch=revocation is not None and revocation.record_id is None,
+        )
+
+
+class ReceiptBook:
+    """Receipts by digest, with the Merkle trees of recently used confirmed batches kept (a
+    confirmed batch never changes), so a page of lookups does not rebuild a 10,000-leaf tree
+    each time."""
+
+    def __init__(self, operator: Operator, *, trees: int = 8) -> None:
+        self.operator = operator
+        self._trees: OrderedDict[int, merkle.MerkleTree] = OrderedDict()
+        self._size = trees
+        self._lock = threading.Lock()
+
+    def _tree(self, batch_id: int, digests: Callable[[], list[bytes]]) -> merkle.MerkleTree:
+        with self._lock:
+            tree = self._trees.get(batch_id)
+            if tree is not None:
+                self._trees.move_to_end(batch_id)
+                return tree
+        tree = merkle.MerkleTree.from_digests(digests())
+        with self._lock:
+            self._trees[batch_id] = tree
+            while len(self._trees) > self._size:
+                self._trees.popitem(last=False)
+        return tree
+
+    def receipt_for(self, digest: bytes) -> Receipt:
+        """The receipt of an anchored record; InvalidInput if unknown or not anchored yet."""
+        store = self.operator.store
+        with store.session() as session:
+            rec = repo.record_by_digest(session, digest)
+            if rec is None:
+                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
+            if rec.batch_id is None:
+                raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
+            batch = repo.batch_by_id(session, rec.batch_id)
+            assert batch is not None
+            if batch.state != BatchState.CONFIRMED:
+                raise InvalidInput(
+                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, "
+                    "not anchored yet"
+                )
+            agency = repo.agency_by_id(session, batch.agency_id)
+            assert agency is not None and rec.leaf_index is not None
+            kind, index, batch_id = rec.digest_kind, rec.leaf_index, batch.id
+
+        def digests() -> list[bytes]:
+            with store.session() as session:
+                return repo.batch_digests(session, batch_id)
+
+        tree = self._tree(batch_id, digests)
+        return receipt_for_batch_record(
+            self.operator.registry,
+            batch,
+            digest=digest,
+            kind=kind,
+            index=index,
+            proof=tree.proof(index),
+            agency=agency.address,
+        )
+
+
+def unknown_verification(reason: str) -> Verification:
+    """The verification of a digest this registry holds no anchored record for: UNKNOWN."""
+    no_receipt = f"no receipt: {reason}"
+    return Verification(
+        Outcome.UNKNOWN,
+        (
+            Check.skipped(CheckName.FORMAT, no_receipt),
+            Check.skipped(CheckName.INTEGRITY, no_receipt),
+            Check.skipped(CheckName.INCLUSION, no_receipt),
+            Check.skipped(CheckName.SIGNATURE, no_receipt),
+            Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
+            Check.skipped(CheckName.AGENCY, "not anchored"),
+            Check.skipped(CheckName.KEY, "not anchored"),
+            Check.skipped(CheckName.REVOCATION, "not anchored"),
+        ),
+    )
+
+
+def verify_digest(
+    book: ReceiptBook,
+    digest: bytes,
+    *,
+    trusted: list[TrustedRegistry],
+    reader: ChainReader,
+) -> Verification:
+    """Verify a document known only by its digest: the store supplies the receipt, the chain
+    decides. A digest with no anchored record here is UNKNOWN."""
+    try:
+        receipt = book.receipt_for(digest)
+    except InvalidInput as exc:
+        return unknown_verification(str(exc))
+    return verify_receipt(receipt, trusted=trusted, reader=reader, digest=digest)
+
+
+# ------------------------------------------------------------------ metrics
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    """What the issuing pipeline holds right now."""
+
+    records: dict[str, int]
+    batches: dict[str, int]
+    oldest_pending_age: float
+    oldest_unfinished_batch_age: float
+
+
+def pipeline_stats(store: Store) -> PipelineStats:
+    now = datetime.now(UTC)
+    with store.session() as session:
+        records = repo.counts_by_status(session)
+        batches = {state.value: 0 for state in BatchState}
+        for state, count in session.execute(
+            select(Batch.state, func.count()).group_by(Batch.state)
+        ):
+            batches[state] = int(count)
+        oldest_pending = session.execute(
+            select(Record.created_at)
+            .where(text("records.status = 'pending'"))
+            .order_by(Record.id)
+            .limit(1)
+        ).scalar()
+        unfinished = [BatchState.SEALED.value, BatchState.SUBMITTED.value, BatchState.ANCHORED]
+        oldest_batch = session.execute(
+            select(func.min(Batch.sealed_at)).where(Batch.state.in_(unfinished))
+        ).scalar()
+
+    def age(moment: datetime | None) -> float:
+        if moment is None:
+            return 0.0
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, (now - moment).total_seconds())
+
+    return PipelineStats(records, batches, age(oldest_pending), age(oldest_batch))

@@ -1,0 +1,91 @@
+"""Development and benchmark set-ups on a chain with a funded dev account (eth-tester, anvil):
+deploy a registry, register agencies with fresh keys, attach a store and an issuer. Used by
+the demo, the benchmarks and the tests; never by production paths (it funds from dev accounts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry import keys
+from registry.chain import RegistryContract, fund_from_dev_account, new_account
+from registry.chain.tx import TxOptions
+from registry.service.issuing import Issuer, IssuingConfig
+from registry.store import Store, add_agency, bind_store
+
+
+@dataclass(frozen=True)
+class DevAgency:
+    """An agency's transaction account and Ed25519 signing key, kept in memory."""
+
+    name: str
+    account: LocalAccount
+    signing_key: Ed25519PrivateKey
+
+
+def funded_account(w3: Web3) -> LocalAccount:
+    """A fresh account funded from the node's first unlocked dev account."""
+    account = new_account()
+    fund_from_dev_account(w3, account.address)
+    return account
+
+
+def deploy_dev_registry(
+    w3: Web3, *, options: TxOptions | None = None
+) -> tuple[RegistryContract, LocalAccount]:
+    """Deploy a registry from a fresh, funded authority account."""
+    authority = funded_account(w3)
+    registry, _ = RegistryContract.deploy(
+        w3, authority, options=options or TxOptions(poll_interval=0.01)
+    )
+    return registry, authority
+
+
+def register_dev_agency(
+    registry: RegistryContract, authority: LocalAccount, name: str
+) -> DevAgency:
+    """A funded account with a new signing key, registered on chain as `name`."""
+    agency = DevAgency(name, funded_account(registry.w3), keys.generate_signing_key())
+    registry.register_agency(
+        authority,
+        account=agency.account.address,
+        name=name,
+        signing_key=keys.public_key_bytes(agency.signing_key),
+    )
+    return agency
+
+
+def bind_dev_store(store: Store, registry: RegistryContract) -> None:
+    """Bind `store` to the registry's chain (genesis hash) and address."""
+    with store.session() as session:
+        bind_store(
+            session,
+            chain_id=registry.chain_id,
+            genesis_hash=bytes(registry.w3.eth.get_block(0)["hash"]),
+            registry_address=registry.address,
+        )
+
+
+def dev_issuer(
+    store: Store, registry: RegistryContract, agency: DevAgency, config: IssuingConfig
+) -> Issuer:
+    """Add the agency to the store and return its issuer."""
+    with store.session() as session:
+        agency_id = add_agency(
+            session,
+            address=agency.account.address,
+            name=agency.name,
+            signing_public_key=keys.public_key_bytes(agency.signing_key),
+        ).id
+    return Issuer(
+        store=store,
+        registry=registry,
+        account=agency.account,
+        signing_key=agency.signing_key,
+        agency_id=agency_id,
+        config=config,
+    )
