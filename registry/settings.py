@@ -55,6 +55,32 @@ class Settings(BaseSettings):
     batch_age: float = Field(2.0, ge=0, description="Seconds before a partial batch is sealed.")
     max_record_bytes: int = Field(1 << 20, ge=1, description="Largest JSON record accepted.")
 
+    # --- HTTP API and its anchoring worker (api/, `registry serve`) ---
+    api_max_body_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted (413 above)."
+    )
+    api_max_bulk_records: int = Field(
+        10_000, ge=1, description="Most records one bulk submission may carry."
+    )
+    api_wait_timeout: float = Field(
+        30.0, ge=0, description="Longest a `wait=true` submission waits for its receipt (s)."
+    )
+    api_verify_rate: float = Field(
+        20.0, ge=0, description="Verify requests per second per client address; 0 = no limit."
+    )
+    api_verify_burst: int = Field(
+        60, ge=1, description="Verify requests a client may send at once before the rate applies."
+    )
+    api_retry_after: int = Field(
+        10, ge=1, description="Retry-After (s) sent with 503 when the chain or store is down."
+    )
+    api_worker_interval: float = Field(
+        0.5, gt=0, description="Seconds between the anchoring worker's passes."
+    )
+    api_shutdown_grace: float = Field(
+        30.0, ge=0, description="Seconds shutdown waits for an anchoring step in flight."
+    )
+
     @field_validator("trusted")
     @classmethod
     def _trusted_form(cls, values: list[str]) -> list[str]:

@@ -31,3 +31,16 @@ if [ ! -f "$npm_stamp" ] || [ contracts/package-lock.json -nt "$npm_stamp" ]; th
     (cd contracts && npm install --no-audit --no-fund --no-save --loglevel=error)
     touch "$npm_stamp"
 fi
+
+# Chromium for the browser tests (tests/web): Debian's package, driven by Playwright through its
+# executable path. Never `playwright install` (it downloads a browser from the internet).
+if [ ! -x /usr/bin/chromium ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ]; then
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    else
+        echo "error: /usr/bin/chromium is missing; the browser tests need it." >&2
+        echo "  Debian/Ubuntu, as root: apt-get update && apt-get install -y chromium" >&2
+        exit 2
+    fi
+fi

@@ -57,6 +57,8 @@ app = typer.Typer(
 
 def _register() -> None:
     from registry.cli import agency, bench, chain_cmds, demo, operate, verify_cmd
+    from registry.cli import audit as audit_cmd
+    from registry.cli import serve as serve_cmd
 
     app.add_typer(agency.app, name="agency")
     app.add_typer(bench.app, name="bench")
@@ -64,6 +66,8 @@ def _register() -> None:
     demo.register(app)
     verify_cmd.register(app)
     operate.register(app, agency.app)
+    audit_cmd.register(app)
+    serve_cmd.register(app)
 
 
 _register()

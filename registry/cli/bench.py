@@ -88,3 +88,93 @@ def bench_issue(
         console.print(f"  {phase:<16} {seconds:>7.2f} s")
     if json_out:
         print_json(figures)
+
+
+@app.command("audit")
+def bench_audit(
+    records: int = typer.Option(1_000_000, "--records", help="Records to create and audit."),
+    batches: int = typer.Option(10, "--batches", help="Batches the records are split into."),
+    rpc: RpcOpt = None,
+    db: str | None = typer.Option(None, "--db", help="Store URL (default: a temporary SQLite)."),
+    json_out: JsonOpt = False,
+) -> None:
+    """Time `registry audit --db` over 1,000,000 records in 10 anchored batches (target: under
+    60 s). The data is created first (not timed); the audit runs with a progress bar.
+
+    Example: registry bench audit --records 1000000 --json
+    """
+    from registry.bench.audit import measure_audit
+    from registry.cli.audit import progress_bar, progress_callback
+
+    with progress_bar() as bar:
+        creating = bar.add_task("creating records", total=records)
+        figures = measure_audit(
+            records,
+            batches=batches,
+            rpc=rpc,
+            db=db,
+            progress=progress_callback(bar),
+            on_created=lambda n: bar.advance(creating, n),
+        )
+    console.print(
+        f"audited {figures['records']:,} records in {figures['batches']} batches in "
+        f"{figures['seconds']:.2f} s = {figures['records_per_s']:,.0f} records/s "
+        f"(1M: {figures['seconds_1m']:.2f} s{'' if figures['seconds_1m_measured'] else ', scaled'}"
+        f"; {figures['chain']}, {figures['store']})"
+    )
+    if json_out:
+        print_json(figures)
+
+
+@app.command("api")
+def bench_api(
+    records: int = typer.Option(5_000, "--records", help="Records submitted in bulk first."),
+    verifications: int = typer.Option(
+        20_000, "--verifications", help="Verify requests in the steady-state load (at most)."
+    ),
+    distinct: int = typer.Option(500, "--distinct", help="Distinct receipts the load cycles."),
+    cold: int = typer.Option(1_000, "--cold", help="Never-seen receipts verified once each."),
+    concurrency: int = typer.Option(16, "--concurrency", help="Requests in flight."),
+    seconds: float = typer.Option(60.0, "--seconds", help="Time cap of each load phase."),
+    client: str = typer.Option(
+        "raw", "--client", help="Load client: 'raw' (asyncio HTTP/1.1) or 'httpx'."
+    ),
+    rpc: RpcOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """HTTP API load: verifications/s with p50/p99 latency over loopback, and bulk submission
+    throughput, against `registry serve` on a fresh anvil (target: >= 1,000 verifications/s,
+    p99 < 50 ms).
+
+    Example: registry bench api --json
+    """
+    from registry.bench.api import measure_api
+
+    if client not in ("raw", "httpx"):
+        raise typer.BadParameter("expected 'raw' or 'httpx'", param_hint="--client")
+    figures = measure_api(
+        records=records,
+        verifications=verifications,
+        distinct=distinct,
+        cold=cold,
+        concurrency=concurrency,
+        seconds=seconds,
+        client=client,
+        rpc=None if rpc in (None, "embedded") else rpc,
+    )
+    console.print(
+        f"verify: {figures['verify_per_s']:,.0f}/s, p50 {figures['verify_p50_ms']:.1f} ms, "
+        f"p99 {figures['verify_p99_ms']:.1f} ms ({figures['verify_requests']:,} requests over "
+        f"{figures['distinct_receipts']} receipts, {concurrency} in flight)"
+    )
+    if "verify_cold_per_s" in figures:
+        console.print(
+            f"verify, never-seen receipts: {figures['verify_cold_per_s']:,.0f}/s, "
+            f"p99 {figures['verify_cold_p99_ms']:.1f} ms (one node call each)"
+        )
+    console.print(
+        f"bulk submission: {figures['submit_records_per_s']:,.0f} records/s stored; "
+        f"{figures['anchored_records_per_s']:,.0f} records/s to anchored"
+    )
+    if json_out:
+        print_json(figures)

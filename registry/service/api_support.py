@@ -10,6 +10,7 @@ and metrics. `open_embedded` builds a throw-away registry on the in-process chai
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -21,12 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from sqlalchemy import func, select, text
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from registry import merkle
+from registry import keys, merkle
 from registry.chain import (
     RegistryContract,
     connect,
@@ -35,13 +38,13 @@ from registry.chain import (
     new_account,
 )
 from registry.chain.contract import AgencyStatus as ChainAgencyStatus
-from registry.chain.contract import KeyWindow
+from registry.chain.contract import CheckResult, KeyWindow
 from registry.chain.events import RegistryState, fetch_events, rebuild_state
 from registry.chain.tx import rpc_errors
 from registry.checks import Check, CheckName
 from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
-from registry.service.issuing import Issuer, receipt_for_batch_record
+from registry.service.issuing import Issuer, IssuingConfig, receipt_for_batch_record
 from registry.service.operator import Operator, slug, tx_options
 from registry.service.verify import (
     ChainReader,
@@ -52,8 +55,9 @@ from registry.service.verify import (
 )
 from registry.settings import Settings
 from registry.store import Store, repo
+from registry.store.errors import DuplicateAgency
 from registry.store.models import Agency, AgencyStatus, Batch, BatchState, Record, Revocation
-from registry.store.tokens import issue_token
+from registry.store.tokens import authenticate, issue_token
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +70,19 @@ __all__ = [
     "PipelineStats",
     "ReceiptBook",
     "RecordState",
+    "VerificationCache",
     "batch_summary",
     "check_chain",
     "check_store",
     "issue_api_token",
+    "issuer_with_keys",
     "list_batches",
     "open_embedded",
     "pipeline_stats",
+    "receipts_of",
     "record_state",
+    "record_statuses",
+    "register_agency",
     "serialize_provider",
     "set_agency_active",
     "unknown_verification",
@@ -169,7 +178,8 @@ class Keyring:
                 return self._admin
         if self._passphrase is None:
             raise KeysUnavailable(
-                "the registry authority's keystore needs a passphrase (REGISTRY_KEYSTORE_PASSPHRASE)"
+                "the registry authority's keystore needs a passphrase "
+                "(REGISTRY_KEYSTORE_PASSPHRASE)"
             )
         if not (self.operator.keys_dir / "admin.json").is_file():
             raise KeysUnavailable(
@@ -198,24 +208,245 @@ class Keyring:
 # ------------------------------------------------------------------ chain reads
 
 
+_FOLLOWED = ("Revoked", "AgencySuspended", "AgencyReinstated", "Anchored", "SigningKeyRotated")
+
+
+def _word_address(word: bytes) -> str:
+    return str(Web3.to_checksum_address(word[-20:]))
+
+
 @dataclass
 class CachingChainReader(ChainReader):
-    """A ChainReader for a server answering many verifications: it also caches a signing key's
-    still-open window for `revocation_ttl` seconds (a rotation is seen as late as a revocation
-    is), so that a warm verification needs no JSON-RPC call at all."""
+    """A ChainReader for a server answering many verifications.
 
+    It follows the watched registry's event log (`sync()`, called about once a second by the
+    server) and drops exactly the cached answers an event changes: a revocation of a leaf or a
+    root, an agency suspended or reinstated, a root anchored, a key rotated. While it follows
+    (it synced within `revocation_ttl`), a cached answer stays valid until an event touches
+    it, so a verification of a receipt seen before needs no JSON-RPC call however many
+    receipts circulate; a revocation is still seen within `revocation_ttl` (within one sync in
+    practice). When it cannot follow (node down), answers expire after `revocation_ttl` as in
+    ChainReader, and the next verification asks the node (ERROR if it is still down).
+    `generation` changes whenever something cached may have changed.
+    """
+
+    watched: RegistryContract | None = None
+    max_entries: int = 200_000
+    generation: int = 0
+    _answers: dict[tuple[Any, ...], tuple[CheckResult, float]] = field(default_factory=dict)
     _open_keys: dict[tuple[Any, ...], tuple[KeyWindow, float]] = field(default_factory=dict)
+    _synced_at: float = float("-inf")
+    _next_block: int = -1
+    _topics: dict[bytes, str] = field(default_factory=dict)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ---------------------------------------------------------------- reads
+
+    def following(self, chain_id: int, address: str) -> bool:
+        """Whether answers about this registry are kept current by the event log."""
+        watched = self.watched
+        return (
+            watched is not None
+            and chain_id == watched.chain_id
+            and address.lower() == watched.address.lower()
+            and time.monotonic() - self._synced_at < self.revocation_ttl
+        )
+
+    def _fresh(self, at: float, chain_id: int, address: str) -> bool:
+        return time.monotonic() - at < self.revocation_ttl or self.following(chain_id, address)
+
+    def check(self, receipt: Receipt) -> CheckResult:
+        a = receipt.anchor
+        key = (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
+        hit = self._answers.get(key)
+        if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
+            return hit[0]
+        generation = self.generation
+        result = self.registry_for(a.chain_id, a.registry).check(
+            leaf=receipt.leaf, proof=list(receipt.merkle.proof), root=receipt.merkle.root
+        )
+        # An event seen while the node was asked may be newer than the answer: keep it only
+        # if no sync ran in between (the sync bumps the generation before dropping entries).
+        if generation == self.generation:
+            if len(self._answers) >= self.max_entries:
+                self._answers.clear()
+            self._answers[key] = (result, time.monotonic())
+        return result
 
     def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
         key = (chain_id, address, public_key)
         hit = self._open_keys.get(key)
-        now = time.monotonic()
-        if hit is not None and now - hit[1] < self.revocation_ttl and hit[0].valid_at(at):
+        if hit is not None and self._fresh(hit[1], chain_id, address) and hit[0].valid_at(at):
             return hit[0]
+        generation = self.generation
         window = super().key_window(chain_id, address, public_key, at)
-        if window.valid_until == 0:
-            self._open_keys[key] = (window, now)
+        if window.valid_until == 0 and generation == self.generation:
+            self._open_keys[key] = (window, time.monotonic())
         return window
+
+    def is_warm(self, receipt: Receipt) -> bool:
+        """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached): the
+        caller can then verify inline instead of handing the work to a thread."""
+        a = receipt.anchor
+        hit = self._answers.get(
+            (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
+        )
+        if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
+            return False
+        anchored = hit[0].anchor
+        if anchored.agency is None:
+            return True
+        if (a.chain_id, a.registry, anchored.agency) not in self._names:
+            return False
+        key = (a.chain_id, a.registry, receipt.signature.public_key)
+        closed = self._keys.get(key)
+        if closed is not None and closed.valid_at(anchored.anchored_at):
+            return True
+        open_ = self._open_keys.get(key)
+        return (
+            open_ is not None
+            and self._fresh(open_[1], a.chain_id, a.registry)
+            and open_[0].valid_at(anchored.anchored_at)
+        )
+
+    # ---------------------------------------------------------------- following
+
+    def forget(self) -> None:
+        """Drop every cached answer that can change (this server just changed the chain)."""
+        self.generation += 1
+        self._answers.clear()
+        self._open_keys.clear()
+
+    def sync(self, *, span: int = 5_000) -> int:
+        """Read the watched registry's new events and drop the cached answers they change;
+        returns how many events were read. ChainUnavailable when the node does not answer."""
+        watched = self.watched
+        if watched is None:
+            return 0
+        with self._sync_lock:
+            w3 = watched.w3
+            with rpc_errors("eth_blockNumber"):
+                head = int(w3.eth.block_number)
+            if self._next_block < 0:
+                # Answers cached before we followed may predate events we will never read.
+                self._next_block = head + 1
+                self.forget()
+                self._synced_at = time.monotonic()
+                return 0
+            if not self._topics:
+                for name in _FOLLOWED:
+                    signature = watched.contract.events[name]().signature
+                    self._topics[bytes(Web3.keccak(text=signature))] = name
+            count = 0
+            while self._next_block <= head:
+                end = min(head, self._next_block + span - 1)
+                with rpc_errors("eth_getLogs"):
+                    logs = w3.eth.get_logs(
+                        {
+                            "address": watched.address,
+                            "fromBlock": self._next_block,
+                            "toBlock": end,
+                            "topics": [[HexBytes(t) for t in self._topics]],
+                        }
+                    )
+                if logs:
+                    self._apply([[bytes(t) for t in log["topics"]] for log in logs])
+                    count += len(logs)
+                self._next_block = end + 1
+            self._synced_at = time.monotonic()
+            return count
+
+    def _apply(self, events: list[list[bytes]]) -> None:
+        hashes: set[bytes] = set()
+        agencies: set[str] = set()
+        old_keys: set[bytes] = set()
+        for topics in events:
+            name = self._topics.get(topics[0])
+            if name == "Revoked":  # root, hash, agency
+                hashes.update((topics[1], topics[2]))
+            elif name == "Anchored":  # root, agency
+                hashes.add(topics[1])
+            elif name in ("AgencySuspended", "AgencyReinstated"):  # account
+                agencies.add(_word_address(topics[1]))
+            elif name == "SigningKeyRotated":  # agency, oldKey, newKey
+                old_keys.add(topics[2])
+        if not (hashes or agencies or old_keys):
+            return
+        self.generation += 1  # first, so that a check() in flight does not store its answer
+        for key in list(self._answers):
+            cached = self._answers.get(key)
+            if cached is None:
+                continue
+            if key[2] in hashes or key[4] in hashes or cached[0].anchor.agency in agencies:
+                self._answers.pop(key, None)
+        for key in list(self._open_keys):
+            if key[2] in old_keys:
+                self._open_keys.pop(key, None)
+
+
+class VerificationCache:
+    """Answers to identical verification requests (the same receipt or document bytes, the
+    same digest), encoded once. Parsing and the offline checks are pure functions of those
+    bytes; the chain part is valid as long as the reader's answers are: an entry is used only
+    while the reader's `generation` is the one it was made under and the reader still follows
+    the receipt's registry (or the entry is younger than `revocation_ttl`). ERROR results are
+    never kept: the next request asks the node again."""
+
+    def __init__(self, reader: CachingChainReader, *, size: int = 20_000) -> None:
+        self.reader = reader
+        self.size = size
+        self._entries: OrderedDict[tuple[bytes, bytes | None], _Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(body: bytes, digest: bytes | None) -> tuple[bytes, bytes | None]:
+        return hashlib.blake2b(body, digest_size=20).digest(), digest
+
+    def get(self, key: tuple[bytes, bytes | None]) -> tuple[bytes, str] | None:
+        """The encoded answer and its outcome, if still valid."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.generation != self.reader.generation:
+            return None
+        fresh = time.monotonic() - entry.at < self.reader.revocation_ttl
+        if not fresh and not self.reader.following(entry.chain_id, entry.registry):
+            return None
+        return entry.encoded, entry.outcome
+
+    def put(
+        self,
+        key: tuple[bytes, bytes | None],
+        *,
+        generation: int,
+        receipt: Receipt,
+        encoded: bytes,
+        outcome: str,
+    ) -> None:
+        if outcome == Outcome.ERROR or generation != self.reader.generation:
+            return
+        entry = _Answer(
+            generation,
+            time.monotonic(),
+            encoded,
+            outcome,
+            receipt.anchor.chain_id,
+            receipt.anchor.registry,
+        )
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    generation: int
+    at: float
+    encoded: bytes
+    outcome: str
+    chain_id: int
+    registry: str
 
 
 def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract]:
@@ -235,9 +466,11 @@ def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract
 
 
 def caching_reader(operator: Operator) -> CachingChainReader:
+    """The server's reader: the operator's registry watched, others attached on demand."""
     return CachingChainReader(
         registry_for=registry_lookup(operator),
         revocation_ttl=operator.settings.revocation_ttl,
+        watched=operator.registry,
     )
 
 
@@ -273,6 +506,11 @@ class EventIndex:
                 self._next_block = head + 1
             self._at = time.monotonic()
             return self._state
+
+    def invalidate(self) -> None:
+        """Read the chain again at the next `state()` (after this server changed it)."""
+        with self._lock:
+            self._at = -1e9
 
     def keys_of(self, agency: str) -> list[tuple[bytes, KeyWindow]]:
         """Every signing key the agency ever had, oldest first, with its window."""
@@ -336,6 +574,61 @@ def open_embedded(
 # ------------------------------------------------------------------ agencies and tokens
 
 
+def issuer_with_keys(
+    operator: Operator, agency: Agency, *, account: LocalAccount, signing_key: Ed25519PrivateKey
+) -> Issuer:
+    """The issuer `Operator.issuer` would build, from keys already in memory."""
+    s = operator.settings
+    return Issuer(
+        store=operator.store,
+        registry=operator.registry,
+        account=account,
+        signing_key=signing_key,
+        agency_id=agency.id,
+        config=IssuingConfig(
+            batch_size=s.batch_size,
+            batch_age=s.batch_age,
+            confirmations=s.confirmations,
+            tx_timeout=s.tx_timeout,
+            gas_margin=s.gas_margin,
+        ),
+    )
+
+
+def register_agency(
+    operator: Operator,
+    admin: LocalAccount,
+    *,
+    name: str,
+    passphrase: str,
+    fund_from_dev: bool = False,
+) -> tuple[Agency, Issuer]:
+    """`Operator.create_agency` with the authority account already decrypted: generate the
+    agency's account and signing key (saved encrypted in the data directory), register it on
+    chain and in the store; returns the agency and its ready issuer (no key file re-read)."""
+    base = operator.keys_dir / slug(name)
+    account_path = base.with_name(base.name + ".account.json")
+    key_path = base.with_name(base.name + ".ed25519.pem")
+    with operator.store.session() as session:
+        if any(a.name == name for a in repo.list_agencies(session)):
+            raise DuplicateAgency(f"an agency named {name!r} is already in the store")
+    if account_path.exists() or key_path.exists():
+        raise DuplicateAgency(f"agency {name!r} already has keys in {operator.keys_dir}")
+    account = new_account()
+    signing_key = keys.generate_signing_key()
+    create_keystore(account, account_path, passphrase)
+    keys.save_signing_key(signing_key, key_path, passphrase)
+    if fund_from_dev:
+        fund_from_dev_account(operator.w3, account.address)
+    public = keys.public_key_bytes(signing_key)
+    operator.registry.register_agency(admin, account=account.address, name=name, signing_key=public)
+    with operator.store.session() as session:
+        agency = repo.add_agency(
+            session, address=account.address, name=name, signing_public_key=public
+        )
+    return agency, issuer_with_keys(operator, agency, account=account, signing_key=signing_key)
+
+
 def set_agency_active(
     operator: Operator, admin: LocalAccount, agency: Agency, *, active: bool
 ) -> Agency:
@@ -361,8 +654,6 @@ def issue_api_token(store: Store, *, agency_id: int | None, label: str) -> tuple
     scope = "admin" if agency_id is None else "agency"
     with store.session() as session:
         token = issue_token(session, agency_id=agency_id, scope=scope, label=label)
-        from registry.store.tokens import authenticate
-
         row = authenticate(session, token)
         assert row is not None
         return row.id, token
@@ -507,6 +798,40 @@ def record_state(store: Store, digest: bytes) -> RecordState | None:
         )
 
 
+def record_statuses(store: Store, digests: list[bytes]) -> dict[bytes, tuple[str, int | None]]:
+    """(status, batch id) of each of these digests that is in the store."""
+    out: dict[bytes, tuple[str, int | None]] = {}
+    with store.session() as session:
+        for start in range(0, len(digests), 5_000):
+            chunk = digests[start : start + 5_000]
+            stmt = select(Record.digest, Record.status, Record.batch_id).where(
+                Record.digest.in_(chunk)
+            )
+            for digest, status, batch_id in session.execute(stmt):
+                out[bytes(digest)] = (status, batch_id)
+    return out
+
+
+def receipts_of(issuer: Issuer, digests: list[bytes]) -> dict[bytes, Receipt]:
+    """Receipts of those of the issuer's digests that are anchored, built a batch at a time."""
+    statuses = record_statuses(issuer.store, digests)
+    wanted = set(digests)
+    batches = sorted(
+        {batch for status, batch in statuses.values() if status in _DONE and batch is not None}
+    )
+    out: dict[bytes, Receipt] = {}
+    for batch_id in batches:
+        for receipt in issuer.receipts(batch_id):
+            if receipt.digest in wanted:
+                out[bytes(receipt.digest)] = receipt
+    return out
+
+
+_DONE = ("anchored", "revoked")
+"""Record statuses that have a receipt (a revoked record keeps its receipt: verifying it
+says REVOKED)."""
+
+
 class ReceiptBook:
     """Receipts by digest, with the Merkle trees of recently used confirmed batches kept (a
     confirmed batch never changes), so a page of lookups does not rebuild a 10,000-leaf tree
@@ -544,8 +869,7 @@ class ReceiptBook:
             assert batch is not None
             if batch.state != BatchState.CONFIRMED:
                 raise InvalidInput(
-                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, "
-                    "not anchored yet"
+                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, not anchored yet"
                 )
             agency = repo.agency_by_id(session, batch.agency_id)
             assert agency is not None and rec.leaf_index is not None
@@ -629,7 +953,11 @@ def pipeline_stats(store: Store) -> PipelineStats:
             .order_by(Record.id)
             .limit(1)
         ).scalar()
-        unfinished = [BatchState.SEALED.value, BatchState.SUBMITTED.value, BatchState.ANCHORED]
+        unfinished = [
+            BatchState.SEALED.value,
+            BatchState.SUBMITTED.value,
+            BatchState.ANCHORED.value,
+        ]
         oldest_batch = session.execute(
             select(func.min(Batch.sealed_at)).where(Batch.state.in_(unfinished))
         ).scalar()

@@ -24,6 +24,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -73,14 +74,18 @@ __all__ = [
     "Finding",
     "FindingKind",
     "FolderItem",
+    "ItemResult",
     "Progress",
-    "audit_registry",
     "audit_receipts",
+    "audit_registry",
     "audit_store",
+    "checksum",
     "collect_folder",
     "compare_snapshots",
     "could_not_check",
+    "iter_event_rows",
     "read_registry",
+    "verify_item",
 ]
 
 ZERO32 = b"\0" * 32
@@ -240,7 +245,14 @@ def read_registry(
         raise InvalidInput(f"--from-block {from_block}: must not be negative")
     w3 = registry.w3
     with rpc_errors("eth_blockNumber"):
-        head = int(w3.eth.block_number) if to_block is None else to_block
+        head = int(w3.eth.block_number)
+    if to_block is not None:
+        if not from_block <= to_block <= head:
+            raise InvalidInput(
+                f"--to-block {to_block}: must be between --from-block {from_block} and the "
+                f"node's head {head}"
+            )
+        head = to_block
     _check_from_block(registry, from_block)
     total = max(head - from_block + 1, 0)
 
@@ -348,12 +360,30 @@ class _BatchRow:
     leaf_count: int
     signature: bytes
     public_key: bytes
-    tx_hash: bytes | None
     block_number: int | None
     anchored_at: int | None
 
 
+@contextmanager
+def _store_errors(store: Store | None) -> Iterator[None]:
+    """A database that drops the connection mid-audit is an outage (could not check); one
+    whose schema is not the registry's is bad input."""
+    if store is None:
+        yield
+        return
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(f"the store {store.url} stopped answering: {exc.orig}") from exc
+    except DBAPIError as exc:
+        raise InvalidInput(
+            f"--db {store.url}: cannot read it as a registry store ({exc.orig}); is it the "
+            "store of another version of the registry?"
+        ) from exc
+
+
 def _store_is_registry_store(store: Store) -> None:
+    """Refuse a database without the registry's tables (a wrong --db)."""
     try:
         tables = set(inspect(store.engine).get_table_names())
     except DBAPIError as exc:
@@ -377,7 +407,7 @@ def audit_store(
         _check_binding(session, snapshot)
         agencies = {a.id: a for a in session.scalars(select(Agency))}
         batches = [_batch_row(b) for b in session.scalars(select(Batch).order_by(Batch.id))]
-    address_of = {a.id: Address(a.address) for a in agencies.values()}
+    address_of = {a.id: checksum(a.address) for a in agencies.values()}
     total = sum(b.leaf_count for b in batches)
     done = 0
     if progress is not None:
@@ -397,7 +427,7 @@ def audit_store(
         findings.extend(_unbatched_records(session))
         revocations = list(session.scalars(select(Revocation).order_by(Revocation.id)))
     findings.extend(_check_roots(snapshot, by_root))
-    findings.extend(_check_revocations(state, revocations, address_of))
+    findings.extend(_check_revocations(state, revocations, address_of, to_block=snapshot.to_block))
     findings.extend(_check_agencies(state, agencies.values()))
     counts = {
         "store_agencies": len(agencies),
@@ -429,7 +459,6 @@ def _batch_row(b: Batch) -> _BatchRow:
         leaf_count=int(b.leaf_count),
         signature=bytes(b.signature),
         public_key=bytes(b.signing_public_key),
-        tx_hash=None if b.tx_hash is None else bytes(b.tx_hash),
         block_number=b.block_number,
         anchored_at=b.anchored_at,
     )
@@ -667,7 +696,11 @@ def _replacement_text(value: bytes | None) -> str:
 
 
 def _check_revocations(
-    state: RegistryState, revocations: Iterable[Revocation], address_of: dict[int, Address]
+    state: RegistryState,
+    revocations: Iterable[Revocation],
+    address_of: dict[int, Address],
+    *,
+    to_block: int,
 ) -> list[Finding]:
     """Revocations on chain and in the store agree: same (agency, hash), reason, replacement."""
     findings = []
@@ -681,7 +714,8 @@ def _check_revocations(
         subject = f"revocation {to_hex(bytes(rev.hash))} by {agency}"
         on_chain = state.revocations.get(key)
         if on_chain is None:
-            if rev.state == RevocationState.CONFIRMED:
+            late = rev.block_number is not None and rev.block_number > to_block
+            if rev.state == RevocationState.CONFIRMED and not late:
                 findings.append(
                     Finding(
                         FindingKind.REVOCATION_MISSING_ON_CHAIN,
@@ -722,7 +756,7 @@ def _check_agencies(state: RegistryState, agencies: Iterable[Agency]) -> list[Fi
     """Each agency of the store is registered on chain with the same key and status."""
     findings = []
     for agency in agencies:
-        address = Address(agency.address)
+        address = checksum(agency.address)
         subject = f"agency {agency.name} ({address})"
         info = state.agencies.get(address)
         if info is None:
@@ -766,17 +800,17 @@ class _SnapshotReader(ChainReader):
             anchor=anchor,
             agency_status=info.status if info else AgencyStatus.NONE,
             agency_status_changed_at=info.status_changed_at if info else 0,
-            leaf_revocation=state.revocations.get((agency, receipt.leaf), none)
-            if agency
-            else none,
+            leaf_revocation=state.revocations.get((agency, receipt.leaf), none) if agency else none,
             root_revocation=state.revocations.get((agency, root), none) if agency else none,
         )
 
     def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
-        return self.snapshot.keys.get(public_key, KeyWindow(agency=None, valid_from=0, valid_until=0))
+        return self.snapshot.keys.get(
+            public_key, KeyWindow(agency=None, valid_from=0, valid_until=0)
+        )
 
     def agency_name(self, chain_id: int, address: str, agency: str) -> str:
-        info = self.snapshot.agencies.get(Address(agency))
+        info = self.snapshot.agencies.get(checksum(agency))
         return info.name if info else agency
 
 
@@ -799,11 +833,10 @@ def _json_type(path: Path) -> str | None:
     try:
         if path.stat().st_size > 16 * 1024 * 1024:
             return None
-        with path.open("rb") as f:
-            head = f.read(1).lstrip()
-            if head != b"{":
-                return None
-            value = json.loads(head + f.read())
+        raw = path.read_bytes().lstrip()
+        if not raw.startswith(b"{"):
+            return None
+        value = json.loads(raw)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     kind = value.get("type") if isinstance(value, dict) else None
@@ -858,8 +891,7 @@ def collect_folder(folder: Path, *, receipts_only: bool = False) -> list[FolderI
                     _rel(folder, path),
                     path,
                     None,
-                    f"no receipt next to it ({path.name}.receipt.json or "
-                    f"{path.stem}.receipt.json)",
+                    f"no receipt next to it ({path.name}.receipt.json or {path.stem}.receipt.json)",
                 )
             )
         else:
@@ -929,6 +961,7 @@ def _finding_of(
     trusted: TrustedRegistry,
     state: RegistryState | None,
 ) -> Finding | None:
+    """The finding a verification amounts to, named after the first check that failed."""
     if result.outcome in (Outcome.VALID, Outcome.REVOKED, Outcome.SUPERSEDED, Outcome.ERROR):
         return None
     checks = {c.name: c for c in result.checks}
@@ -954,6 +987,9 @@ def _finding_of(
         )
     if (reason := failed(CheckName.INCLUSION)) is not None:
         return Finding(FindingKind.RECEIPT_INVALID, name, reason)
+    if result.outcome is Outcome.UNKNOWN:
+        reason = failed(CheckName.ANCHORED) or "root not anchored"
+        return Finding(FindingKind.RECEIPT_INVALID, name, f"UNKNOWN: {reason}")
     if (reason := failed(CheckName.SIGNATURE)) is not None:
         return Finding(FindingKind.SIGNATURE_INVALID, name, reason)
     if (reason := failed(CheckName.KEY)) is not None:
@@ -1021,9 +1057,7 @@ def _receipts_in_store(store: Store, held: list[tuple[str, Receipt]]) -> list[Fi
         batches = {
             bytes(root): bid
             for bid, root in session.execute(
-                select(Batch.id, Batch.root).where(
-                    Batch.root.in_({r.merkle.root for _, r in held})
-                )
+                select(Batch.id, Batch.root).where(Batch.root.in_({r.merkle.root for _, r in held}))
             )
         }
         for name, receipt in held:
@@ -1093,13 +1127,15 @@ def audit_registry(
         findings = list(snapshot.findings)
         summary = _chain_summary(snapshot)
         if store is not None:
-            store_findings, counts = audit_store(snapshot, store, progress=progress)
+            with _store_errors(store):
+                store_findings, counts = audit_store(snapshot, store, progress=progress)
             findings += store_findings
             summary.update(counts)
         if items:
-            file_findings, counts = audit_receipts(
-                snapshot, items, store=store, progress=progress
-            )
+            with _store_errors(store):
+                file_findings, counts = audit_receipts(
+                    snapshot, items, store=store, progress=progress
+                )
             findings += file_findings
             summary.update(counts)
     except (ChainUnavailable, StoreUnavailable) as exc:

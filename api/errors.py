@@ -1,0 +1,310 @@
+"""Every error the API answers is RFC 9457 problem+json, made by ONE handler (`problem_handler`)
+from the project's exception hierarchy, FastAPI's validation errors, HTTP exceptions, and
+anything unexpected. Bad input is 4xx, never 500; a chain or store outage is 503 with
+Retry-After; an unexpected bug is a 500 that reveals nothing and is logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry.errors import (
+    ChainError,
+    ChainUnavailable,
+    ConfigError,
+    InvalidInput,
+    RegistryError,
+    SigningKeyError,
+    TamperedDocument,
+    TransactionFailed,
+    UnknownAgency,
+)
+from registry.store.errors import (
+    ClaimLost,
+    DuplicateAgency,
+    DuplicateRecord,
+    InvalidTransition,
+    NotFound,
+    StoreUnavailable,
+    WrongAgency,
+    WrongStore,
+)
+
+log = logging.getLogger("api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "urn:public-records-registry:problem:"
+"""Problem `type` URIs are URNs (docs/api.md lists them): stable names, no host to resolve."""
+
+
+class ApiError(RegistryError):
+    """An error of the HTTP layer itself (authentication, scope, rate, state of a resource)."""
+
+    status = 400
+    slug = "bad-request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiError):
+    """No bearer token, or one this registry does not know (or that was revoked)."""
+
+    status = 401
+    slug = "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="registry"'})
+
+
+class Forbidden(ApiError):
+    """The token is valid but its scope does not allow this (another agency's record, admin)."""
+
+    status = 403
+    slug = "forbidden"
+
+
+class NotAnchored(ApiError):
+    """The record exists but its batch is not anchored yet: no receipt to give."""
+
+    status = 409
+    slug = "not-anchored"
+
+
+class RateLimited(ApiError):
+    """The client sent more verify requests than its rate allows."""
+
+    status = 429
+    slug = "rate-limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class InvalidField(InvalidInput):
+    """A request field is malformed; carries the field's name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.problem = message
+
+
+# (exception class, HTTP status, problem slug, Retry-After?) — the first matching class wins,
+# so subclasses come before their bases.
+_MAPPING: tuple[tuple[type[BaseException], int, str, bool], ...] = (
+    (NotFound, 404, "not-found", False),
+    (UnknownAgency, 404, "unknown-agency", False),
+    (WrongAgency, 403, "wrong-agency", False),
+    (DuplicateRecord, 409, "duplicate-record", False),
+    (DuplicateAgency, 409, "duplicate-agency", False),
+    (InvalidTransition, 409, "conflict", False),
+    (ClaimLost, 409, "conflict", False),
+    (StoreUnavailable, 503, "store-unavailable", True),
+    (WrongStore, 500, "wrong-store", False),
+    (ChainUnavailable, 503, "chain-unavailable", True),
+    (TransactionFailed, 409, "chain-refused", False),
+    (ChainError, 502, "chain-error", False),
+    (SigningKeyError, 503, "keys-unavailable", False),
+    (InvalidInput, 422, "invalid-input", False),
+    (TamperedDocument, 422, "tampered", False),
+    (ConfigError, 500, "config-error", False),
+    (RegistryError, 400, "bad-request", False),
+)
+
+_FIELD = re.compile(r"^([A-Za-z_$][\w.$\[\]/-]*): ")
+
+
+def _field_of(exc: BaseException) -> str | None:
+    """The field an InvalidInput names: explicit, or the leading `path: ` of its message
+    (receipt and document parsers start every message with the JSON path at fault)."""
+    if isinstance(exc, InvalidField):
+        return exc.field
+    match = _FIELD.match(str(exc))
+    return match.group(1) if match else None
+
+
+def problem(
+    status: int,
+    *,
+    slug: str,
+    detail: str,
+    instance: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """One problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        # The body as a JSON pointer (like the strict readers); path.digest, query.timeout.
+        separator = "/" if loc and loc[0] == "body" else "."
+        field = separator.join(loc) or "body"
+        message = str(error.get("msg", "invalid"))
+        ctx = error.get("ctx") or {}
+        if error.get("type") == "json_invalid" and "error" in ctx:
+            message = f"malformed JSON: {ctx['error']}"
+        out.append({"field": field, "message": message})
+    return out
+
+
+def _retry_after(request: Request) -> str:
+    state = getattr(request.app.state, "registry", None)
+    seconds = getattr(getattr(state, "settings", None), "api_retry_after", 10)
+    return str(seconds)
+
+
+def _count_chain_error(request: Request, where: str) -> None:
+    state = getattr(request.app.state, "registry", None)
+    metrics = getattr(state, "metrics", None)
+    if metrics is not None:
+        metrics.chain_errors.labels(where).inc()
+
+
+async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The one exception handler: every error of every route becomes problem+json here."""
+    instance = request.url.path
+    if isinstance(exc, RequestValidationError):
+        errors = _validation_errors(exc)
+        fields = ", ".join(e["field"] for e in errors)
+        return problem(
+            422,
+            slug="invalid-input",
+            detail=f"invalid request: {fields}: {errors[0]['message']}" if errors else "invalid",
+            instance=instance,
+            errors=errors,
+        )
+    if isinstance(exc, ApiError):
+        return problem(
+            exc.status, slug=exc.slug, detail=str(exc), instance=instance, headers=exc.headers
+        )
+    if isinstance(exc, RegistryError):
+        status, slug, retry = next(
+            (status, slug, retry) for cls, status, slug, retry in _MAPPING if isinstance(exc, cls)
+        )
+        headers = {"Retry-After": _retry_after(request)} if retry else None
+        if isinstance(exc, ChainError):
+            _count_chain_error(request, "request")
+        if status >= 500:
+            log.error("%s %s: %s: %s", request.method, instance, type(exc).__name__, exc)
+        extensions: dict[str, Any] = {}
+        if status == 422:
+            field = _field_of(exc)
+            message = exc.problem if isinstance(exc, InvalidField) else str(exc)
+            extensions["errors"] = [{"field": field or "body", "message": message}]
+        return problem(
+            status, slug=slug, detail=str(exc), instance=instance, headers=headers, **extensions
+        )
+    if isinstance(exc, StarletteHTTPException):
+        slugs = {404: "not-found", 405: "method-not-allowed", 413: "content-too-large"}
+        detail = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
+        return problem(
+            exc.status_code,
+            slug=slugs.get(exc.status_code, f"http-{exc.status_code}"),
+            detail=detail,
+            instance=instance,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+    if isinstance(exc, OperationalError):
+        log.error("%s %s: store error: %s", request.method, instance, type(exc).__name__)
+        return problem(
+            503,
+            slug="store-unavailable",
+            detail="the record store could not be reached; try again later",
+            instance=instance,
+            headers={"Retry-After": _retry_after(request)},
+        )
+    log.exception("%s %s: unexpected %s", request.method, instance, type(exc).__name__)
+    return problem(
+        500,
+        slug="internal-error",
+        detail="an unexpected error occurred; it has been logged",
+        instance=instance,
+    )
+
+
+# ------------------------------------------------------------------ OpenAPI
+
+_EXAMPLES: dict[int, tuple[str, str]] = {
+    401: ("unauthorized", "no bearer token; send Authorization: Bearer prr_..."),
+    403: ("forbidden", "record 0x9f86... was issued by another agency"),
+    404: ("not-found", "no record with digest 0x9f86d081... in this registry"),
+    409: ("conflict", "the record is pending; its batch is not anchored yet"),
+    413: ("content-too-large", "the request body is larger than 20971520 bytes"),
+    422: ("invalid-input", "digest: expected 0x and 64 hex digits"),
+    429: ("rate-limited", "too many verify requests from 203.0.113.7; retry in 2 s"),
+    502: ("chain-error", "the node answered for another chain"),
+    503: ("chain-unavailable", "eth_call: node unreachable; try again later"),
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem+json answers with these status codes."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        slug, detail = _EXAMPLES[code]
+        entry: dict[str, Any] = {
+            "description": f"{HTTPStatus(code).phrase} (RFC 9457 problem details)",
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": {
+                        "type": PROBLEM_BASE + slug,
+                        "title": HTTPStatus(code).phrase,
+                        "status": code,
+                        "detail": detail,
+                        "instance": "/v1/...",
+                    },
+                }
+            },
+        }
+        if code in (429, 503):
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "string"},
+                }
+            }
+        if code == 401:
+            entry["headers"] = {
+                "WWW-Authenticate": {"description": "Bearer.", "schema": {"type": "string"}}
+            }
+        out[code] = entry
+    return out
+
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ApiError",
+    "Forbidden",
+    "InvalidField",
+    "NotAnchored",
+    "RateLimited",
+    "Unauthorized",
+    "problem",
+    "problem_handler",
+    "problem_responses",
+]

@@ -1,0 +1,212 @@
+"""Administration by the registry authority (admin token): register, suspend and reinstate
+agencies — on chain with the authority's key, and in the store — and issue or revoke API
+tokens. A new token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from web3 import Web3
+
+from api.deps import AddressPath, AdminDep, RuntimeDep
+from api.errors import problem_responses
+from api.runtime import ApiRuntime
+from api.schemas import (
+    AgencyCreate,
+    AgencyPublic,
+    TokenCreate,
+    TokenIssued,
+    TokenList,
+    example_of,
+)
+from api.views import agency_view, token_view
+from registry.errors import UnknownAgency
+from registry.service.api_support import issue_api_token, register_agency, set_agency_active
+from registry.store import repo
+from registry.store.models import Agency
+from registry.store.tokens import list_tokens, revoke_token
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+_AGENCY_EXAMPLE = example_of(AgencyPublic)
+
+
+def _agency(runtime: ApiRuntime, address: str) -> Agency:
+    account = Web3.to_checksum_address(address)
+    with runtime.operator.store.session() as session:
+        found = repo.agency_by_address(session, account)
+    if found is None:
+        raise UnknownAgency(f"{account} is not an agency of this registry's store")
+    return found
+
+
+def _agency_json(runtime: ApiRuntime, address: str) -> dict[str, object]:
+    runtime.events.invalidate()
+    state = runtime.events.state()
+    info = state.agencies[Web3.to_checksum_address(address)]
+    return agency_view(info, runtime.events.keys_of(info.address), issues_here=True)
+
+
+@router.post(
+    "/agencies",
+    summary="Register an agency",
+    description="Generate the agency's account and Ed25519 signing key in the server's data "
+    "directory (encrypted with the server's passphrase), register it on chain with the "
+    "authority's key, add it to the store; its keys are loaded for anchoring at once. "
+    "Then issue it a token. Admin token.",
+    status_code=201,
+    response_model=AgencyPublic,
+    responses={
+        201: {"content": {"application/json": {"example": _AGENCY_EXAMPLE}}},
+        **problem_responses(401, 403, 409, 413, 422, 503),
+    },
+)
+def create_agency(body: AgencyCreate, _admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+    keyring = runtime.keyring
+    admin = keyring.admin()
+    with keyring.sending(admin.address):
+        agency, issuer = register_agency(
+            runtime.operator,
+            admin,
+            name=body.name,
+            passphrase=keyring.passphrase,
+            fund_from_dev=body.fund_from_dev or runtime.embedded,
+        )
+    keyring.put(agency.id, issuer)
+    return JSONResponse(
+        _agency_json(runtime, agency.address),
+        status_code=201,
+        headers={"Location": f"/v1/agencies/{agency.address}"},
+    )
+
+
+def _set_active(runtime: ApiRuntime, address: str, *, active: bool) -> JSONResponse:
+    agency = _agency(runtime, address)
+    keyring = runtime.keyring
+    admin = keyring.admin()
+    # Holding the agency's own sending lock too: no anchoring of this agency is in flight
+    # while its status changes (an anchor sent just before a suspension would revert).
+    with keyring.sending(agency.address), keyring.sending(admin.address):
+        set_agency_active(runtime.operator, admin, agency, active=active)
+    runtime.reader.forget()
+    if active:
+        runtime.worker.retry_now(agency.id)
+    return JSONResponse(_agency_json(runtime, agency.address))
+
+
+@router.post(
+    "/agencies/{address}/suspend",
+    summary="Suspend an agency",
+    description="On chain and in the store: the agency can no longer anchor or revoke, and its "
+    "token can no longer submit. Records it anchored before stay valid. Admin token.",
+    response_model=AgencyPublic,
+    responses={
+        200: {
+            "content": {"application/json": {"example": {**_AGENCY_EXAMPLE, "status": "suspended"}}}
+        },
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def suspend(address: AddressPath, _admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+    return _set_active(runtime, address, active=False)
+
+
+@router.post(
+    "/agencies/{address}/reinstate",
+    summary="Reinstate a suspended agency",
+    description="On chain and in the store: the agency may issue and revoke again. Admin token.",
+    response_model=AgencyPublic,
+    responses={
+        200: {"content": {"application/json": {"example": _AGENCY_EXAMPLE}}},
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def reinstate(address: AddressPath, _admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+    return _set_active(runtime, address, active=True)
+
+
+@router.post(
+    "/agencies/{address}/tokens",
+    summary="Issue an agency API token",
+    description="A new token acting for this agency only. The token is in this answer and "
+    "nowhere else: the store keeps its SHA-256. Admin token.",
+    status_code=201,
+    response_model=TokenIssued,
+    responses={
+        201: {"content": {"application/json": {"example": example_of(TokenIssued)}}},
+        **problem_responses(401, 403, 404, 413, 422, 503),
+    },
+)
+def create_token(
+    address: AddressPath, body: TokenCreate, _admin: AdminDep, runtime: RuntimeDep
+) -> JSONResponse:
+    agency = _agency(runtime, address)
+    token_id, token = issue_api_token(runtime.operator.store, agency_id=agency.id, label=body.label)
+    return JSONResponse(
+        {
+            "id": token_id,
+            "token": token,
+            "scope": "agency",
+            "agency": agency.address,
+            "label": body.label,
+        },
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/tokens",
+    summary="List API tokens",
+    description="Every token's id, scope, agency, label and dates (never the token). Admin token.",
+    response_model=TokenList,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(TokenList)}}},
+        **problem_responses(401, 403, 503),
+    },
+)
+def get_tokens(_admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+    with runtime.operator.store.session() as session:
+        addresses = {a.id: a.address for a in repo.list_agencies(session)}
+        rows = list_tokens(session)
+        tokens = [
+            token_view(row, addresses.get(row.agency_id) if row.agency_id else None) for row in rows
+        ]
+    return JSONResponse({"tokens": tokens})
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    summary="Revoke an API token",
+    description="The token stops working at once; revoking it again changes nothing. Admin token.",
+    responses={
+        200: {
+            "description": "The revoked token.",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/TokenPublic"},
+                    "example": {
+                        **example_of(TokenList)["tokens"][0],
+                        "revokedAt": "2026-11-24T08:00:00Z",
+                    },
+                }
+            },
+        },
+        **problem_responses(401, 403, 404, 422, 503),
+    },
+)
+def delete_token(
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="The token's id.")],
+    _admin: AdminDep,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    with runtime.operator.store.session() as session:
+        row = revoke_token(session, token_id)
+        agency = repo.agency_by_id(session, row.agency_id) if row.agency_id else None
+        view = token_view(row, agency.address if agency is not None else None)
+    return JSONResponse(view)
+
+
+__all__ = ["router"]

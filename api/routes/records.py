@@ -1,0 +1,481 @@
+"""Records: an agency submits (one, many, a file, a digest), anyone reads a record's status and
+receipt by digest, the issuing agency downloads the sealed document and revokes or supersedes.
+
+A submission is durable (stored as `pending`) before the answer is sent; the anchoring worker
+batches and anchors it. With `wait=true` the answer waits (bounded) for the receipt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.bodies import json_body, only_keys, seal_error, strict_object
+from api.deps import (
+    ActiveAgencyDep,
+    AgencyDep,
+    DigestPath,
+    RuntimeDep,
+    TimeoutQuery,
+    WaitQuery,
+    hex32,
+)
+from api.errors import Forbidden, InvalidField, NotAnchored, problem_responses
+from api.runtime import ApiRuntime
+from api.schemas import (
+    EXAMPLE_RECEIPT,
+    EXAMPLE_RECORD,
+    EXAMPLE_SEALED,
+    BulkSubmitted,
+    DigestCreate,
+    RecordPublic,
+    RevocationCreate,
+    RevocationPublic,
+    example_of,
+)
+from api.views import record_view, revocation_view
+from registry import keys, record
+from registry.errors import InvalidInput
+from registry.receipt import Receipt, receipt_to_json
+from registry.service.api_support import (
+    RecordState,
+    receipts_of,
+    record_state,
+    record_statuses,
+)
+from registry.service.issuing import Issuer, seal_with_secret
+from registry.service.revoking import revoke_record
+from registry.store import repo
+from registry.store.errors import NotFound
+from registry.store.models import Agency
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+DONE = ("anchored", "revoked")
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 413, 422, 503)
+
+_SUBMITTED = {
+    "description": "Stored as pending (202), or anchored with its receipt (200, after "
+    "`wait=true` or when it was anchored before).",
+    "headers": {"Location": {"description": "The record's URL.", "schema": {"type": "string"}}},
+}
+
+
+def _record_responses() -> dict[int | str, dict[str, Any]]:
+    example = example_of(RecordPublic)
+    pending = {**example, "status": "pending", "batch": None, "receipt": None}
+    return {
+        200: {
+            "model": RecordPublic,
+            **_SUBMITTED,
+            "content": {"application/json": {"example": example}},
+        },
+        202: {
+            "model": RecordPublic,
+            **_SUBMITTED,
+            "content": {"application/json": {"example": pending}},
+        },
+        **WRITE_PROBLEMS,
+    }
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _issuer(runtime: ApiRuntime, agency: Agency) -> Issuer:
+    return runtime.keyring.issuer_for(agency)
+
+
+def _state(runtime: ApiRuntime, digest: bytes) -> RecordState:
+    state = record_state(runtime.operator.store, digest)
+    if state is None:
+        raise NotFound(f"no record with digest 0x{digest.hex()} in this registry")
+    return state
+
+
+def _state_and_receipt(runtime: ApiRuntime, digest: bytes) -> tuple[RecordState, Receipt | None]:
+    state = _state(runtime, digest)
+    receipt = runtime.receipts.receipt_for(digest) if state.status in DONE else None
+    return state, receipt
+
+
+async def _wait_anchored(runtime: ApiRuntime, digests: list[bytes], timeout: float | None) -> None:
+    """Wait until every digest is anchored, or the (bounded) time is up."""
+    cap = runtime.settings.api_wait_timeout
+    deadline = time.monotonic() + (cap if timeout is None else min(timeout, cap))
+    runtime.worker.wake()
+    interval = 0.05 if len(digests) == 1 else 0.2
+    while True:
+        statuses = await run_in_threadpool(record_statuses, runtime.operator.store, digests)
+        if all(statuses.get(d, ("", None))[0] in DONE for d in digests):
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(interval, left))
+
+
+async def _answer_one(
+    runtime: ApiRuntime, digest: bytes, *, new: bool, wait: bool, timeout: float | None
+) -> JSONResponse:
+    if wait:
+        await _wait_anchored(runtime, [digest], timeout)
+    state, receipt = await run_in_threadpool(_state_and_receipt, runtime, digest)
+    return JSONResponse(
+        record_view(state, receipt=receipt, new=new),
+        status_code=200 if receipt is not None else 202,
+        headers={"Location": f"/v1/records/0x{digest.hex()}"},
+    )
+
+
+async def _submit(
+    runtime: ApiRuntime, agency: Agency, items: list[tuple[bytes, str, str | None]]
+) -> list[bool]:
+    """Store the items as pending (durable on return); which of them were new."""
+    issuer = await run_in_threadpool(_issuer, runtime, agency)
+    result = await run_in_threadpool(issuer.submit, items)
+    fresh = set(result.new_ids)
+    seen: set[int] = set()
+    new = []
+    for record_id in result.ids:
+        new.append(record_id in fresh and record_id not in seen)
+        seen.add(record_id)
+    return new
+
+
+# ------------------------------------------------------------------ submit
+
+
+@router.post(
+    "",
+    summary="Submit one structured record",
+    description="Seal a JSON record with the agency's salts and store it as pending (durable "
+    "before the answer). The same record submitted again is the same record. With "
+    "`wait=true`, wait (bounded by `timeout`) for the anchored receipt. Agency token.",
+    status_code=202,
+    response_model=RecordPublic,
+    responses=_record_responses(),
+    openapi_extra=json_body(
+        "RecordCreate", examples={"birth-certificate": {"record": EXAMPLE_RECORD}}
+    ),
+)
+async def submit_record(
+    request: Request,
+    agency: ActiveAgencyDep,
+    runtime: RuntimeDep,
+    wait: WaitQuery = False,
+    timeout: TimeoutQuery = None,
+) -> JSONResponse:
+    limit = runtime.settings.max_record_bytes + 64
+    body = strict_object(await request.body(), max_bytes=limit)
+    only_keys(body, ("record",))
+    data = body["record"]
+    if not isinstance(data, dict):
+        raise InvalidField("body/record", "expected a JSON object")
+    issuer = await run_in_threadpool(_issuer, runtime, agency)
+    try:
+        sealed = issuer.seal(data)
+    except InvalidInput as exc:
+        raise seal_error(exc, "body/record") from exc
+    digest = bytes(sealed.digest)
+    document = record.sealed_json_bytes(sealed).decode("ascii")
+    new = await _submit(runtime, agency, [(digest, "record", document)])
+    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+
+
+def _seal_all(
+    issuer: Issuer, records: list[Any], *, max_record_bytes: int
+) -> list[tuple[bytes, str, str | None]]:
+    secret = keys.salt_secret(issuer.signing_key)
+    items: list[tuple[bytes, str, str | None]] = []
+    for index, data in enumerate(records):
+        where = f"body/records/{index}"
+        if not isinstance(data, dict):
+            raise InvalidField(where, "expected a JSON object (a record)")
+        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > max_record_bytes:
+            raise InvalidField(where, f"record is {size} bytes; the limit is {max_record_bytes}")
+        try:
+            sealed = seal_with_secret(secret, data)
+        except InvalidInput as exc:
+            raise seal_error(exc, where) from exc
+        items.append((bytes(sealed.digest), "record", record.sealed_json_bytes(sealed).decode()))
+    return items
+
+
+@router.post(
+    "/bulk",
+    summary="Submit many structured records",
+    description="Seal and store up to `api_max_bulk_records` records (default 10,000) in one "
+    "request; all or none are stored. One item per record in input order. With `wait=true`, "
+    "wait (bounded) for every receipt. Agency token.",
+    status_code=202,
+    response_model=BulkSubmitted,
+    responses={
+        200: {
+            "model": BulkSubmitted,
+            "description": "Every record anchored; each item carries its receipt.",
+            "content": {"application/json": {"example": example_of(BulkSubmitted)}},
+        },
+        202: {
+            "model": BulkSubmitted,
+            "description": "Stored; not every record is anchored yet.",
+            "content": {"application/json": {"example": example_of(BulkSubmitted)}},
+        },
+        **WRITE_PROBLEMS,
+    },
+    openapi_extra=json_body(
+        "RecordBulkCreate",
+        examples={"two-certificates": {"records": [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "n": 2}]}},
+    ),
+)
+async def submit_records(
+    request: Request,
+    agency: ActiveAgencyDep,
+    runtime: RuntimeDep,
+    wait: WaitQuery = False,
+    timeout: TimeoutQuery = None,
+) -> JSONResponse:
+    settings = runtime.settings
+    body = strict_object(await request.body(), max_bytes=settings.api_max_body_bytes)
+    only_keys(body, ("records",))
+    records = body["records"]
+    if not isinstance(records, list) or not records:
+        raise InvalidField("body/records", "expected a non-empty array of records")
+    if len(records) > settings.api_max_bulk_records:
+        raise InvalidField(
+            "body/records",
+            f"{len(records)} records; at most {settings.api_max_bulk_records} per request",
+        )
+    issuer = await run_in_threadpool(_issuer, runtime, agency)
+    items = await run_in_threadpool(
+        _seal_all, issuer, records, max_record_bytes=settings.max_record_bytes
+    )
+    new = await _submit(runtime, agency, items)
+    digests = [digest for digest, _, _ in items]
+    if wait:
+        await _wait_anchored(runtime, digests, timeout)
+    statuses = await run_in_threadpool(record_statuses, runtime.operator.store, digests)
+    receipts: dict[bytes, Receipt] = {}
+    if any(status in DONE for status, _ in statuses.values()):
+        receipts = await run_in_threadpool(receipts_of, issuer, digests)
+    answer = [
+        {
+            "digest": "0x" + digest.hex(),
+            "status": statuses[digest][0],
+            "new": is_new,
+            "receipt": receipt_to_json(receipts[digest]) if digest in receipts else None,
+        }
+        for digest, is_new in zip(digests, new, strict=True)
+    ]
+    anchored = sum(1 for item in answer if item["receipt"] is not None)
+    return JSONResponse(
+        {
+            "count": len(answer),
+            "new": sum(new),
+            "existing": len(new) - sum(new),
+            "anchored": anchored,
+            "records": answer,
+        },
+        status_code=200 if anchored == len(answer) else 202,
+    )
+
+
+@router.post(
+    "/file",
+    summary="Submit a file (its SHA-256 is the record)",
+    description="Upload a file (PDF, image, ...) as multipart `file`; the server keeps only its "
+    "SHA-256 digest, never the file. To keep the file in-house, submit its digest with "
+    "POST /v1/records/digest instead. Agency token.",
+    status_code=202,
+    response_model=RecordPublic,
+    responses=_record_responses(),
+)
+async def submit_file(
+    file: Annotated[UploadFile, File(description="The file to issue.")],
+    agency: ActiveAgencyDep,
+    runtime: RuntimeDep,
+    wait: WaitQuery = False,
+    timeout: TimeoutQuery = None,
+) -> JSONResponse:
+    hasher = hashlib.sha256()
+    size = 0
+    while chunk := await file.read(1 << 20):
+        hasher.update(chunk)
+        size += len(chunk)
+    if size == 0:
+        raise InvalidField("file", "the file is empty")
+    digest = hasher.digest()
+    new = await _submit(runtime, agency, [(digest, "file", None)])
+    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+
+
+@router.post(
+    "/digest",
+    summary="Submit a file's digest",
+    description="Submit the SHA-256 of a file the agency keeps (`sha256sum` of its bytes). "
+    "Agency token.",
+    status_code=202,
+    response_model=RecordPublic,
+    responses=_record_responses(),
+)
+async def submit_digest(
+    body: DigestCreate,
+    agency: ActiveAgencyDep,
+    runtime: RuntimeDep,
+    wait: WaitQuery = False,
+    timeout: TimeoutQuery = None,
+) -> JSONResponse:
+    digest = hex32(body.digest)
+    new = await _submit(runtime, agency, [(digest, "file", None)])
+    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+
+
+# ------------------------------------------------------------------ read
+
+
+@router.get(
+    "/{digest}",
+    summary="A record's status and receipt",
+    description="Where the record is (pending, batched, anchored, revoked), its batch and, once "
+    "anchored, its receipt. Public: a digest reveals nothing about the record's content.",
+    response_model=RecordPublic,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(RecordPublic)}}},
+        **problem_responses(404, 422, 503),
+    },
+)
+def get_record(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
+    state, receipt = _state_and_receipt(runtime, hex32(digest))
+    return JSONResponse(record_view(state, receipt=receipt))
+
+
+@router.get(
+    "/{digest}/receipt",
+    summary="A record's receipt",
+    description="The receipt of an anchored record (docs/receipt.md): with any node of the "
+    "chain it proves the record without this server. 409 while not anchored yet. Public.",
+    responses={
+        200: {
+            "description": "The receipt.",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/ReceiptModel"},
+                    "example": EXAMPLE_RECEIPT,
+                }
+            },
+        },
+        **problem_responses(404, 409, 422, 503),
+    },
+)
+def get_receipt(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
+    value = hex32(digest)
+    state, receipt = _state_and_receipt(runtime, value)
+    if receipt is None:
+        raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
+    return JSONResponse(receipt_to_json(receipt))
+
+
+@router.get(
+    "/{digest}/document",
+    summary="Download a sealed document",
+    description="The sealed structured record with its receipt, as the citizen keeps it. It "
+    "holds the record's personal data, so only the issuing agency may download it. Agency "
+    "token.",
+    responses={
+        200: {
+            "description": "The sealed document (attachment).",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/SealedDocumentModel"},
+                    "example": {**EXAMPLE_SEALED, "receipt": EXAMPLE_RECEIPT},
+                }
+            },
+        },
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
+    value = hex32(digest)
+    state = _state(runtime, value)
+    if state.agency_id != agency.id:
+        raise Forbidden(f"record {digest} was issued by another agency")
+    if state.kind != "record":
+        raise NotFound(
+            f"{digest} is a file's digest: there is no sealed document (the receipt is at "
+            f"/v1/records/{digest}/receipt)"
+        )
+    if state.status not in DONE:
+        raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
+    with runtime.operator.store.session() as session:
+        row = repo.record_by_digest(session, value)
+        document = row.document if row is not None else None
+    if document is None:
+        raise NotFound(f"record {digest} has no stored document")
+    sealed = record.parse_sealed_document(document)
+    receipt = runtime.receipts.receipt_for(value)
+    return JSONResponse(
+        record.to_json(record.attach_receipt(sealed, receipt)),
+        headers={"Content-Disposition": f'attachment; filename="{digest}.sealed.json"'},
+    )
+
+
+# ------------------------------------------------------------------ revoke
+
+
+@router.post(
+    "/{digest}/revoke",
+    summary="Revoke or supersede a record",
+    description="Revoke one of the agency's own anchored records on chain; reason 2 "
+    "(superseded) names the replacement's digest. Another agency's record: 403. The node "
+    "down: 503 with Retry-After. Agency token.",
+    response_model=RevocationPublic,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(RevocationPublic)}}},
+        **problem_responses(401, 403, 404, 409, 413, 422, 503),
+    },
+)
+def revoke(
+    digest: DigestPath,
+    body: RevocationCreate,
+    agency: ActiveAgencyDep,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    value = hex32(digest)
+    replacement = hex32(body.replacement) if body.replacement else None
+    if body.reason == 2 and replacement is None:
+        raise InvalidField(
+            "body/replacement", "reason 2 (superseded) needs the replacement record's digest"
+        )
+    if replacement == value:
+        raise InvalidField("body/replacement", "a record cannot supersede itself")
+    state = _state(runtime, value)
+    if state.agency_id != agency.id:
+        raise Forbidden(
+            f"record {digest} was issued by another agency; only the issuing agency may revoke it"
+        )
+    if state.status not in DONE:
+        raise NotAnchored(f"record {digest} is {state.status}; it can be revoked once anchored")
+    issuer = _issuer(runtime, agency)
+    with runtime.keyring.sending(issuer.account.address):
+        result = revoke_record(
+            store=runtime.operator.store,
+            registry=runtime.operator.registry,
+            account=issuer.account,
+            agency_id=agency.id,
+            digest=value,
+            reason=body.reason,
+            replacement=replacement,
+        )
+    runtime.reader.forget()
+    return JSONResponse(revocation_view(result))
+
+
+__all__ = ["router"]

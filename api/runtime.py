@@ -1,0 +1,124 @@
+"""What one running app holds: the operator (settings, chain, store), the agency keys, one
+cached chain reader for verifications, the event index, the rate limiter, the metrics and the
+anchoring worker. Built once per app and reached by routes through `api.deps`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from web3.providers.eth_tester import EthereumTesterProvider
+
+from api.metrics import Metrics
+from api.ratelimit import TokenBucket
+from api.worker import AnchoringWorker, ChainFollower
+from registry.service.api_support import (
+    CachingChainReader,
+    EventIndex,
+    Keyring,
+    ReceiptBook,
+    VerificationCache,
+    caching_reader,
+    pipeline_stats,
+    serialize_provider,
+)
+from registry.service.operator import Operator
+from registry.service.verify import TrustedRegistry
+from registry.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiRuntime:
+    settings: Settings
+    operator: Operator
+    keyring: Keyring
+    reader: CachingChainReader
+    trusted: list[TrustedRegistry]
+    events: EventIndex
+    receipts: ReceiptBook
+    limiter: TokenBucket
+    metrics: Metrics
+    worker: AnchoringWorker
+    follower: ChainFollower | None
+    verifications: VerificationCache
+    embedded: bool
+    run_worker: bool = True
+    owns_operator: bool = False
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        operator: Operator,
+        *,
+        passphrase: str | None,
+        run_worker: bool = True,
+        owns_operator: bool = False,
+    ) -> ApiRuntime:
+        settings = operator.settings
+        embedded = isinstance(operator.w3.provider, EthereumTesterProvider)
+        if embedded:
+            serialize_provider(operator.w3)
+        keyring = Keyring(operator, passphrase)
+        worker_box: list[AnchoringWorker] = []
+        metrics = Metrics(
+            stats=lambda: pipeline_stats(operator.store),
+            worker_running=lambda: bool(worker_box) and worker_box[0].running,
+        )
+
+        def anchored(seconds: float) -> None:
+            metrics.anchoring_latency.observe(seconds)
+            metrics.anchored_batches.inc()
+
+        worker = AnchoringWorker(
+            keyring,
+            interval=settings.api_worker_interval,
+            grace=settings.api_shutdown_grace,
+            on_anchored=anchored,
+            on_chain_error=lambda: metrics.chain_errors.labels("worker").inc(),
+        )
+        worker_box.append(worker)
+        reader = caching_reader(operator)
+        follower = None
+        if settings.revocation_ttl > 0:
+            follower = ChainFollower(
+                reader,
+                interval=min(1.0, settings.revocation_ttl / 2),
+                on_error=lambda: metrics.chain_errors.labels("follower").inc(),
+            )
+        return cls(
+            settings=settings,
+            operator=operator,
+            keyring=keyring,
+            reader=reader,
+            trusted=operator.trusted(),
+            events=EventIndex(operator.registry, span=settings.log_span),
+            receipts=ReceiptBook(operator),
+            limiter=TokenBucket(rate=settings.api_verify_rate, burst=settings.api_verify_burst),
+            metrics=metrics,
+            worker=worker,
+            follower=follower,
+            verifications=VerificationCache(reader),
+            embedded=embedded,
+            run_worker=run_worker,
+            owns_operator=owns_operator,
+        )
+
+    def start(self) -> None:
+        if self.follower is not None:
+            self.follower.start()
+        if self.run_worker:
+            self.worker.start()
+
+    def stop(self) -> None:
+        """Stop the worker (gracefully), then close the store if this app opened it."""
+        if self._closed:
+            return
+        self._closed = True
+        self.worker.stop()
+        if self.follower is not None:
+            self.follower.stop()
+        if self.owns_operator:
+            self.operator.close()

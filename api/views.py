@@ -1,0 +1,125 @@
+"""Service objects as the JSON the API answers (the shapes of api/schemas.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from registry.chain.contract import AgencyInfo, AgencyStatus, KeyWindow, Reason
+from registry.receipt import Receipt, receipt_to_json
+from registry.service.api_support import BatchSummary, RecordState
+from registry.service.revoking import RevocationResult
+from registry.service.verify import REASON_TEXT
+from registry.store.models import ApiToken
+
+
+def iso(seconds: int | None) -> str | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hex_or_none(value: bytes | None) -> str | None:
+    return None if value is None else "0x" + value.hex()
+
+
+def reason_text(code: int) -> str:
+    try:
+        return REASON_TEXT[Reason(code)]
+    except ValueError:
+        return f"reason {code}"
+
+
+def batch_view(batch: BatchSummary) -> dict[str, Any]:
+    return {
+        "root": batch.root,
+        "agency": batch.agency,
+        "agencyName": batch.agency_name,
+        "state": batch.state,
+        "count": batch.count,
+        "txHash": batch.tx_hash,
+        "blockNumber": batch.block_number,
+        "anchoredAt": batch.anchored_at,
+        "sealedAt": batch.sealed_at,
+        "confirmedAt": batch.confirmed_at,
+    }
+
+
+def record_view(
+    state: RecordState, *, receipt: Receipt | None = None, new: bool | None = None
+) -> dict[str, Any]:
+    revocation = None
+    if state.revocation_reason is not None:
+        revocation = {
+            "reason": state.revocation_reason,
+            "reasonText": reason_text(state.revocation_reason),
+            "replacement": state.replacement,
+            "wholeBatch": state.revoked_whole_batch,
+        }
+    return {
+        "digest": "0x" + state.digest.hex(),
+        "digestKind": state.kind,
+        "status": state.status,
+        "agency": state.agency,
+        "agencyName": state.agency_name,
+        "submittedAt": state.submitted_at,
+        "batch": None if state.batch is None else batch_view(state.batch),
+        "revocation": revocation,
+        "receipt": None if receipt is None else receipt_to_json(receipt),
+        "new": new,
+    }
+
+
+def revocation_view(result: RevocationResult) -> dict[str, Any]:
+    return {
+        "hash": "0x" + result.hash.hex(),
+        "root": "0x" + result.root.hex(),
+        "wholeBatch": result.whole_batch,
+        "reason": result.reason,
+        "reasonText": reason_text(result.reason),
+        "replacement": hex_or_none(result.replacement),
+        "txHash": hex_or_none(result.tx_hash),
+        "blockNumber": result.block_number,
+        "already": result.already,
+    }
+
+
+def key_view(public_key: bytes, window: KeyWindow) -> dict[str, Any]:
+    return {
+        "publicKey": "0x" + public_key.hex(),
+        "validFrom": iso(window.valid_from),
+        "validUntil": iso(window.valid_until),
+        "current": window.valid_until == 0,
+    }
+
+
+def agency_view(
+    info: AgencyInfo, keys: list[tuple[bytes, KeyWindow]], *, issues_here: bool
+) -> dict[str, Any]:
+    return {
+        "address": info.address,
+        "name": info.name,
+        "status": "suspended" if info.status == AgencyStatus.SUSPENDED else "active",
+        "registeredAt": iso(info.registered_at),
+        "statusChangedAt": iso(info.status_changed_at),
+        "signingKey": "0x" + info.signing_key.hex(),
+        "keys": [key_view(k, w) for k, w in keys],
+        "issuesHere": issues_here,
+    }
+
+
+def token_view(row: ApiToken, agency_address: str | None) -> dict[str, Any]:
+    def when(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return {
+        "id": row.id,
+        "scope": row.scope,
+        "agency": agency_address,
+        "label": row.label,
+        "createdAt": when(row.created_at),
+        "revokedAt": when(row.revoked_at),
+    }

@@ -1,0 +1,228 @@
+"""The anchoring worker: a background thread that, for every agency whose keys this server holds,
+seals batches at the size and age limits and takes each to confirmed on chain.
+
+Shutdown is graceful: `stop()` lets the step in flight finish (a transaction being sent is
+recorded in the store before it is broadcast, then awaited), starts no new one, and returns.
+Whatever is left (pending records, a sealed batch) is durable and is resumed at the next start,
+where the first pass finishes every unfinished batch before sealing new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from registry.errors import ChainError, ContractRevert, RegistryError
+from registry.service.api_support import CachingChainReader, Keyring
+from registry.service.issuing import Issuer
+from registry.store import repo
+from registry.store.models import Batch, Record
+
+log = logging.getLogger(__name__)
+
+BACKOFF_INITIAL = 0.5
+BACKOFF_MAX = 30.0
+
+
+class AnchoringWorker:
+    def __init__(
+        self,
+        keyring: Keyring,
+        *,
+        interval: float,
+        grace: float,
+        on_anchored: Callable[[float], None] | None = None,
+        on_chain_error: Callable[[], None] | None = None,
+    ) -> None:
+        self.keyring = keyring
+        self.interval = interval
+        self.grace = grace
+        self._on_anchored = on_anchored
+        self._on_chain_error = on_chain_error
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._retry_at: dict[int, float] = {}
+        self._failures: dict[int, int] = {}
+        self.passes = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------ control
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="anchoring-worker", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run a pass now rather than at the next interval (a client waits for a receipt)."""
+        self._wake.set()
+
+    def retry_now(self, agency_id: int) -> None:
+        """Forget the agency's backoff and run a pass now (it was just reinstated)."""
+        self._retry_at.pop(agency_id, None)
+        self._failures.pop(agency_id, None)
+        self._wake.set()
+
+    def stop(self) -> bool:
+        """Finish the step in flight, start no new one; True if the thread ended in time."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(self.grace)
+        if thread.is_alive():
+            log.warning(
+                "anchoring worker still busy after %.0fs; its batch is recorded in the store "
+                "and resumes at the next start",
+                self.grace,
+            )
+            return False
+        return True
+
+    # ------------------------------------------------------------ work
+
+    def _run(self) -> None:
+        try:
+            names = self.keyring.load_available()
+            if names:
+                log.info("anchoring for %s", ", ".join(names))
+        except Exception:
+            log.exception("anchoring worker: cannot load agency keys")
+        while not self._stop.is_set():
+            self.run_pass()
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def run_pass(self) -> None:
+        """One pass over every loaded agency: resume unfinished batches, seal, anchor."""
+        self.passes += 1
+        for issuer in self.keyring.loaded():
+            if self._stop.is_set():
+                return
+            agency_id = issuer.agency_id
+            if time.monotonic() < self._retry_at.get(agency_id, 0.0):
+                continue
+            try:
+                self._issue(issuer)
+            except ContractRevert as exc:  # e.g. the agency is suspended: wait, do not spin
+                self._backoff(agency_id, exc, chain=True, at_least=BACKOFF_MAX)
+            except (ChainError, OSError) as exc:
+                self._backoff(agency_id, exc, chain=True)
+            except RegistryError as exc:
+                self._backoff(agency_id, exc, chain=False)
+            except Exception as exc:  # a bug must not kill the worker: log it, back off
+                log.exception("anchoring worker: unexpected error for agency #%s", agency_id)
+                self._backoff(agency_id, exc, chain=False)
+            else:
+                self._failures.pop(agency_id, None)
+                self._retry_at.pop(agency_id, None)
+
+    def _issue(self, issuer: Issuer) -> None:
+        # Unfinished batches first (resume after a restart or an outage), then new ones.
+        for batch_id in [*issuer.unfinished(), *issuer.seal_batches()]:
+            if self._stop.is_set():
+                return  # never start anchoring a batch once shutdown began
+            with self.keyring.sending(issuer.account.address):
+                try:
+                    issuer.anchor_batch(batch_id)
+                except (ChainError, OSError) as exc:
+                    with issuer.store.session() as session:
+                        repo.record_attempt(session, batch_id, error=str(exc))
+                    raise
+            self._anchored(issuer, batch_id)
+
+    def _anchored(self, issuer: Issuer, batch_id: int) -> None:
+        if self._on_anchored is None:
+            return
+        with issuer.store.session() as session:
+            confirmed = session.scalar(select(Batch.confirmed_at).where(Batch.id == batch_id))
+            oldest = session.scalar(
+                select(func.min(Record.created_at)).where(Record.batch_id == batch_id)
+            )
+        if confirmed is None:
+            return
+        if oldest is None:
+            oldest = confirmed
+        seconds = (_aware(confirmed) - _aware(oldest)).total_seconds()
+        self._on_anchored(max(0.0, seconds))
+
+    def _backoff(
+        self, agency_id: int, exc: BaseException, *, chain: bool, at_least: float = 0.0
+    ) -> None:
+        failures = self._failures.get(agency_id, 0) + 1
+        self._failures[agency_id] = failures
+        delay = max(at_least, min(BACKOFF_MAX, BACKOFF_INITIAL * 2 ** (failures - 1)))
+        self._retry_at[agency_id] = time.monotonic() + delay
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("anchoring for agency #%s: %s; retrying in %.1fs", agency_id, exc, delay)
+        if chain and self._on_chain_error is not None:
+            self._on_chain_error()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class ChainFollower:
+    """Keeps the verifier's cached chain answers current: reads the registry's new events about
+    once a second (CachingChainReader.sync) in a thread of its own, so that anchoring, which
+    may wait minutes for confirmations, never delays it."""
+
+    def __init__(
+        self,
+        reader: CachingChainReader,
+        *,
+        interval: float,
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        self.reader = reader
+        self.interval = interval
+        self._on_error = on_error
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="chain-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.reader.sync()
+                if self._failing:
+                    log.info("chain follower: the node answers again")
+                self._failing = False
+            except Exception as exc:  # node down: answers expire by TTL until it is back
+                if not self._failing:
+                    log.warning("chain follower: %s: %s", type(exc).__name__, exc)
+                self._failing = True
+                if self._on_error is not None:
+                    self._on_error()
+            if self._stop.wait(self.interval):
+                return

@@ -1,0 +1,237 @@
+"""`registry serve` (the HTTP API and web page, with the anchoring worker) and
+`registry token ...` (API tokens for agencies and the registry authority)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from registry.cli.common import PASSPHRASE_ENV, JsonOpt, console, err_console, print_json
+from registry.errors import InvalidInput, UnknownAgency
+from registry.settings import Settings, load_settings
+from registry.store import Store, open_store, repo
+from registry.store.tokens import list_tokens, revoke_token
+
+EMBEDDED_WARNING = (
+    "[bold yellow]Embedded chain:[/bold yellow] the chain lives in this process's memory. "
+    "Every anchor VANISHES when the server stops, so the store is a temporary one "
+    "({store}) and is deleted on exit: nothing issued here can be verified later. "
+    "For a registry that persists, run `registry node`, `registry init`, `registry deploy`, "
+    "then `registry serve`."
+)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API and the verification page, with the anchoring worker in the background.
+
+    With a configured node and registry (`registry init`, `registry deploy`) it serves that
+    registry and its store, persistently; the keystore passphrase comes from
+    REGISTRY_KEYSTORE_PASSPHRASE (or is asked for). With nothing configured it runs on an
+    embedded in-memory chain with a temporary store and a demo agency, and says so: those
+    anchors vanish on exit. Stop with Ctrl-C: the batch in flight finishes; the rest resumes
+    at the next start.
+
+    Example: registry serve --port 8000
+    """
+    import uvicorn
+
+    settings = load_settings()
+    config = {"host": host, "port": port, "log_level": log_level}
+    if settings.rpc == "embedded":
+        _serve_embedded(settings, config)
+        return
+    from api.app import create_app
+    from registry.service.operator import Operator
+
+    operator = Operator.open(settings)
+    try:
+        passphrase = os.environ.get(PASSPHRASE_ENV)
+        if passphrase is None and sys.stdin.isatty():
+            passphrase = str(typer.prompt("Keystore passphrase", hide_input=True))
+        if passphrase is None:
+            err_console.print(
+                f"no {PASSPHRASE_ENV}: serving verification and reads only (no issuing)"
+            )
+        app = create_app(operator=operator, passphrase=passphrase)
+        console.print(
+            f"Serving registry {operator.registry.address} on chain {operator.registry.chain_id} "
+            f"({settings.rpc}), store {operator.store.url}, at http://{host}:{port}/"
+        )
+        uvicorn.run(app, timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5, **config)  # type: ignore[arg-type]
+    finally:
+        operator.close()
+
+
+def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
+    """The throw-away registry: in-memory chain, temporary store and keys, deleted on exit."""
+    import uvicorn
+
+    from api.app import create_app
+    from registry.service.api_support import issue_api_token, open_embedded, register_agency
+
+    if settings.database_url:
+        raise InvalidInput(
+            "the embedded chain vanishes on exit, so REGISTRY_DATABASE_URL would keep records "
+            "whose anchors no longer exist: unset it, or run a node (`registry node`) and set "
+            "REGISTRY_RPC"
+        )
+    data_dir = Path(tempfile.mkdtemp(prefix="registry-serve-"))
+    operator = None
+    try:
+        passphrase = secrets.token_urlsafe(24)  # keys live and die with the temporary directory
+        operator, admin = open_embedded(settings, data_dir=data_dir, passphrase=passphrase)
+        app = create_app(operator=operator, passphrase=passphrase)
+        runtime = app.state.registry
+        runtime.keyring.put_admin(admin)
+        agency, issuer = register_agency(
+            operator, admin, name="Demo Agency", passphrase=passphrase, fund_from_dev=True
+        )
+        runtime.keyring.put(agency.id, issuer)
+        _, admin_token = issue_api_token(operator.store, agency_id=None, label="serve: admin")
+        _, agency_token = issue_api_token(operator.store, agency_id=agency.id, label="serve: demo")
+        console.print(EMBEDDED_WARNING.format(store=data_dir))
+        console.print(
+            f"Registry {operator.registry.address} on the embedded chain "
+            f"{operator.registry.chain_id}; page and API at http://{config['host']}:"
+            f"{config['port']}/ (OpenAPI at /docs)"
+        )
+        console.print(f"admin token:             {admin_token}")
+        console.print(f"'Demo Agency' token:     {agency_token}")
+        uvicorn.run(app, **config)  # type: ignore[arg-type]
+    finally:
+        if operator is not None:
+            operator.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        console.print(f"embedded registry discarded ({data_dir} deleted)")
+
+
+# ------------------------------------------------------------------ tokens
+
+token_app = typer.Typer(
+    help="API tokens (shown once; only their hash is stored). "
+    "Example: registry token create --agency 'Civil Registry Office'",
+    no_args_is_help=True,
+)
+
+
+def _store(settings: Settings) -> Store:
+    if settings.rpc == "embedded":
+        raise InvalidInput(
+            "tokens belong to a persistent registry's store: configure a node (`registry init`)"
+            "; `registry serve` on the embedded chain prints its own tokens"
+        )
+    return open_store(settings.database_url, data_dir=settings.data_dir)
+
+
+def _agency_id(store: Store, name_or_address: str) -> tuple[int, str]:
+    with store.session() as session:
+        for agency in repo.list_agencies(session):
+            if name_or_address in (agency.name, agency.address) or (
+                name_or_address.lower() == agency.address.lower()
+            ):
+                return agency.id, agency.name
+    raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
+
+
+@token_app.command("create")
+def token_create(
+    admin: Annotated[
+        bool, typer.Option("--admin", help="A token for the registry authority (admin API).")
+    ] = False,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="A token for this agency (name or address).")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create an API token and print it once (the store keeps only its SHA-256).
+
+    Example: registry token create --agency "Civil Registry Office" --label "issuing system"
+    """
+    from registry.service.api_support import issue_api_token
+
+    if admin == (agency is not None):
+        raise InvalidInput("pass exactly one of --admin or --agency NAME")
+    store = _store(load_settings())
+    try:
+        agency_id, who = (None, "the registry authority (admin)")
+        if agency is not None:
+            agency_id, name = _agency_id(store, agency)
+            who = f"agency {name!r}"
+        token_id, token = issue_api_token(
+            store, agency_id=agency_id, label=label or ("admin" if admin else f"{who}")
+        )
+    finally:
+        store.close()
+    err_console.print(f"token #{token_id} for {who}; it is shown only this once:")
+    typer.echo(token)
+    if json_out:
+        print_json({"id": token_id, "token": token, "scope": "admin" if admin else "agency"})
+
+
+@token_app.command("list")
+def token_list(json_out: JsonOpt = False) -> None:
+    """List tokens: id, scope, agency, label, dates (never the tokens themselves).
+
+    Example: registry token list
+    """
+    store = _store(load_settings())
+    try:
+        with store.session() as session:
+            names = {a.id: a.name for a in repo.list_agencies(session)}
+            rows = [
+                {
+                    "id": t.id,
+                    "scope": t.scope,
+                    "agency": names.get(t.agency_id) if t.agency_id else None,
+                    "label": t.label,
+                    "createdAt": t.created_at.isoformat(),
+                    "revokedAt": t.revoked_at.isoformat() if t.revoked_at else None,
+                }
+                for t in list_tokens(session)
+            ]
+    finally:
+        store.close()
+    for row in rows:
+        state = "revoked" if row["revokedAt"] else "live"
+        console.print(
+            f"#{row['id']:<4} {row['scope']:<6} {state:<7} {row['agency'] or '-'}: {row['label']}"
+        )
+    if json_out:
+        print_json({"tokens": rows})
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (from `registry token list`).")],
+) -> None:
+    """Revoke a token: it stops working at once.
+
+    Example: registry token revoke 3
+    """
+    store = _store(load_settings())
+    try:
+        with store.session() as session:
+            revoke_token(session, token_id)
+    finally:
+        store.close()
+    console.print(f"token #{token_id} revoked")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
+
+
+__all__ = ["register", "serve", "token_app"]

@@ -1,0 +1,87 @@
+"""scripts/export_registry.py: every anchor, revocation, agency and key to CSV, from the chain
+alone; --help, and clear errors on bad input or a node that is down."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from scripts_helpers import ANVIL, issue_batch, run_script, url
+
+from registry.chain.devnode import free_port
+
+pytestmark = pytest.mark.anvil
+
+
+def _rows(path):
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@ANVIL
+def test_export_writes_every_anchor_and_revocation(chain_env, tmp_path):
+    issued = issue_batch(chain_env, tmp_path / "docs")
+    out = tmp_path / "export"
+    result = run_script(
+        "export_registry.py",
+        "--rpc",
+        url(chain_env),
+        "--registry",
+        chain_env.registry.address,
+        "--out",
+        str(out),
+        "--log-span",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    (anchor,) = _rows(out / "anchors.csv")
+    assert anchor["root"] == "0x" + issued.root.hex()
+    assert anchor["agency"] == chain_env.agency_a.address and anchor["leaf_count"] == "3"
+    assert anchor["agency_name"] == "Civil Registry Office" and anchor["anchored_at"]
+    (revocation,) = _rows(out / "revocations.csv")
+    assert revocation["hash"] == "0x" + issued.revoked_leaf.hex()
+    assert revocation["scope"] == "record" and revocation["reason"] == "3"
+    assert revocation["reason_text"] == "fraud" and revocation["replacement"] == ""
+    assert {a["name"] for a in _rows(out / "agencies.csv")} == {
+        "Civil Registry Office",
+        "Ministry of Education",
+    }
+    keys = _rows(out / "keys.csv")
+    assert len(keys) == 3 and sum(k["valid_until"] == "current" for k in keys) == 2
+    assert "anchors.csv: 1 rows" in result.stdout
+
+
+def test_help_has_an_example():
+    result = run_script("export_registry.py", "--help")
+    assert result.returncode == 0 and "Example:" in result.stdout and "--out" in result.stdout
+
+
+@ANVIL
+def test_bad_input_and_node_down(chain_env, tmp_path):
+    bad = run_script("export_registry.py", "--rpc", url(chain_env), "--registry", "0x12")
+    assert bad.returncode == 2 and bad.stderr.startswith("error:") and "0x12" in bad.stderr
+    not_registry = run_script(
+        "export_registry.py", "--rpc", url(chain_env), "--registry", chain_env.admin.address
+    )
+    assert not_registry.returncode == 2 and "no contract" in not_registry.stderr
+    (tmp_path / "file").write_text("x")
+    out_is_file = run_script(
+        "export_registry.py",
+        "--rpc",
+        url(chain_env),
+        "--registry",
+        chain_env.registry.address,
+        "--out",
+        str(tmp_path / "file"),
+    )
+    assert out_is_file.returncode == 2 and "not a folder" in out_is_file.stderr
+    down = run_script(
+        "export_registry.py",
+        "--rpc",
+        f"http://127.0.0.1:{free_port()}",
+        "--registry",
+        chain_env.registry.address,
+    )
+    assert down.returncode == 3 and "cannot reach" in down.stderr
+    missing = run_script("export_registry.py", "--rpc", url(chain_env))
+    assert missing.returncode == 2 and "--registry" in missing.stderr
