@@ -170,7 +170,7 @@ def token_create(
             agency_id, name = _agency_id(store, agency)
             who = f"agency {name!r}"
         token_id, token = issue_api_token(
-            store, agency_id=agency_id, label=label or ("admin" if admin else f"{who}")
+            store, agency_id=agency_id, label=label or ("admin" if admin else who)
         )
     finally:
         store.close()

@@ -392,7 +392,7 @@ class VerificationCache:
     the receipt's registry (or the entry is younger than `revocation_ttl`). ERROR results are
     never kept: the next request asks the node again."""
 
-    def __init__(self, reader: CachingChainReader, *, size: int = 20_000) -> None:
+    def __init__(self, reader: CachingChainReader, *, size: int = 10_000) -> None:
         self.reader = reader
         self.size = size
         self._entries: OrderedDict[tuple[bytes, bytes | None], _Answer] = OrderedDict()

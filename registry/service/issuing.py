@@ -217,15 +217,19 @@ class Issuer:
         return bytes(logs[0]["transactionHash"]) if logs else None
 
     def _nonce_taken_by_another(self, signed: SignedTx) -> bool:
+        """Whether the recorded tx can never anchor: its nonce is used and it is not mined, or
+        it was mined but reverted (e.g. the agency was suspended before it was mined)."""
         w3 = self.registry.w3
         mined_nonce = w3.eth.get_transaction_count(self.account.address, "latest")
         if mined_nonce <= signed.nonce:
             return False
         try:
-            w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
+            receipt = w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
         except Exception:
             return True
-        return False
+        # Re-signing a reverted anchor re-runs the gas estimate, which names the contract's
+        # refusal (ContractRevert, not retried) instead of rebroadcasting a spent nonce forever.
+        return int(receipt["status"]) != 1
 
     def _confirm(self, batch_id: int, tx_hash: bytes | None) -> None:
         if tx_hash is None:

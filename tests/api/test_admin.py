@@ -4,7 +4,7 @@ a token for it, which issues records that verify."""
 
 from __future__ import annotations
 
-from conftest import ONLY_EMBEDDED_SQLITE, Api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api
 
 pytestmark = ONLY_EMBEDDED_SQLITE
 

@@ -5,7 +5,7 @@ a suspended agency cannot submit. Public routes need no token."""
 from __future__ import annotations
 
 import pytest
-from conftest import ONLY_EMBEDDED_SQLITE, Api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api
 
 pytestmark = ONLY_EMBEDDED_SQLITE
 

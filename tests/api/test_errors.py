@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ONLY_EMBEDDED_SQLITE, Api, bearer, build_api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api, bearer, build_api
 from fastapi.testclient import TestClient
 
 from registry.service.api_support import issue_api_token

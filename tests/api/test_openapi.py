@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import ONLY_EMBEDDED_SQLITE, Api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api
 
 pytestmark = ONLY_EMBEDDED_SQLITE
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import bearer
+from api_helpers import bearer
 from fastapi.testclient import TestClient
 
 from api.app import create_app

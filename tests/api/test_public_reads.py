@@ -3,7 +3,7 @@ tx, block, count) with paging, and operations: /healthz, /readyz, /metrics, /v1/
 
 from __future__ import annotations
 
-from conftest import ONLY_EMBEDDED_SQLITE, Api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api
 
 from registry import keys
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from conftest import Api
+from api_helpers import Api
 
 from registry.receipt import parse_receipt
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import ONLY_EMBEDDED_SQLITE, bearer, build_api
+from api_helpers import ONLY_EMBEDDED_SQLITE, bearer, build_api
 from fastapi.testclient import TestClient
 
 from api.app import create_app

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from issuing_helpers import make_issuer
 
 from registry.chain.events import fetch_events
 from registry.chain.tx import prepare_transaction
+from registry.errors import ContractRevert
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, verify_receipt
 from registry.store import counts_by_status, mark_submitted, unfinished_batches
 
@@ -107,6 +109,32 @@ def test_resume_confirms_a_batch_already_on_chain(chain_env, store):
             session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
         )
     chain_env.w3.eth.send_raw_transaction(signed.raw)
+    issuer.resume()
+    assert issuer.unfinished() == []
+    assert verify(chain_env, issuer.receipts(batch_id)[0]) is Outcome.VALID
+
+
+def test_reverted_anchor_is_resigned_and_the_refusal_named(chain_env, store):
+    """A recorded anchor tx that was mined but reverted (agency suspended meanwhile) is not
+    rebroadcast forever: resume re-signs, and the contract's refusal surfaces by name."""
+    issuer = make_issuer(chain_env, store)
+    issuer.submit(items(10))
+    (batch_id,) = issuer.seal_batches()
+    with store.session() as session:
+        root = bytes(unfinished_batches(session)[0].root)
+    call = chain_env.registry.anchor_call(root, 10)
+    signed = prepare_transaction(
+        chain_env.w3, chain_env.agency_a, call, abi=chain_env.registry.abi, action="test"
+    )
+    with store.session() as session:
+        mark_submitted(
+            session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
+        )
+    chain_env.registry.suspend_agency(chain_env.admin, chain_env.agency_a.address)
+    chain_env.w3.eth.send_raw_transaction(signed.raw)  # mined, reverts: AgencyNotActive
+    with pytest.raises(ContractRevert, match="AgencyNotActive"):
+        issuer.anchor_batch(batch_id)
+    chain_env.registry.reinstate_agency(chain_env.admin, chain_env.agency_a.address)
     issuer.resume()
     assert issuer.unfinished() == []
     assert verify(chain_env, issuer.receipts(batch_id)[0]) is Outcome.VALID
