@@ -3,8 +3,11 @@ registry with funded admin/agency accounts, each test isolated by an EVM snapsho
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -13,8 +16,31 @@ from web3 import Web3
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
 from registry.chain.devnode import AnvilNode, start_anvil
 from registry.chain.tx import TxOptions
+from registry.store import Store, open_store
+from registry.store.errors import PG_START_HINT, StoreUnavailable
+from registry.store.scratch import DEFAULT_PG_URL, scratch_schema
 
 CHAIN_BACKENDS = ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)]
+PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty operator store, on SQLite (a temp file) or PostgreSQL (a scratch schema,
+    dropped after); fails, never skips, when PostgreSQL is down."""
+    if request.param == "sqlite":
+        s = open_store(None, data_dir=tmp_path / "data")
+        yield s
+        s.close()
+        return
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_schema(PG_URL, prefix="test"))
+        except StoreUnavailable as exc:
+            pytest.fail(f"PostgreSQL unreachable: {exc}\nStart it with: {PG_START_HINT}")
+        s = open_store(url, data_dir=tmp_path)
+        yield s
+        s.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,36 +5,16 @@ worker running; agencies A and B with real Ed25519 keys, and an admin and agency
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import PG_URL, Api, bearer, build_api
+from api_helpers import Api, bearer, build_api
 from fastapi.testclient import TestClient
 
 from api.runtime import ApiRuntime
 from registry.service.api_support import issue_api_token
-from registry.store import Store, open_store, repo
-from registry.store.errors import PG_START_HINT, StoreUnavailable
-from registry.store.scratch import scratch_schema
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(None, data_dir=tmp_path / "data")
-        yield s
-        s.close()
-        return
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(scratch_schema(PG_URL, prefix="test_api"))
-        except StoreUnavailable as exc:
-            pytest.fail(f"PostgreSQL unreachable: {exc}\nStart it with: {PG_START_HINT}")
-        s = open_store(url, data_dir=tmp_path)
-        yield s
-        s.close()
+from registry.store import Store, repo
 
 
 @pytest.fixture
