@@ -16,7 +16,6 @@ from registry.service.api_support import (
     CachingChainReader,
     EventIndex,
     Keyring,
-    ReceiptBook,
     VerificationCache,
     caching_reader,
     pipeline_stats,
@@ -37,7 +36,6 @@ class ApiRuntime:
     reader: CachingChainReader
     trusted: list[TrustedRegistry]
     events: EventIndex
-    receipts: ReceiptBook
     limiter: TokenBucket
     metrics: Metrics
     worker: AnchoringWorker
@@ -95,7 +93,6 @@ class ApiRuntime:
             reader=reader,
             trusted=operator.trusted(),
             events=EventIndex(operator.registry, span=settings.log_span),
-            receipts=ReceiptBook(operator),
             limiter=TokenBucket(rate=settings.api_verify_rate, burst=settings.api_verify_burst),
             metrics=metrics,
             worker=worker,

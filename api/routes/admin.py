@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from api.views import agency_view, token_view
 from registry.errors import UnknownAgency
-from registry.service.api_support import issue_api_token, register_agency, set_agency_active
+from registry.service.api_support import issue_api_token, set_agency_active
 from registry.store import repo
 from registry.store.models import Agency
 from registry.store.tokens import list_tokens, revoke_token
@@ -67,11 +67,10 @@ def create_agency(body: AgencyCreate, _admin: AdminDep, runtime: RuntimeDep) -> 
     keyring = runtime.keyring
     admin = keyring.admin()
     with keyring.sending(admin.address):
-        agency, issuer = register_agency(
-            runtime.operator,
-            admin,
-            name=body.name,
+        agency, issuer = runtime.operator.create_agency(
+            body.name,
             passphrase=keyring.passphrase,
+            admin=admin,
             fund_from_dev=body.fund_from_dev or runtime.embedded,
         )
     keyring.put(agency.id, issuer)

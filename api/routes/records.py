@@ -102,7 +102,7 @@ def _state(runtime: ApiRuntime, digest: bytes) -> RecordState:
 
 def _state_and_receipt(runtime: ApiRuntime, digest: bytes) -> tuple[RecordState, Receipt | None]:
     state = _state(runtime, digest)
-    receipt = runtime.receipts.receipt_for(digest) if state.status in DONE else None
+    receipt = runtime.operator.receipt_for(digest) if state.status in DONE else None
     return state, receipt
 
 
@@ -420,7 +420,7 @@ def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> 
     if document is None:
         raise NotFound(f"record {digest} has no stored document")
     sealed = record.parse_sealed_document(document)
-    receipt = runtime.receipts.receipt_for(value)
+    receipt = runtime.operator.receipt_for(value)
     return JSONResponse(
         record.to_json(record.attach_receipt(sealed, receipt)),
         headers={"Content-Disposition": f'attachment; filename="{digest}.sealed.json"'},

@@ -225,7 +225,7 @@ async def verify_file(
 async def _by_digest(runtime: ApiRuntime, digest: bytes) -> Response:
     result = await run_in_threadpool(
         verify_digest,
-        runtime.receipts,
+        runtime.operator,
         digest,
         trusted=runtime.trusted,
         reader=runtime.reader,

@@ -36,7 +36,7 @@ import httpx
 from registry.chain import RegistryContract, connect, create_keystore
 from registry.chain.devnode import free_port, start_anvil
 from registry.chain.tx import TxOptions
-from registry.service.api_support import issue_api_token, register_agency
+from registry.service.api_support import issue_api_token
 from registry.service.operator import Operator
 from registry.service.sandbox import funded_account
 from registry.settings import Settings, write_config
@@ -288,8 +288,8 @@ def measure_api(
             write_config(data / "config.toml", values)
             operator = Operator.open(Settings(data_dir=data, **values))  # type: ignore[arg-type]
             try:
-                agency, _ = register_agency(
-                    operator, admin, name="Bench Office", passphrase=passphrase, fund_from_dev=True
+                agency, _ = operator.create_agency(
+                    "Bench Office", passphrase=passphrase, admin=admin, fund_from_dev=True
                 )
                 _, token = issue_api_token(operator.store, agency_id=agency.id, label="bench")
             finally:

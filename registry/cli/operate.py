@@ -79,7 +79,7 @@ def agency_create(
     Example: registry agency create "Civil Registry Office" --fund-from-dev
     """
     op = _operator()
-    agency = op.create_agency(
+    agency, _ = op.create_agency(
         name, passphrase=_passphrase(op.keys_dir), fund_from_dev=fund_from_dev
     )
     console.print(f"agency {agency.name!r} registered: {agency.address}")

@@ -78,7 +78,7 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
     import uvicorn
 
     from api.app import create_app
-    from registry.service.api_support import issue_api_token, open_embedded, register_agency
+    from registry.service.api_support import issue_api_token, open_embedded
 
     if settings.database_url:
         raise InvalidInput(
@@ -94,8 +94,8 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
         app = create_app(operator=operator, passphrase=passphrase)
         runtime = app.state.registry
         runtime.keyring.put_admin(admin)
-        agency, issuer = register_agency(
-            operator, admin, name="Demo Agency", passphrase=passphrase, fund_from_dev=True
+        agency, issuer = operator.create_agency(
+            "Demo Agency", passphrase=passphrase, admin=admin, fund_from_dev=True
         )
         runtime.keyring.put(agency.id, issuer)
         _, admin_token = issue_api_token(operator.store, agency_id=None, label="serve: admin")

@@ -22,14 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from sqlalchemy import func, select, text
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from registry import keys, merkle
 from registry.chain import (
     RegistryContract,
     connect,
@@ -44,7 +42,7 @@ from registry.chain.tx import rpc_errors
 from registry.checks import Check, CheckName
 from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
-from registry.service.issuing import Issuer, IssuingConfig, receipt_for_batch_record
+from registry.service.issuing import Issuer
 from registry.service.operator import Operator, slug, tx_options
 from registry.service.verify import (
     ChainReader,
@@ -55,7 +53,6 @@ from registry.service.verify import (
 )
 from registry.settings import Settings
 from registry.store import Store, repo
-from registry.store.errors import DuplicateAgency
 from registry.store.models import Agency, AgencyStatus, Batch, BatchState, Record, Revocation
 from registry.store.tokens import authenticate, issue_token
 
@@ -68,21 +65,18 @@ __all__ = [
     "Keyring",
     "KeysUnavailable",
     "PipelineStats",
-    "ReceiptBook",
     "RecordState",
     "VerificationCache",
     "batch_summary",
     "check_chain",
     "check_store",
     "issue_api_token",
-    "issuer_with_keys",
     "list_batches",
     "open_embedded",
     "pipeline_stats",
     "receipts_of",
     "record_state",
     "record_statuses",
-    "register_agency",
     "serialize_provider",
     "set_agency_active",
     "unknown_verification",
@@ -574,61 +568,6 @@ def open_embedded(
 # ------------------------------------------------------------------ agencies and tokens
 
 
-def issuer_with_keys(
-    operator: Operator, agency: Agency, *, account: LocalAccount, signing_key: Ed25519PrivateKey
-) -> Issuer:
-    """The issuer `Operator.issuer` would build, from keys already in memory."""
-    s = operator.settings
-    return Issuer(
-        store=operator.store,
-        registry=operator.registry,
-        account=account,
-        signing_key=signing_key,
-        agency_id=agency.id,
-        config=IssuingConfig(
-            batch_size=s.batch_size,
-            batch_age=s.batch_age,
-            confirmations=s.confirmations,
-            tx_timeout=s.tx_timeout,
-            gas_margin=s.gas_margin,
-        ),
-    )
-
-
-def register_agency(
-    operator: Operator,
-    admin: LocalAccount,
-    *,
-    name: str,
-    passphrase: str,
-    fund_from_dev: bool = False,
-) -> tuple[Agency, Issuer]:
-    """`Operator.create_agency` with the authority account already decrypted: generate the
-    agency's account and signing key (saved encrypted in the data directory), register it on
-    chain and in the store; returns the agency and its ready issuer (no key file re-read)."""
-    base = operator.keys_dir / slug(name)
-    account_path = base.with_name(base.name + ".account.json")
-    key_path = base.with_name(base.name + ".ed25519.pem")
-    with operator.store.session() as session:
-        if any(a.name == name for a in repo.list_agencies(session)):
-            raise DuplicateAgency(f"an agency named {name!r} is already in the store")
-    if account_path.exists() or key_path.exists():
-        raise DuplicateAgency(f"agency {name!r} already has keys in {operator.keys_dir}")
-    account = new_account()
-    signing_key = keys.generate_signing_key()
-    create_keystore(account, account_path, passphrase)
-    keys.save_signing_key(signing_key, key_path, passphrase)
-    if fund_from_dev:
-        fund_from_dev_account(operator.w3, account.address)
-    public = keys.public_key_bytes(signing_key)
-    operator.registry.register_agency(admin, account=account.address, name=name, signing_key=public)
-    with operator.store.session() as session:
-        agency = repo.add_agency(
-            session, address=account.address, name=name, signing_public_key=public
-        )
-    return agency, issuer_with_keys(operator, agency, account=account, signing_key=signing_key)
-
-
 def set_agency_active(
     operator: Operator, admin: LocalAccount, agency: Agency, *, active: bool
 ) -> Agency:
@@ -832,65 +771,6 @@ _DONE = ("anchored", "revoked")
 says REVOKED)."""
 
 
-class ReceiptBook:
-    """Receipts by digest, with the Merkle trees of recently used confirmed batches kept (a
-    confirmed batch never changes), so a page of lookups does not rebuild a 10,000-leaf tree
-    each time."""
-
-    def __init__(self, operator: Operator, *, trees: int = 8) -> None:
-        self.operator = operator
-        self._trees: OrderedDict[int, merkle.MerkleTree] = OrderedDict()
-        self._size = trees
-        self._lock = threading.Lock()
-
-    def _tree(self, batch_id: int, digests: Callable[[], list[bytes]]) -> merkle.MerkleTree:
-        with self._lock:
-            tree = self._trees.get(batch_id)
-            if tree is not None:
-                self._trees.move_to_end(batch_id)
-                return tree
-        tree = merkle.MerkleTree.from_digests(digests())
-        with self._lock:
-            self._trees[batch_id] = tree
-            while len(self._trees) > self._size:
-                self._trees.popitem(last=False)
-        return tree
-
-    def receipt_for(self, digest: bytes) -> Receipt:
-        """The receipt of an anchored record; InvalidInput if unknown or not anchored yet."""
-        store = self.operator.store
-        with store.session() as session:
-            rec = repo.record_by_digest(session, digest)
-            if rec is None:
-                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
-            if rec.batch_id is None:
-                raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
-            batch = repo.batch_by_id(session, rec.batch_id)
-            assert batch is not None
-            if batch.state != BatchState.CONFIRMED:
-                raise InvalidInput(
-                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, not anchored yet"
-                )
-            agency = repo.agency_by_id(session, batch.agency_id)
-            assert agency is not None and rec.leaf_index is not None
-            kind, index, batch_id = rec.digest_kind, rec.leaf_index, batch.id
-
-        def digests() -> list[bytes]:
-            with store.session() as session:
-                return repo.batch_digests(session, batch_id)
-
-        tree = self._tree(batch_id, digests)
-        return receipt_for_batch_record(
-            self.operator.registry,
-            batch,
-            digest=digest,
-            kind=kind,
-            index=index,
-            proof=tree.proof(index),
-            agency=agency.address,
-        )
-
-
 def unknown_verification(reason: str) -> Verification:
     """The verification of a digest this registry holds no anchored record for: UNKNOWN."""
     no_receipt = f"no receipt: {reason}"
@@ -910,7 +790,7 @@ def unknown_verification(reason: str) -> Verification:
 
 
 def verify_digest(
-    book: ReceiptBook,
+    operator: Operator,
     digest: bytes,
     *,
     trusted: list[TrustedRegistry],
@@ -919,7 +799,7 @@ def verify_digest(
     """Verify a document known only by its digest: the store supplies the receipt, the chain
     decides. A digest with no anchored record here is UNKNOWN."""
     try:
-        receipt = book.receipt_for(digest)
+        receipt = operator.receipt_for(digest)
     except InvalidInput as exc:
         return unknown_verification(str(exc))
     return verify_receipt(receipt, trusted=trusted, reader=reader, digest=digest)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -40,7 +42,11 @@ from registry.service.issuing import Issuer, IssuingConfig, receipt_for_batch_re
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
+from registry.store.errors import DuplicateAgency
 from registry.store.models import Agency, Batch, BatchState
+
+TREE_CACHE_SIZE = 8
+"""Merkle trees of confirmed batches kept in memory for receipt lookups."""
 
 
 def slug(name: str) -> str:
@@ -71,6 +77,8 @@ class Operator:
         self.w3 = w3
         self.registry = registry
         self.store = store
+        self._trees: OrderedDict[int, merkle.MerkleTree] = OrderedDict()
+        self._trees_lock = threading.Lock()
 
     # ------------------------------------------------------------ opening
 
@@ -136,15 +144,26 @@ class Operator:
 
     # ----------------------------------------------------------- agencies
 
-    def create_agency(self, name: str, *, passphrase: str, fund_from_dev: bool = False) -> Agency:
-        """Generate an agency's account and signing key in the data directory, register it on
-        chain (admin keystore) and in the store."""
+    def create_agency(
+        self,
+        name: str,
+        *,
+        passphrase: str,
+        admin: LocalAccount | None = None,
+        fund_from_dev: bool = False,
+    ) -> tuple[Agency, Issuer]:
+        """Generate an agency's account and signing key (saved encrypted in the data
+        directory), register it on chain with the authority account (`admin`, else decrypted
+        from keys/admin.json) and in the store; return it with its ready issuer."""
         base = self.keys_dir / slug(name)
         account_path = base.with_name(base.name + ".account.json")
         key_path = base.with_name(base.name + ".ed25519.pem")
+        with self.store.session() as session:
+            if any(a.name == name for a in repo.list_agencies(session)):
+                raise DuplicateAgency(f"an agency named {name!r} is already in the store")
         if account_path.exists() or key_path.exists():
-            raise InvalidInput(f"agency {name!r} already has keys in {self.keys_dir}")
-        admin = self.admin_account(passphrase)
+            raise DuplicateAgency(f"agency {name!r} already has keys in {self.keys_dir}")
+        admin = admin or self.admin_account(passphrase)
         account = new_account()
         signing_key = keys.generate_signing_key()
         create_keystore(account, account_path, passphrase)
@@ -154,9 +173,10 @@ class Operator:
         public = keys.public_key_bytes(signing_key)
         self.registry.register_agency(admin, account=account.address, name=name, signing_key=public)
         with self.store.session() as session:
-            return repo.add_agency(
+            agency = repo.add_agency(
                 session, address=account.address, name=name, signing_public_key=public
             )
+        return agency, self.issuer_from_keys(agency, account=account, signing_key=signing_key)
 
     def agency(self, name_or_address: str) -> Agency:
         """An agency of the store by name or address."""
@@ -172,49 +192,82 @@ class Operator:
             raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
         return found
 
-    def issuer(self, agency: Agency, *, passphrase: str) -> Issuer:
+    def issuing_config(self) -> IssuingConfig:
+        """The pipeline limits and anchoring behaviour from the settings."""
+        s = self.settings
+        return IssuingConfig(
+            batch_size=s.batch_size,
+            batch_age=s.batch_age,
+            confirmations=s.confirmations,
+            tx_timeout=s.tx_timeout,
+            gas_margin=s.gas_margin,
+        )
+
+    def issuer_from_keys(
+        self, agency: Agency, *, account: LocalAccount, signing_key: Ed25519PrivateKey
+    ) -> Issuer:
+        """The agency's issuer, from keys already in memory."""
         return Issuer(
             store=self.store,
             registry=self.registry,
+            account=account,
+            signing_key=signing_key,
+            agency_id=agency.id,
+            config=self.issuing_config(),
+        )
+
+    def issuer(self, agency: Agency, *, passphrase: str) -> Issuer:
+        """The agency's issuer, decrypting its keys from the data directory."""
+        return self.issuer_from_keys(
+            agency,
             account=self.agency_account(agency.name, passphrase),
             signing_key=self.agency_signing_key(agency.name, passphrase),
-            agency_id=agency.id,
-            config=IssuingConfig(
-                batch_size=self.settings.batch_size,
-                batch_age=self.settings.batch_age,
-                confirmations=self.settings.confirmations,
-                tx_timeout=self.settings.tx_timeout,
-                gas_margin=self.settings.gas_margin,
-            ),
         )
 
     # --------------------------------------------------------- documents
 
+    def _batch_tree(self, batch_id: int) -> merkle.MerkleTree:
+        """The Merkle tree of a confirmed batch (which never changes), recently used ones
+        kept, so a run of receipt lookups does not rebuild a 10,000-leaf tree each time."""
+        with self._trees_lock:
+            tree = self._trees.get(batch_id)
+            if tree is not None:
+                self._trees.move_to_end(batch_id)
+                return tree
+        with self.store.session() as session:
+            tree = merkle.MerkleTree.from_digests(repo.batch_digests(session, batch_id))
+        with self._trees_lock:
+            self._trees[batch_id] = tree
+            while len(self._trees) > TREE_CACHE_SIZE:
+                self._trees.popitem(last=False)
+        return tree
+
     def receipt_for(self, digest: bytes) -> Receipt:
-        """The receipt of an anchored record (proof rebuilt from its batch)."""
+        """The receipt of an anchored record; InvalidInput if unknown or not anchored yet."""
         with self.store.session() as session:
             rec = repo.record_by_digest(session, digest)
             if rec is None:
-                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this store")
+                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
             if rec.batch_id is None:
                 raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
             batch = repo.batch_by_id(session, rec.batch_id)
             assert batch is not None
             if batch.state != BatchState.CONFIRMED:
-                raise InvalidInput(f"record 0x{digest.hex()}'s batch is {batch.state}")
-            digests = repo.batch_digests(session, batch.id)
+                raise InvalidInput(
+                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, not anchored yet"
+                )
             agency = repo.agency_by_id(session, batch.agency_id)
             assert agency is not None and rec.leaf_index is not None
-            tree = merkle.MerkleTree.from_digests(digests)
-            return receipt_for_batch_record(
-                self.registry,
-                batch,
-                digest=digest,
-                kind=rec.digest_kind,
-                index=rec.leaf_index,
-                proof=tree.proof(rec.leaf_index),
-                agency=agency.address,
-            )
+            kind, index = rec.digest_kind, rec.leaf_index
+        return receipt_for_batch_record(
+            self.registry,
+            batch,
+            digest=digest,
+            kind=kind,
+            index=index,
+            proof=self._batch_tree(batch.id).proof(index),
+            agency=agency.address,
+        )
 
     def sealed_document_for(self, digest: bytes) -> dict[str, Any]:
         """The sealed structured record with its receipt, as the citizen keeps it."""

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import ApiRuntime
 from registry import keys
-from registry.service.api_support import issuer_with_keys
 from registry.service.operator import Operator
 from registry.settings import Settings
 from registry.store import Store, add_agency, bind_store
@@ -101,7 +100,7 @@ def build_api(
             agency = add_agency(
                 session, address=account.address, name=names[who], signing_public_key=public
             )
-        issuer = issuer_with_keys(operator, agency, account=account, signing_key=key)
+        issuer = operator.issuer_from_keys(agency, account=account, signing_key=key)
         runtime.keyring.put(agency.id, issuer)
     return app, operator
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from registry.chain import connect
 from registry.chain.devnode import free_port, start_anvil
-from registry.service.api_support import issue_api_token, register_agency
+from registry.service.api_support import issue_api_token
 from registry.service.operator import Operator
 from registry.service.sandbox import deploy_dev_registry
 from registry.settings import Settings
@@ -50,8 +50,8 @@ def test_node_down_then_back(tmp_path: Path) -> None:
                 registry_address=registry.address,
             )
         operator = Operator(settings, w3=w3, registry=registry, store=store)
-        agency, issuer = register_agency(
-            operator, admin, name="Tax Office", passphrase="pw", fund_from_dev=True
+        agency, issuer = operator.create_agency(
+            "Tax Office", passphrase="pw", admin=admin, fund_from_dev=True
         )
         app = create_app(operator=operator, passphrase="pw")
         app.state.registry.keyring.put(agency.id, issuer)

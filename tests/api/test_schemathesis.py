@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from registry.service.api_support import issue_api_token, open_embedded, register_agency
+from registry.service.api_support import issue_api_token, open_embedded
 from registry.settings import Settings
 
 CHECKS = [
@@ -46,8 +46,8 @@ def fuzzed() -> Iterator[tuple[Any, dict[str, str]]]:
         app = create_app(operator=operator, passphrase="fuzz", run_worker=False)
         runtime = app.state.registry
         runtime.keyring.put_admin(admin)
-        agency, issuer = register_agency(
-            operator, admin, name="Fuzz Office", passphrase="fuzz", fund_from_dev=True
+        agency, issuer = operator.create_agency(
+            "Fuzz Office", passphrase="fuzz", admin=admin, fund_from_dev=True
         )
         runtime.keyring.put(agency.id, issuer)
         issuer.submit([(bytes(issuer.seal({"seed": 1}).digest), "record", None)])
