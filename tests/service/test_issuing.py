@@ -9,10 +9,9 @@ import pytest
 from issuing_helpers import make_issuer
 
 from registry.chain.events import fetch_events
-from registry.chain.tx import prepare_transaction
 from registry.errors import ContractRevert
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, verify_receipt
-from registry.store import counts_by_status, mark_submitted, unfinished_batches
+from registry.store import counts_by_status, unfinished_batches
 
 
 def items(n: int, tag: str = "cert") -> list[tuple[bytes, str, None]]:
@@ -61,26 +60,21 @@ def test_age_limit_seals_a_partial_batch(chain_env, store):
     assert len(issuer.seal_batches()) == 1
 
 
+def sealed_and_recorded(issuer, store):
+    """A sealed batch of 10 whose signed anchor tx is recorded but not sent: the state a crash
+    between `submitted` and the broadcast leaves (the issuer's own sign-and-record step)."""
+    issuer.submit(items(10))
+    (batch_id,) = issuer.seal_batches()
+    with store.session() as session:
+        root = bytes(unfinished_batches(session)[0].root)
+    return batch_id, root, issuer._sign_and_record(batch_id, root, 10)
+
+
 def test_resume_sends_the_recorded_transaction_once(chain_env, store):
     """Crash after the signed tx was recorded but before it was sent: resume sends that very
     transaction (same hash, same nonce); running resume again anchors nothing twice."""
     issuer = make_issuer(chain_env, store)
-    issuer.submit(items(10))
-    (batch_id,) = issuer.seal_batches()
-    with store.session() as session:
-        (batch,) = unfinished_batches(session)
-        root = bytes(batch.root)
-    signed = prepare_transaction(
-        chain_env.w3,
-        chain_env.agency_a,
-        chain_env.registry.anchor_call(root, 10),
-        abi=chain_env.registry.abi,
-        action="test",
-    )
-    with store.session() as session:
-        mark_submitted(
-            session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
-        )
+    _batch_id, root, signed = sealed_and_recorded(issuer, store)
     assert chain_env.registry.anchor_of(root).agency is None
     issuer.resume()
     issuer.resume()
@@ -92,22 +86,7 @@ def test_resume_sends_the_recorded_transaction_once(chain_env, store):
 def test_resume_confirms_a_batch_already_on_chain(chain_env, store):
     """Crash after the tx was sent and mined but before the store heard of it."""
     issuer = make_issuer(chain_env, store)
-    issuer.submit(items(10))
-    (batch_id,) = issuer.seal_batches()
-    with store.session() as session:
-        (batch,) = unfinished_batches(session)
-        root = bytes(batch.root)
-    signed = prepare_transaction(
-        chain_env.w3,
-        chain_env.agency_a,
-        chain_env.registry.anchor_call(root, 10),
-        abi=chain_env.registry.abi,
-        action="test",
-    )
-    with store.session() as session:
-        mark_submitted(
-            session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
-        )
+    batch_id, _root, signed = sealed_and_recorded(issuer, store)
     chain_env.w3.eth.send_raw_transaction(signed.raw)
     issuer.resume()
     assert issuer.unfinished() == []
@@ -118,18 +97,7 @@ def test_reverted_anchor_is_resigned_and_the_refusal_named(chain_env, store):
     """A recorded anchor tx that was mined but reverted (agency suspended meanwhile) is not
     rebroadcast forever: resume re-signs, and the contract's refusal surfaces by name."""
     issuer = make_issuer(chain_env, store)
-    issuer.submit(items(10))
-    (batch_id,) = issuer.seal_batches()
-    with store.session() as session:
-        root = bytes(unfinished_batches(session)[0].root)
-    call = chain_env.registry.anchor_call(root, 10)
-    signed = prepare_transaction(
-        chain_env.w3, chain_env.agency_a, call, abi=chain_env.registry.abi, action="test"
-    )
-    with store.session() as session:
-        mark_submitted(
-            session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
-        )
+    batch_id, _root, signed = sealed_and_recorded(issuer, store)
     chain_env.registry.suspend_agency(chain_env.admin, chain_env.agency_a.address)
     chain_env.w3.eth.send_raw_transaction(signed.raw)  # mined, reverts: AgencyNotActive
     with pytest.raises(ContractRevert, match="AgencyNotActive"):
