@@ -25,8 +25,7 @@ from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPubl
 from registry.errors import InvalidInput
 from registry.receipt import Receipt, parse_receipt
 from registry.record import document_digest, parse_sealed_document
-from registry.service.api_support import verify_digest
-from registry.service.verify import Outcome, Verification, verify_receipt
+from registry.service.verify import Outcome, Verification, verify_digest, verify_receipt
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
 
@@ -225,7 +224,7 @@ async def verify_file(
 async def _by_digest(runtime: ApiRuntime, digest: bytes) -> Response:
     result = await run_in_threadpool(
         verify_digest,
-        runtime.operator,
+        runtime.operator.receipt_for,
         digest,
         trusted=runtime.trusted,
         reader=runtime.reader,

@@ -28,6 +28,7 @@ from registry.service.verify import (
     Verification,
     registry_resolver,
     verification_input,
+    verify_digest,
     verify_receipt,
 )
 from registry.settings import Settings
@@ -110,8 +111,7 @@ def verify(
 def _verify_digest(settings: Settings, digest: bytes, json_out: bool) -> None:
     """(d) a digest alone: the operator's store supplies the receipt; the chain decides."""
     op = Operator.open(settings)
-    receipt = op.receipt_for(digest)
-    result = verify_receipt(receipt, trusted=op.trusted(), reader=op.reader(), digest=digest)
+    result = verify_digest(op.receipt_for, digest, trusted=op.trusted(), reader=op.reader())
     _show(result, f"0x{digest.hex()} (digest)", json_out)
 
 

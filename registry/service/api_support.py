@@ -39,17 +39,13 @@ from registry.chain.contract import AgencyStatus as ChainAgencyStatus
 from registry.chain.contract import CheckResult, KeyWindow
 from registry.chain.events import RegistryState, fetch_events, rebuild_state
 from registry.chain.tx import rpc_errors
-from registry.checks import Check, CheckName
-from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
+from registry.errors import RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
 from registry.service.operator import Operator, slug, tx_options
 from registry.service.verify import (
     ChainReader,
     Outcome,
-    TrustedRegistry,
-    Verification,
-    verify_receipt,
 )
 from registry.settings import Settings
 from registry.store import Store, repo
@@ -79,7 +75,6 @@ __all__ = [
     "record_statuses",
     "serialize_provider",
     "set_agency_active",
-    "unknown_verification",
 ]
 
 
@@ -769,40 +764,6 @@ def receipts_of(issuer: Issuer, digests: list[bytes]) -> dict[bytes, Receipt]:
 _DONE = ("anchored", "revoked")
 """Record statuses that have a receipt (a revoked record keeps its receipt: verifying it
 says REVOKED)."""
-
-
-def unknown_verification(reason: str) -> Verification:
-    """The verification of a digest this registry holds no anchored record for: UNKNOWN."""
-    no_receipt = f"no receipt: {reason}"
-    return Verification(
-        Outcome.UNKNOWN,
-        (
-            Check.skipped(CheckName.FORMAT, no_receipt),
-            Check.skipped(CheckName.INTEGRITY, no_receipt),
-            Check.skipped(CheckName.INCLUSION, no_receipt),
-            Check.skipped(CheckName.SIGNATURE, no_receipt),
-            Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
-            Check.skipped(CheckName.AGENCY, "not anchored"),
-            Check.skipped(CheckName.KEY, "not anchored"),
-            Check.skipped(CheckName.REVOCATION, "not anchored"),
-        ),
-    )
-
-
-def verify_digest(
-    operator: Operator,
-    digest: bytes,
-    *,
-    trusted: list[TrustedRegistry],
-    reader: ChainReader,
-) -> Verification:
-    """Verify a document known only by its digest: the store supplies the receipt, the chain
-    decides. A digest with no anchored record here is UNKNOWN."""
-    try:
-        receipt = operator.receipt_for(digest)
-    except InvalidInput as exc:
-        return unknown_verification(str(exc))
-    return verify_receipt(receipt, trusted=trusted, reader=reader, digest=digest)
 
 
 # ------------------------------------------------------------------ metrics

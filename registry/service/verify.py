@@ -318,6 +318,40 @@ def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) 
     return checks
 
 
+def unknown_verification(reason: str) -> Verification:
+    """The verification of a digest this registry holds no anchored record for: UNKNOWN."""
+    no_receipt = f"no receipt: {reason}"
+    return Verification(
+        Outcome.UNKNOWN,
+        (
+            Check.skipped(CheckName.FORMAT, no_receipt),
+            Check.skipped(CheckName.INTEGRITY, no_receipt),
+            Check.skipped(CheckName.INCLUSION, no_receipt),
+            Check.skipped(CheckName.SIGNATURE, no_receipt),
+            Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
+            Check.skipped(CheckName.AGENCY, "not anchored"),
+            Check.skipped(CheckName.KEY, "not anchored"),
+            Check.skipped(CheckName.REVOCATION, "not anchored"),
+        ),
+    )
+
+
+def verify_digest(
+    receipt_for: Callable[[bytes], Receipt],
+    digest: bytes,
+    *,
+    trusted: list[TrustedRegistry],
+    reader: ChainReader,
+) -> Verification:
+    """Verify a document known only by its digest: the store supplies the receipt, the chain
+    decides. A digest with no anchored record here is UNKNOWN."""
+    try:
+        receipt = receipt_for(digest)
+    except InvalidInput as exc:
+        return unknown_verification(str(exc))
+    return verify_receipt(receipt, trusted=trusted, reader=reader, digest=digest)
+
+
 def registry_resolver(
     connect_rpc: Callable[[int], Web3],
 ) -> Callable[[int, str], RegistryContract]:
@@ -391,6 +425,8 @@ __all__ = [
     "Verification",
     "VerificationInput",
     "registry_resolver",
+    "unknown_verification",
     "verification_input",
+    "verify_digest",
     "verify_receipt",
 ]

@@ -136,3 +136,14 @@ def test_suspend_and_reinstate_reach_chain_and_store(op):
     run("agency", "reinstate", ministry, "--keystore", admin)
     agencies = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
     assert agencies["Ministry of Education"]["status"] == "active"
+
+
+def test_bad_digests_are_one_line_errors(op):
+    run, _ = op
+    assert "DIGEST: '0xzz' is not hex" in run("receipt", "0xzz", code=2).output
+    assert "expected 32 bytes" in run("receipt", "0x1234", code=2).output
+    result = run("receipt", "0x" + "ab" * 32, code=2)
+    assert "no record with digest" in result.output
+    assert "--digest: expected 32 bytes" in run("verify", "--digest", "0x12", code=2).output
+    unknown = last_json(run("verify", "--digest", "0x" + "ab" * 32, "--json", code=1))
+    assert unknown["outcome"] == "UNKNOWN"  # the same answer the API gives
