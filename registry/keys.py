@@ -1,13 +1,15 @@
 """Agency Ed25519 signing keys: create, store encrypted, load, sign and verify batch roots.
 
-An agency signs each batch root it anchors. The signed message binds the chain and
-the registry contract, so a receipt cannot be replayed against a look-alike registry:
+An agency signs each batch root it anchors. The signed message (protocol v2) binds the
+chain, the registry contract and the agency, so a receipt can be replayed neither against a
+look-alike registry nor under another agency's name (one that copied the anchor):
 
-    b"RecordRegistry/v1"            17 bytes, ASCII tag
+    b"RecordRegistry/v2"            17 bytes, ASCII tag
     chain id                        32 bytes, big-endian
     registry contract address       20 bytes
+    agency (identity) address       20 bytes
     Merkle root                     32 bytes
-                                   101 bytes in all
+                                   121 bytes in all
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ __all__ = [
     "verify_root_signature",
 ]
 
-ROOT_MESSAGE_TAG = b"RecordRegistry/v1"
-ROOT_MESSAGE_LENGTH = 101
+ROOT_MESSAGE_TAG = b"RecordRegistry/v2"
+ROOT_MESSAGE_LENGTH = 121
 _MAX_CHAIN_ID = 2**256 - 1
 _ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -179,34 +181,53 @@ def address_bytes(address: str | bytes) -> bytes:
     return bytes.fromhex(body)
 
 
-def root_signing_message(*, chain_id: int, registry: str | bytes, root: bytes) -> bytes:
-    """The 101 bytes an agency signs for a batch root (layout in the module docstring)."""
+def root_signing_message(
+    *, chain_id: int, registry: str | bytes, agency: str | bytes, root: bytes
+) -> bytes:
+    """The 121 bytes an agency signs for a batch root (layout in the module docstring)."""
     if type(chain_id) is not int or not 1 <= chain_id <= _MAX_CHAIN_ID:
         raise InvalidInput(f"chain id must be a positive integer below 2**256, got {chain_id!r}")
     if not isinstance(root, bytes | bytearray) or len(root) != 32:
         raise InvalidInput("a Merkle root is 32 bytes")
     message = (
-        ROOT_MESSAGE_TAG + chain_id.to_bytes(32, "big") + address_bytes(registry) + bytes(root)
+        ROOT_MESSAGE_TAG
+        + chain_id.to_bytes(32, "big")
+        + address_bytes(registry)
+        + address_bytes(agency)
+        + bytes(root)
     )
     assert len(message) == ROOT_MESSAGE_LENGTH
     return message
 
 
 def sign_root(
-    key: Ed25519PrivateKey, *, chain_id: int, registry: str | bytes, root: bytes
+    key: Ed25519PrivateKey,
+    *,
+    chain_id: int,
+    registry: str | bytes,
+    agency: str | bytes,
+    root: bytes,
 ) -> bytes:
-    """The agency's 64-byte Ed25519 signature over a batch root on this chain and registry."""
-    return key.sign(root_signing_message(chain_id=chain_id, registry=registry, root=root))
+    """The agency's 64-byte Ed25519 signature over a batch root it anchors on this chain and
+    registry."""
+    message = root_signing_message(chain_id=chain_id, registry=registry, agency=agency, root=root)
+    return key.sign(message)
 
 
 def verify_root_signature(
-    public_key: bytes, signature: bytes, *, chain_id: int, registry: str | bytes, root: bytes
+    public_key: bytes,
+    signature: bytes,
+    *,
+    chain_id: int,
+    registry: str | bytes,
+    agency: str | bytes,
+    root: bytes,
 ) -> bool:
     """Whether ``signature`` is the key's signature over the root message.
 
-    Malformed keys or signatures give False; malformed chain id, registry or root raise.
+    Malformed keys or signatures give False; malformed chain id, registry, agency or root raise.
     """
-    message = root_signing_message(chain_id=chain_id, registry=registry, root=root)
+    message = root_signing_message(chain_id=chain_id, registry=registry, agency=agency, root=root)
     if len(public_key) != 32 or len(signature) != 64:
         return False
     try:

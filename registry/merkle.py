@@ -1,13 +1,16 @@
 """Merkle trees over record digests, bit-for-bit compatible with OpenZeppelin.
 
-A batch of 32-byte digests becomes one root anchored on chain. The tree is exactly
-``StandardMerkleTree.of(digests.map(d => [d]), ["bytes32"])`` from
+A batch of (kind, digest) pairs becomes one root anchored on chain. The tree is exactly
+``StandardMerkleTree.of(items.map(([k, d]) => [k, d]), ["uint8", "bytes32"])`` from
 ``@openzeppelin/merkle-tree`` (default options), so the root, every ``getProof(i)`` and
 every ``getMultiProof(indices)`` are the same, and every proof passes OpenZeppelin's
 ``MerkleProof.verify`` / ``multiProofVerify`` on chain:
 
-* leaf = keccak256(keccak256(abi.encode(bytes32 digest))) = keccak256(keccak256(digest)).
-  Hashing twice means no 64-byte internal node can pass for a leaf (second preimage).
+* leaf = keccak256(keccak256(abi.encode(uint8 kind, bytes32 digest))), where the encoding is
+  the kind as a 32-byte big-endian word followed by the digest (64 bytes). Binding the kind
+  (1 file, 2 structured record; protocol v2) into the leaf means a digest anchored as a file
+  can never be presented as a record, or the reverse. Hashing twice means no 64-byte internal
+  node can pass for a leaf (second preimage).
 * node = keccak256(min(a, b) ++ max(a, b)) (OZ ``Hashes.commutativeKeccak256``), so
   proofs carry no left/right flags.
 * Layout: OZ's flat heap array of 2n-1 nodes. Leaves are sorted by hash (stable, so
@@ -47,6 +50,9 @@ from registry.types import Leaf, Root
 
 __all__ = [
     "KECCAK_BACKEND",
+    "KIND_FILE",
+    "KIND_RECORD",
+    "LEAF_KINDS",
     "MerkleTree",
     "MultiProof",
     "keccak256",
@@ -75,10 +81,27 @@ def keccak256(data: bytes) -> bytes:
     return _keccak_new(data).digest()
 
 
-def leaf_hash(digest: bytes) -> Leaf:
-    """The Merkle leaf of a 32-byte digest: keccak256(keccak256(digest)), as OZ's standard leaf."""
+KIND_FILE = 1
+"""Leaf kind of a file's digest (SHA-256 of its bytes)."""
+KIND_RECORD = 2
+"""Leaf kind of a structured record's digest (docs/receipt.md section 2.2)."""
+LEAF_KINDS = (KIND_FILE, KIND_RECORD)
+_KIND_WORDS = {k: k.to_bytes(HASH_SIZE, "big") for k in LEAF_KINDS}
+
+
+def leaf_hash(kind: int, digest: bytes) -> Leaf:
+    """The Merkle leaf of a (kind, digest) pair, as OZ's standard leaf for ``["uint8", "bytes32"]``:
+    keccak256(keccak256(abi.encode(kind, digest)))."""
+    word = _kind_word(kind, where="kind")
     _check_digest(digest, where="digest")
-    return Leaf(_keccak_new(_keccak_new(digest).digest()).digest())
+    return Leaf(_keccak_new(_keccak_new(word + digest).digest()).digest())
+
+
+def _kind_word(kind: object, *, where: str) -> bytes:
+    word = _KIND_WORDS.get(kind) if type(kind) is int else None  # type: ignore[call-overload]
+    if word is None:
+        raise InvalidInput(f"{where}: leaf kind must be one of {LEAF_KINDS}, got {kind!r}")
+    return word
 
 
 def _node_hash(a: bytes, b: bytes) -> bytes:
@@ -120,14 +143,27 @@ class MerkleTree:
         self._count = len(positions)
 
     @classmethod
-    def from_digests(cls, digests: Sequence[bytes]) -> MerkleTree:
-        """Build the tree of a batch of 32-byte digests (duplicates allowed, as in OZ)."""
+    def from_digests(cls, digests: Sequence[bytes], kinds: Sequence[int] | int) -> MerkleTree:
+        """Build the tree of a batch of 32-byte digests with their leaf kinds (one per digest,
+        or one kind for all); duplicates allowed, as in OZ."""
         count = len(digests)
         if count == 0:
             raise InvalidInput("cannot build a Merkle tree from no digests")
         _check_digests(digests)
         k = _keccak_new
-        leaves = [k(k(d).digest()).digest() for d in digests]
+        if isinstance(kinds, int):
+            word = _kind_word(kinds, where="kinds")
+            leaves = [k(k(word + d).digest()).digest() for d in digests]
+        else:
+            if len(kinds) != count:
+                raise InvalidInput(f"kinds: {len(kinds)} kinds for {count} digests")
+            words = _KIND_WORDS
+            try:
+                leaves = [k(k(words[t] + d).digest()).digest() for t, d in zip(kinds, digests)]
+            except KeyError:
+                for i, t in enumerate(kinds):
+                    _kind_word(t, where=f"kinds[{i}]")
+                raise
         # Stable sort by hash, as OZ (JS Array.prototype.sort is stable); bytes compare
         # like the big-endian integers OZ compares.
         order = sorted(range(count), key=leaves.__getitem__)

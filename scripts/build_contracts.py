@@ -20,12 +20,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import solcx
 from solcx.exceptions import SolcError
-from solcx.wrapper import solc_wrapper
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
@@ -129,12 +129,27 @@ def compile_registry() -> dict[str, Any]:
                 f"no Solidity compiler: need native solc {SOLC_VERSION} or npm's solcjs; "
                 "run `bash scripts/setup.sh` (installs contracts/node_modules)"
             )
-        stdout, _stderr, _args, _proc = solc_wrapper(
-            solc_binary=solcjs,
-            stdin=json.dumps(standard_input),
-            standard_json=True,
-            base_path=str(CONTRACTS),
-        )
+        # stdin and stdout are regular files, not pipes: solcjs reads stdin with
+        # readFileSync(0), which fails with EAGAIN on a pipe not yet filled, and exits before a
+        # piped stdout is drained, truncating the output past 64 KiB.
+        with (
+            tempfile.TemporaryFile("w+", encoding="utf-8") as stdin,
+            tempfile.TemporaryFile("w+", encoding="utf-8") as stdout_file,
+        ):
+            json.dump(standard_input, stdin)
+            stdin.seek(0)
+            proc = subprocess.run(
+                [str(solcjs), "--standard-json", "--base-path", str(CONTRACTS)],
+                stdin=stdin,
+                stdout=stdout_file,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+            stdout_file.seek(0)
+            stdout = stdout_file.read()
+        if proc.returncode != 0:
+            raise BuildError(f"solcjs failed ({proc.returncode}): {proc.stderr.strip()}")
         # solcjs may print a non-JSON line before the JSON document.
         output = json.loads(stdout[stdout.index("{") :])
         compiler = (

@@ -33,6 +33,7 @@ class AgencyStatus(enum.IntEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
+    COMPROMISED = 3
 
 
 class Reason(enum.IntEnum):
@@ -47,41 +48,77 @@ class Reason(enum.IntEnum):
 
 @dataclass(frozen=True)
 class AnchorInfo:
-    """`anchorOf(root)`; agency None = not anchored."""
+    """`anchorOf(agency, root)`; agency None = not anchored by the agency asked about."""
 
     agency: Address | None
     anchored_at: int
+    block_number: int
     leaf_count: int
 
 
 @dataclass(frozen=True)
 class RevocationInfo:
-    """`revocationOf(agency, hash)`; revoked_at 0 = not revoked."""
+    """A revocation of a leaf or root; revoked_at 0 = not revoked. `void` (only in `check`
+    answers) marks an agency revocation made inside a compromise window: verifiers ignore it."""
 
     revoked_at: int
     reason: int
     replacement: bytes
+    by_authority: bool = False
+    void: bool = False
 
     @property
     def revoked(self) -> bool:
-        return self.revoked_at != 0
+        """Revoked, and not void."""
+        return self.revoked_at != 0 and not self.void
 
 
 @dataclass(frozen=True)
 class AgencyInfo:
-    """`agencyOf(account)`."""
+    """`agencyOf(agency)`: identity, status, times, current transaction account, key, name."""
 
     address: Address
     status: AgencyStatus
     registered_at: int
     status_changed_at: int
+    account: Address | None
     signing_key: bytes
     name: str
 
 
 @dataclass(frozen=True)
+class AccountInfo:
+    """`accountOf(account)`: the agency a transaction account acts for (None: none)."""
+
+    agency: Address | None
+    active: bool
+    retired: bool
+    not_before: int
+
+
+@dataclass(frozen=True)
+class Compromise:
+    """A compromise window [since, until], inclusive; until 0 = still open."""
+
+    since: int
+    until: int
+
+    def holds(self, timestamp: int) -> bool:
+        return self.since <= timestamp and (self.until == 0 or timestamp <= self.until)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of an agency's status history."""
+
+    status: AgencyStatus
+    at: int
+
+
+@dataclass(frozen=True)
 class KeyWindow:
-    """`keyOf(key)`: which agency owns a signing key and when it was valid (until 0 = current)."""
+    """`keyOf(agency, key)`: when `key` was that agency's signing key (until 0 = current);
+    agency None = never a key of the agency asked about."""
 
     agency: Address | None
     valid_from: int
@@ -102,12 +139,15 @@ class KeyWindow:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """`check(leaf, proof, root)`: inclusion, anchor, agency status, revocations, in one call."""
+    """`check(agency, leaf, proof, root)`: inclusion, the agency's anchor of the root, the
+    agency's status, the compromise window holding the anchor (void_since, 0 = none) and the
+    revocations of leaf and root, in one call."""
 
     included: bool
     anchor: AnchorInfo
     agency_status: AgencyStatus
     agency_status_changed_at: int
+    void_since: int
     leaf_revocation: RevocationInfo
     root_revocation: RevocationInfo
 
@@ -126,7 +166,20 @@ def _bytes32(value: bytes, what: str) -> bytes:
 
 
 def _revocation(raw: Sequence[Any]) -> RevocationInfo:
-    return RevocationInfo(revoked_at=int(raw[0]), reason=int(raw[1]), replacement=bytes(raw[2]))
+    """A `RevocationView` tuple (revokedAt, reason, byAuthority, isVoid, replacement)."""
+    return RevocationInfo(
+        revoked_at=int(raw[0]),
+        reason=int(raw[1]),
+        by_authority=bool(raw[2]),
+        void=bool(raw[3]),
+        replacement=bytes(raw[4]),
+    )
+
+
+def _checksum(value: str, what: str) -> str:
+    if not isinstance(value, str) or not Web3.is_address(value):
+        raise InvalidInput(f"{what} {value!r}: not a 20-byte hex address")
+    return Web3.to_checksum_address(value)
 
 
 class RegistryContract:
@@ -209,22 +262,51 @@ class RegistryContract:
     def register_agency(
         self, admin: LocalAccount, *, account: str, name: str, signing_key: bytes
     ) -> TxResult:
-        """Register `account` as an agency named `name` with its first Ed25519 key."""
+        """Register `account` as an agency named `name` with its first Ed25519 key; the address
+        is the agency's identity for good."""
         key = _bytes32(signing_key, "signing key")
-        call = self.contract.functions.registerAgency(Web3.to_checksum_address(account), name, key)
+        call = self.contract.functions.registerAgency(_checksum(account, "agency"), name, key)
         return self._send(admin, call, f"registerAgency({account})")
 
-    def suspend_agency(self, admin: LocalAccount, account: str) -> TxResult:
-        call = self.contract.functions.suspendAgency(Web3.to_checksum_address(account))
-        return self._send(admin, call, f"suspendAgency({account})")
+    def suspend_agency(self, admin: LocalAccount, agency: str) -> TxResult:
+        call = self.contract.functions.suspendAgency(_checksum(agency, "agency"))
+        return self._send(admin, call, f"suspendAgency({agency})")
 
-    def reinstate_agency(self, admin: LocalAccount, account: str) -> TxResult:
-        call = self.contract.functions.reinstateAgency(Web3.to_checksum_address(account))
-        return self._send(admin, call, f"reinstateAgency({account})")
+    def reinstate_agency(self, admin: LocalAccount, agency: str) -> TxResult:
+        call = self.contract.functions.reinstateAgency(_checksum(agency, "agency"))
+        return self._send(admin, call, f"reinstateAgency({agency})")
 
-    def rotate_signing_key(self, agency: LocalAccount, new_key: bytes) -> TxResult:
-        call = self.contract.functions.rotateSigningKey(_bytes32(new_key, "new signing key"))
-        return self._send(agency, call, "rotateSigningKey")
+    def mark_compromised(self, admin: LocalAccount, agency: str, *, since: int) -> TxResult:
+        """Void the agency's anchors and revocations from `since` (Unix seconds) on."""
+        call = self.contract.functions.markCompromised(_checksum(agency, "agency"), int(since))
+        return self._send(admin, call, f"markCompromised({agency}, {since})")
+
+    def move_agency(self, admin: LocalAccount, agency: str, *, new_account: str) -> TxResult:
+        """Move the agency to a new transaction account (identity and history kept)."""
+        call = self.contract.functions.moveAgency(
+            _checksum(agency, "agency"), _checksum(new_account, "new account")
+        )
+        return self._send(admin, call, f"moveAgency({agency} -> {new_account})")
+
+    def propose_signing_key(self, agency: LocalAccount, new_key: bytes) -> TxResult:
+        """The agency proposes a new signing key; it counts once the authority confirms it."""
+        call = self.contract.functions.proposeSigningKey(_bytes32(new_key, "new signing key"))
+        return self._send(agency, call, "proposeSigningKey")
+
+    def confirm_signing_key(self, admin: LocalAccount, agency: str, key: bytes) -> TxResult:
+        """The authority confirms the key the agency proposed: the rotation happens now."""
+        call = self.contract.functions.confirmSigningKey(
+            _checksum(agency, "agency"), _bytes32(key, "signing key")
+        )
+        return self._send(admin, call, f"confirmSigningKey({agency})")
+
+    def rotate_signing_key(
+        self, agency: LocalAccount, admin: LocalAccount, new_key: bytes
+    ) -> tuple[TxResult, TxResult]:
+        """Propose (agency) then confirm (authority) a new signing key."""
+        proposed = self.propose_signing_key(agency, new_key)
+        identity = self.account_of(agency.address).agency or agency.address
+        return proposed, self.confirm_signing_key(admin, identity, new_key)
 
     def anchor_call(self, root: bytes, leaf_count: int) -> Any:
         """The unsent `anchor` call, for callers that sign and track the tx themselves."""
@@ -233,7 +315,7 @@ class RegistryContract:
         return self.contract.functions.anchor(_bytes32(root, "root"), leaf_count)
 
     def anchor(self, agency: LocalAccount, *, root: bytes, leaf_count: int) -> TxResult:
-        """Anchor a batch root with its record count."""
+        """Anchor a batch root with its record count, in the caller's agency's namespace."""
         return self._send(agency, self.anchor_call(root, leaf_count), f"anchor(0x{root.hex()})")
 
     def revoke(
@@ -246,7 +328,11 @@ class RegistryContract:
         reason: int,
         replacement: bytes = b"\0" * 32,
     ) -> TxResult:
-        """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof)."""
+        """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof; sent as
+        the cheaper `revokeBatch` unless it supersedes)."""
+        if bytes(leaf) == bytes(root) and not proof and not any(replacement):
+            call = self.contract.functions.revokeBatch(_bytes32(root, "root"), int(reason))
+            return self._send(agency, call, f"revokeBatch(0x{root.hex()})")
         call = self.contract.functions.revoke(
             _bytes32(root, "root"),
             _bytes32(leaf, "leaf"),
@@ -255,6 +341,26 @@ class RegistryContract:
             _bytes32(replacement, "replacement"),
         )
         return self._send(agency, call, f"revoke(0x{leaf.hex()})")
+
+    def revoke_by_authority(
+        self,
+        admin: LocalAccount,
+        *,
+        agency: str,
+        root: bytes,
+        leaf: bytes,
+        proof: Sequence[bytes],
+        reason: int,
+    ) -> TxResult:
+        """The authority revokes any record or batch of `agency` (never void; no replacement)."""
+        call = self.contract.functions.revokeByAuthority(
+            _checksum(agency, "agency"),
+            _bytes32(root, "root"),
+            _bytes32(leaf, "leaf"),
+            [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
+            int(reason),
+        )
+        return self._send(admin, call, f"revokeByAuthority(0x{leaf.hex()})")
 
     # ---------------------------------------------------------------- views
 
@@ -265,49 +371,106 @@ class RegistryContract:
             except REVERTS as exc:
                 raise revert_to_error(self.abi, exc, what) from exc
 
-    def anchor_of(self, root: bytes) -> AnchorInfo:
-        raw = self._view(self.contract.functions.anchorOf(_bytes32(root, "root")), "anchorOf")
-        return AnchorInfo(agency=_address(raw[0]), anchored_at=int(raw[1]), leaf_count=int(raw[2]))
+    def anchor_of(self, agency: str, root: bytes) -> AnchorInfo:
+        address = _checksum(agency, "agency")
+        call = self.contract.functions.anchorOf(address, _bytes32(root, "root"))
+        raw = self._view(call, "anchorOf")
+        anchored = int(raw[0]) != 0
+        return AnchorInfo(
+            agency=Address(address) if anchored else None,
+            anchored_at=int(raw[0]),
+            block_number=int(raw[1]),
+            leaf_count=int(raw[2]),
+        )
 
     def revocation_of(self, agency: str, hash_: bytes) -> RevocationInfo:
+        """The stored revocation (`void` is not computed here: see `check`)."""
         call = self.contract.functions.revocationOf(
-            Web3.to_checksum_address(agency), _bytes32(hash_, "hash")
+            _checksum(agency, "agency"), _bytes32(hash_, "hash")
         )
-        return _revocation(self._view(call, "revocationOf"))
+        raw = self._view(call, "revocationOf")
+        return RevocationInfo(
+            revoked_at=int(raw[0]),
+            reason=int(raw[1]),
+            by_authority=bool(raw[2]),
+            replacement=bytes(raw[3]),
+        )
 
-    def agency_of(self, account: str) -> AgencyInfo:
-        address = Web3.to_checksum_address(account)
+    def agency_of(self, agency: str) -> AgencyInfo:
+        address = _checksum(agency, "agency")
         raw = self._view(self.contract.functions.agencyOf(address), "agencyOf")
         return AgencyInfo(
             address=Address(address),
             status=AgencyStatus(int(raw[0])),
             registered_at=int(raw[1]),
             status_changed_at=int(raw[2]),
-            signing_key=bytes(raw[3]),
-            name=str(raw[4]),
+            account=_address(raw[3]),
+            signing_key=bytes(raw[4]),
+            name=str(raw[5]),
         )
 
-    def key_of(self, key: bytes) -> KeyWindow:
-        raw = self._view(self.contract.functions.keyOf(_bytes32(key, "key")), "keyOf")
-        return KeyWindow(agency=_address(raw[0]), valid_from=int(raw[1]), valid_until=int(raw[2]))
+    def account_of(self, account: str) -> AccountInfo:
+        address = _checksum(account, "account")
+        raw = self._view(self.contract.functions.accountOf(address), "accountOf")
+        return AccountInfo(
+            agency=_address(raw[0]),
+            active=bool(raw[1]),
+            retired=bool(raw[2]),
+            not_before=int(raw[3]),
+        )
 
-    def check(self, *, leaf: bytes, proof: Sequence[bytes], root: bytes) -> CheckResult:
-        """Inclusion + anchor + agency + revocation of leaf and root, in one eth_call."""
+    def pending_key_of(self, agency: str) -> bytes | None:
+        raw = self._view(
+            self.contract.functions.pendingKeyOf(_checksum(agency, "agency")), "pendingKeyOf"
+        )
+        return bytes(raw) if any(raw) else None
+
+    def key_of(self, agency: str, key: bytes) -> KeyWindow:
+        address = _checksum(agency, "agency")
+        raw = self._view(self.contract.functions.keyOf(address, _bytes32(key, "key")), "keyOf")
+        return KeyWindow(
+            agency=Address(address) if int(raw[0]) else None,
+            valid_from=int(raw[0]),
+            valid_until=int(raw[1]),
+        )
+
+    def compromises_of(self, agency: str) -> list[Compromise]:
+        call = self.contract.functions.compromisesOf(_checksum(agency, "agency"))
+        return [Compromise(int(w[0]), int(w[1])) for w in self._view(call, "compromisesOf")]
+
+    def status_history_of(self, agency: str) -> list[StatusChange]:
+        call = self.contract.functions.statusHistoryOf(_checksum(agency, "agency"))
+        return [
+            StatusChange(AgencyStatus(int(c[0])), int(c[1]))
+            for c in self._view(call, "statusHistoryOf")
+        ]
+
+    def check(
+        self, *, agency: str, leaf: bytes, proof: Sequence[bytes], root: bytes
+    ) -> CheckResult:
+        """Inclusion + the agency's anchor + status + compromise + revocations, in one eth_call."""
+        address = _checksum(agency, "agency")
         call = self.contract.functions.check(
+            address,
             _bytes32(leaf, "leaf"),
             [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
             _bytes32(root, "root"),
         )
         raw = self._view(call, "check")
+        anchored = int(raw[1]) != 0
         return CheckResult(
             included=bool(raw[0]),
             anchor=AnchorInfo(
-                agency=_address(raw[1]), anchored_at=int(raw[2]), leaf_count=int(raw[3])
+                agency=Address(address) if anchored else None,
+                anchored_at=int(raw[1]),
+                block_number=int(raw[2]),
+                leaf_count=int(raw[3]),
             ),
             agency_status=AgencyStatus(int(raw[4])),
             agency_status_changed_at=int(raw[5]),
-            leaf_revocation=_revocation(raw[6]),
-            root_revocation=_revocation(raw[7]),
+            void_since=int(raw[6]),
+            leaf_revocation=_revocation(raw[7]),
+            root_revocation=_revocation(raw[8]),
         )
 
     def is_admin(self, account: str) -> bool:
