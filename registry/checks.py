@@ -32,6 +32,7 @@ class CheckName(StrEnum):
     INTEGRITY = "integrity"
     INCLUSION = "inclusion"
     SIGNATURE = "signature"
+    TRUST = "trust"
     ANCHORED = "anchored"
     AGENCY = "agency"
     KEY = "key"

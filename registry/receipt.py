@@ -1,4 +1,4 @@
-"""The record receipt, version 1: build it, write it as JSON, parse it strictly, check it offline.
+"""The record receipt, version 2: build it, write it as JSON, parse it strictly, check it offline.
 
 A receipt plus any JSON-RPC endpoint of the chain is enough to verify a document; the
 issuing server is not needed. docs/receipt.md describes every field and the whole
@@ -25,8 +25,8 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 from registry.checks import Check, CheckName
 from registry.errors import InvalidInput, InvalidProof, InvalidReceipt
 from registry.keys import verify_root_signature
-from registry.merkle import leaf_hash, process_proof
-from registry.types import Address, Digest, Leaf, Root, SigningKey32, TxHash, to_hex
+from registry.merkle import KIND_FILE, KIND_RECORD, leaf_hash, process_proof
+from registry.types import Address, Digest, Leaf, Root, SigningKey32, to_hex
 
 __all__ = [
     "MAX_CHAIN_ID",
@@ -35,6 +35,7 @@ __all__ = [
     "MAX_RECEIPT_BYTES",
     "RECEIPT_TYPE",
     "RECEIPT_VERSION",
+    "KIND_CODES",
     "Anchor",
     "DigestKind",
     "MerkleInfo",
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 RECEIPT_TYPE = "RecordReceipt"
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
 MAX_PROOF_LENGTH = 64
 """No batch is that large (the contract's leaf count is a uint32): a longer proof is garbage."""
 MAX_LEAF_COUNT = 2**32 - 1
@@ -60,6 +61,16 @@ MAX_RECEIPT_BYTES = 64 * 1024
 """Largest receipt text read: a full one is under 6 KiB, so anything bigger is refused unread."""
 
 DigestKind = Literal["file", "record"]
+KIND_CODES: dict[str, int] = {"file": KIND_FILE, "record": KIND_RECORD}
+"""The leaf kind bound into the Merkle leaf for each digestKind (docs/receipt.md section 2.3)."""
+
+
+def kind_leaf(kind: DigestKind, digest: bytes) -> Leaf:
+    """The Merkle leaf of a digest of this kind."""
+    code = KIND_CODES.get(kind)
+    if code is None:
+        raise InvalidInput(f"digestKind: expected 'file' or 'record', got {kind!r}")
+    return leaf_hash(code, digest)
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -70,22 +81,25 @@ _ZERO_ADDRESS = "0x" + "0" * 40
 
 @dataclass(frozen=True)
 class MerkleInfo:
-    """Where the leaf sits: the batch root, the sibling hashes, its batch position and size."""
+    """Where the leaf sits: the batch root, the sibling hashes, and the batch size.
+
+    (v1 also carried the record's position in the batch; nothing on chain proves it, so v2
+    drops it rather than display an unproven number.)"""
 
     root: Root
     proof: tuple[bytes, ...]
-    index: int
     count: int
 
 
 @dataclass(frozen=True)
 class Anchor:
-    """The on-chain anchoring of the batch root, as the issuer saw it."""
+    """The on-chain anchoring of the batch root, as the issuer saw it. Every field is checked
+    against the contract's `check(agency, ...)` answer (which stores the block number too);
+    v1's transaction hash, which nothing on chain proves, is gone."""
 
     chain_id: int
     registry: Address
     agency: Address
-    tx_hash: TxHash
     block_number: int
     anchored_at: datetime
 
@@ -106,7 +120,7 @@ class ReceiptSignature:
 
 @dataclass(frozen=True)
 class Receipt:
-    """A version-1 record receipt. Build with build_receipt, read with parse_receipt."""
+    """A version-2 record receipt. Build with build_receipt, read with parse_receipt."""
 
     digest: Digest
     digest_kind: DigestKind
@@ -127,14 +141,12 @@ def receipt_to_json(receipt: Receipt) -> dict[str, Any]:
         "merkle": {
             "root": _hex(receipt.merkle.root),
             "proof": [_hex(p) for p in receipt.merkle.proof],
-            "index": receipt.merkle.index,
             "count": receipt.merkle.count,
         },
         "anchor": {
             "chainId": receipt.anchor.chain_id,
             "registry": receipt.anchor.registry,
             "agency": receipt.anchor.agency,
-            "txHash": _hex(receipt.anchor.tx_hash),
             "blockNumber": receipt.anchor.block_number,
             "anchoredAt": _timestamp_text(receipt.anchor.anchored_at),
         },
@@ -163,12 +175,10 @@ def build_receipt(
     digest_kind: DigestKind,
     root: bytes,
     proof: Sequence[bytes],
-    index: int,
     count: int,
     chain_id: int,
     registry: str,
     agency: str,
-    tx_hash: bytes,
     block_number: int,
     anchored_at: datetime | int,
     public_key: bytes,
@@ -190,13 +200,12 @@ def build_receipt(
     draft = Receipt(
         digest=Digest(digest),
         digest_kind=digest_kind,
-        leaf=Leaf(leaf_hash(digest)) if _is_bytes(digest, 32) else Leaf(digest),
-        merkle=MerkleInfo(root=Root(root), proof=tuple(proof), index=index, count=count),
+        leaf=kind_leaf(digest_kind, digest) if _is_bytes(digest, 32) else Leaf(digest),
+        merkle=MerkleInfo(root=Root(root), proof=tuple(proof), count=count),
         anchor=Anchor(
             chain_id=chain_id,
             registry=_checksummed(registry),
             agency=_checksummed(agency),
-            tx_hash=TxHash(tx_hash),
             block_number=block_number,
             anchored_at=cast("datetime", when),  # checked by parse_receipt below
         ),
@@ -220,7 +229,6 @@ def build_batch_receipts(
     chain_id: int,
     registry: str,
     agency: str,
-    tx_hash: bytes,
     block_number: int,
     anchored_at: datetime | int,
     public_key: bytes,
@@ -243,12 +251,10 @@ def build_batch_receipts(
         digest_kind=kinds[0],
         root=root,
         proof=proofs[0],
-        index=0,
         count=count,
         chain_id=chain_id,
         registry=registry,
         agency=agency,
-        tx_hash=tx_hash,
         block_number=block_number,
         anchored_at=anchored_at,
         public_key=public_key,
@@ -264,12 +270,12 @@ def build_batch_receipts(
         if len(digest) != 32:
             raise InvalidInput(f"digests[{index}]: expected 32 bytes")
         info = new(MerkleInfo)
-        info.__dict__.update(root=root_, proof=tuple(proofs[index]), index=index, count=count)
+        info.__dict__.update(root=root_, proof=tuple(proofs[index]), count=count)
         receipt = new(Receipt)
         receipt.__dict__.update(
             digest=bytes(digest),
             digest_kind=kinds[index],
-            leaf=leaves[index] if leaves is not None else leaf_hash(digest),
+            leaf=leaves[index] if leaves is not None else kind_leaf(kinds[index], digest),
             merkle=info,
             anchor=anchor,
             signature=signature_,
@@ -401,8 +407,8 @@ def _json_type(value: object) -> str:
 
 
 _TOP_KEYS = ("type", "version", "digest", "digestKind", "leaf", "merkle", "anchor", "signature")
-_MERKLE_KEYS = ("root", "proof", "index", "count")
-_ANCHOR_KEYS = ("chainId", "registry", "agency", "txHash", "blockNumber", "anchoredAt")
+_MERKLE_KEYS = ("root", "proof", "count")
+_ANCHOR_KEYS = ("chainId", "registry", "agency", "blockNumber", "anchoredAt")
 _SIGNATURE_KEYS = ("alg", "publicKey", "value")
 
 
@@ -436,9 +442,6 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
     merkle = read.members(top["merkle"], "merkle", _MERKLE_KEYS)
     root = Root(read.hex_bytes(merkle["root"], "merkle.root", 32))
     count = read.integer(merkle["count"], "merkle.count", 1, MAX_LEAF_COUNT)
-    index = read.integer(merkle["index"], "merkle.index", 0, MAX_LEAF_COUNT - 1)
-    if index >= count:
-        raise read.fail("merkle.index", f"{index} is not below merkle.count ({count})")
     proof_raw = merkle["proof"]
     if not isinstance(proof_raw, list):
         raise read.fail("merkle.proof", f"expected an array, got {_json_type(proof_raw)}")
@@ -460,7 +463,6 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
         chain_id=read.integer(anchor["chainId"], "anchor.chainId", 1, MAX_CHAIN_ID),
         registry=read.address(anchor["registry"], "anchor.registry"),
         agency=read.address(anchor["agency"], "anchor.agency"),
-        tx_hash=TxHash(read.hex_bytes(anchor["txHash"], "anchor.txHash", 32)),
         block_number=read.integer(anchor["blockNumber"], "anchor.blockNumber", 1, MAX_BLOCK_NUMBER),
         anchored_at=read.timestamp(anchor["anchoredAt"], "anchor.anchoredAt"),
     )
@@ -476,7 +478,7 @@ def parse_receipt(obj: Mapping[str, Any] | str | bytes, *, where: str = "") -> R
         digest=digest,
         digest_kind=kind,
         leaf=leaf,
-        merkle=MerkleInfo(root=root, proof=proof, index=index, count=count),
+        merkle=MerkleInfo(root=root, proof=proof, count=count),
         anchor=parsed_anchor,
         signature=parsed_signature,
     )
@@ -493,15 +495,19 @@ def check_receipt_offline(
 ) -> list[Check]:
     """The checks that need no chain: format, integrity, inclusion, signature.
 
-    ``digest`` is the digest recomputed from the document in hand (``digest_kind`` says
-    whether it came from a file or a sealed record, when known); without it the
-    integrity check only confirms the receipt's leaf matches its own digest and is
-    reported as skipped. A passing signature proves only that the key in the receipt
-    signed this root for this chain and registry; whether that key belonged to the
-    anchoring agency at the anchor time is the on-chain step (keyOf).
+    ``digest`` is the digest recomputed from the document in hand and ``digest_kind`` what it
+    was recomputed from (the bytes of a file, or a sealed record): both or neither. Without a
+    document the integrity check only confirms the receipt's leaf matches its own kind and
+    digest and is reported as skipped. A passing signature proves only that the key in the
+    receipt signed this root for this chain, registry and agency; whether that key belonged to
+    the agency at the anchor time is the on-chain step (keyOf).
     """
+    if (digest is None) != (digest_kind is None):
+        raise InvalidInput("digest and digest_kind: give both (a document in hand) or neither")
     if digest is not None and not _is_bytes(digest, 32):
         raise InvalidInput("digest: a document digest is 32 bytes")
+    if digest_kind is not None and digest_kind not in KIND_CODES:
+        raise InvalidInput(f"digest_kind: expected 'file' or 'record', got {digest_kind!r}")
     if not isinstance(receipt, Receipt):
         try:
             receipt = parse_receipt(receipt)
@@ -521,18 +527,19 @@ def check_receipt_offline(
 
 
 def _integrity(receipt: Receipt, digest: bytes | None, kind: DigestKind | None) -> Check:
-    expected_leaf = leaf_hash(receipt.digest)
+    expected_leaf = kind_leaf(receipt.digest_kind, receipt.digest)
     if receipt.leaf != expected_leaf:
         return Check.failed(
             CheckName.INTEGRITY,
-            f"leaf {to_hex(receipt.leaf)} is not keccak256(keccak256(digest)) = "
-            f"{to_hex(expected_leaf)}",
+            f"leaf {to_hex(receipt.leaf)} is not the leaf of the {receipt.digest_kind} digest "
+            f"{to_hex(receipt.digest)} ({to_hex(expected_leaf)})",
         )
-    if digest is None:
+    if digest is None or kind is None:
         return Check.skipped(
             CheckName.INTEGRITY, "no document given; the receipt's leaf matches its digest"
         )
-    if kind is not None and kind != receipt.digest_kind:
+    if kind != receipt.digest_kind:
+        # A file's receipt never verifies a record, nor the reverse, whatever the 32 bytes.
         return Check.failed(
             CheckName.INTEGRITY,
             f"the receipt is for a {receipt.digest_kind} digest, but a {kind} was given",
@@ -560,10 +567,8 @@ def _inclusion(receipt: Receipt) -> Check:
         )
     return Check.passed(
         CheckName.INCLUSION,
-        f"leaf is in the batch of {receipt.merkle.count} with root {to_hex(receipt.merkle.root)}",
+        f"leaf is in the batch with root {to_hex(receipt.merkle.root)}",
         root=to_hex(receipt.merkle.root),
-        index=receipt.merkle.index,
-        count=receipt.merkle.count,
     )
 
 
@@ -574,18 +579,19 @@ def _signature(receipt: Receipt) -> Check:
         receipt.signature.value,
         chain_id=anchor.chain_id,
         registry=anchor.registry,
+        agency=anchor.agency,
         root=receipt.merkle.root,
     )
     if not valid:
         return Check.failed(
             CheckName.SIGNATURE,
             f"the Ed25519 signature is not by key {to_hex(receipt.signature.public_key)} over "
-            f"root {to_hex(receipt.merkle.root)} on chain {anchor.chain_id}, registry "
-            f"{anchor.registry}",
+            f"root {to_hex(receipt.merkle.root)} for agency {anchor.agency} on chain "
+            f"{anchor.chain_id}, registry {anchor.registry}",
         )
     return Check.passed(
         CheckName.SIGNATURE,
-        f"signed by key {to_hex(receipt.signature.public_key)} for chain {anchor.chain_id}, "
-        f"registry {anchor.registry} (key ownership is checked on chain)",
+        f"signed by key {to_hex(receipt.signature.public_key)} for agency {anchor.agency}, "
+        f"chain {anchor.chain_id}, registry {anchor.registry} (key ownership is checked on chain)",
         publicKey=to_hex(receipt.signature.public_key),
     )

@@ -22,9 +22,15 @@ Precisely (docs/receipt.md repeats this for independent verifiers):
 - ``record digest = SHA-256(h_1 || h_2 || ... || h_n)``, the 32-byte field hashes of
   every leaf, disclosed or redacted, sorted bytewise.
 
-Numbers are I-JSON numbers (IEEE 754 doubles): ``1``, ``1.0`` and ``1e0`` are one value;
-integers beyond +-(2**53 - 1), NaN and infinities are refused. Write identifiers,
-money and other exact decimals as strings.
+The number rule (the same whether a record comes as a Python dict, as JSON text, or in
+a sealed document being verified): a number is the IEEE 754 double nearest to what is
+written (I-JSON). ``1``, ``1.0``, ``1e0`` and ``10e-1`` are one value; ``0``, ``0.0`` and
+``-0.0`` are one value, zero. A number is refused when its double is not finite (``1e400``,
+NaN, Infinity), when a literal that is not zero rounds to zero (``1e-400``), and when its
+magnitude is beyond 2**53 - 1, however it is written (``9007199254740992``, ``1e21``,
+``2.5e300``). Parsed and sealed data hold every integral number as a Python int and
+every other one as a float, so equal values are equal objects and print alike. Write
+identifiers, money and other exact decimals as strings.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ __all__ = [
     "CHUNK_SIZE",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "MAX_DOCUMENT_DEPTH",
     "MAX_RECORD_BYTES",
     "MAX_SAFE_INTEGER",
     "POOL_THRESHOLD",
@@ -79,6 +86,7 @@ __all__ = [
     "NonFiniteNumber",
     "NonStringKey",
     "NotAnObject",
+    "NumberUnderflow",
     "RecordError",
     "RecordTooDeep",
     "RecordTooLarge",
@@ -91,10 +99,12 @@ __all__ = [
     "document_digest",
     "field_hash",
     "file_digest",
+    "load_json_strict",
     "parse_pointer",
     "parse_record_json",
     "parse_sealed_document",
     "record_digest",
+    "record_fields",
     "redact",
     "seal_record",
     "seal_records",
@@ -116,8 +126,11 @@ MAX_DOCUMENT_BYTES = 4 << 20
 MAX_DEPTH = 32
 """Deepest nesting of objects and arrays in a record; the record object itself is level 1."""
 
+MAX_DOCUMENT_DEPTH = MAX_DEPTH + 1
+"""Deepest nesting in a sealed document: its ``data`` is one level below the top."""
+
 MAX_SAFE_INTEGER = 2**53 - 1
-"""Largest integer magnitude RFC 8785 (and JavaScript) represents exactly."""
+"""Largest magnitude a number may have: every integer up to it is exactly a double."""
 
 SALT_BYTES = 16
 """Random bytes per field salt; 128 bits make guessing a redacted value by hashing useless."""
@@ -176,12 +189,13 @@ class RecordError(InvalidRecord):
 
     record_index: int | None = None
 
-    def __init__(self, path: str, problem: str) -> None:
+    def __init__(self, path: str, problem: str, *, where: str = "") -> None:
         self.path = path
         self.problem = problem
+        self.where = where
         # A key may hold a lone surrogate; escape it so the message can always be printed.
         self.printable_path = path.encode("utf-8", "backslashreplace").decode("utf-8")
-        super().__init__(f"{self.printable_path or '(top level)'}: {problem}")
+        super().__init__(f"{where + self.printable_path or '(top level)'}: {problem}")
 
 
 class RecordTooLarge(RecordError):
@@ -200,8 +214,12 @@ class NonFiniteNumber(RecordError):
     """NaN, Infinity, or a number too large for a double: RFC 8785 cannot encode it."""
 
 
+class NumberUnderflow(RecordError):
+    """A number that is not zero but rounds to zero as a double (``1e-400``)."""
+
+
 class UnsafeInteger(RecordError):
-    """An integer beyond +-(2**53 - 1): JSON readers would silently round it."""
+    """A number beyond +-(2**53 - 1), however written: readers would disagree on its value."""
 
 
 class RecordTooDeep(RecordError):
@@ -271,6 +289,15 @@ class _BigNumber:
         self.text = text
 
 
+class _BadNumber:
+    """Placeholder for a number literal that overflows or underflows a double."""
+
+    def __init__(self, text: str, error: type[RecordError], problem: str) -> None:
+        self.text = text
+        self.error = error
+        self.problem = problem
+
+
 class _DuplicateKeys:
     """Placeholder for an object that names a key twice."""
 
@@ -293,14 +320,65 @@ def _parse_int(text: str) -> int | _BigNumber:
     return int(text) if len(text) <= 17 else _BigNumber(text)
 
 
+_NONZERO_MANTISSA = re.compile(r"[1-9]")
+
+
+def _parse_float(text: str) -> float | _BadNumber:
+    """A literal with a fraction or an exponent, as the nearest double, or a placeholder
+    when rounding to a double would change it into another kind of value."""
+    value = float(text)  # correctly rounded, linear in the length of the literal
+    if math.isinf(value):
+        return _BadNumber(text, NonFiniteNumber, "overflows a double")
+    if value == 0.0 and _NONZERO_MANTISSA.search(text.partition("e")[0].partition("E")[0]):
+        return _BadNumber(text, NumberUnderflow, "is not zero but rounds to zero as a double")
+    return value
+
+
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+# A JSON string literal (unrolled, so the regex engine does not backtrack per character).
+# It matches every string JSON accepts, and the scan below reads the text exactly as
+# json.loads does up to the first error, where json.loads stops.
+_STRING_LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_AS_PARENS = str.maketrans("[{]}", "(())")
+
+
+def _nests_deeper(text: str, max_depth: int) -> bool:
+    """Whether objects and arrays in ``text`` nest deeper than ``max_depth``.
+
+    Decided on the raw text before json.loads runs: the C parser recurses once per level,
+    and deep enough nesting would overflow the C stack (a crash, not an exception) or
+    stop at whatever recursion limit is set. Strings are cut out, brackets kept (all
+    four as one kind), then innermost pairs removed one level per pass, each pass a C
+    loop: a text still holding an opener after ``max_depth`` passes nests deeper.
+    Unbalanced brackets count as nesting, so a malformed text errs on the side of "too
+    deep", never the other way.
+    """
+    if text.count("[") + text.count("{") <= max_depth:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING_LITERAL.sub("", text)).translate(_AS_PARENS)
+    for _ in range(max_depth):
+        if "(" not in brackets:
+            return False
+        brackets = brackets.replace("()", "")
+    return "(" in brackets
+
+
+_LOCATE_LIMIT = 1 << 16
+"""Tokens the error path reads to name the pointer of too-deep nesting, at most."""
 
 
 def _pointer_at_depth(text: str, max_depth: int) -> str:
-    """JSON pointer of the first container nested deeper than max_depth (raw text scan)."""
+    """JSON pointer of the first container nested deeper than max_depth (raw text scan).
+
+    Only for text _nests_deeper refused. It reads at most _LOCATE_LIMIT tokens, so a
+    large text costs bounded time; past that the pointer is the top level.
+    """
     stack: list[list[Any]] = []
     last_string = '""'
-    for match in _JSON_TOKEN.finditer(text):
+    for count, match in enumerate(_JSON_TOKEN.finditer(text)):
+        if count >= _LOCATE_LIMIT:
+            break
         token = match.group()
         if token.startswith('"'):
             last_string = token
@@ -338,21 +416,57 @@ def _load_json(raw: str | bytes, *, max_bytes: int, max_depth: int) -> object:
         text = raw
     else:
         raise MalformedJSON("", f"expected JSON text (str or bytes), got {type(raw).__name__}")
+    if _nests_deeper(text, max_depth):
+        where = _pointer_at_depth(text, max_depth)
+        raise RecordTooDeep(where, f"nested deeper than {max_depth} levels")
     try:
         return json.loads(
             text,
             object_pairs_hook=_object_pairs,
             parse_constant=_Constant,
             parse_int=_parse_int,
+            parse_float=_parse_float,
         )
-    except RecursionError:
-        where = _pointer_at_depth(text, max_depth)
-        raise RecordTooDeep(where, f"nested deeper than {max_depth} levels") from None
     except json.JSONDecodeError as exc:
         problem = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise MalformedJSON("", problem) from exc
     except ValueError as exc:
         raise MalformedJSON("", f"invalid JSON: {exc}") from exc
+
+
+def load_json_strict(
+    text: bytes | str, *, where: str, max_bytes: int, max_depth: int = MAX_DOCUMENT_DEPTH
+) -> JSONValue:
+    """Parse JSON text by the registry's strict rules, for issuing and verifying alike.
+
+    Refused, each with a RecordError subclass (an InvalidInput) whose ``path`` is the JSON
+    pointer of the culprit and whose message is ``where`` + pointer + ``: problem``
+    (``document/data/name: duplicate key 'name'``): more than ``max_bytes`` bytes of
+    UTF-8; bytes that are not UTF-8; text that is not JSON; an object naming a key
+    twice, at any depth; objects and arrays nested deeper than ``max_depth`` (the top
+    level is level 1; checked before parsing, see _nests_deeper); strings or keys with
+    lone surrogates; NaN and Infinity; numbers breaking the number rule (module
+    docstring). The result holds plain dict, list, str, int, float, bool and None, with
+    every integral number as an int (``1.0`` and ``-0.0`` come back as ``1`` and ``0``).
+
+    Parse untrusted text with this, never with json.loads, which keeps the last of two
+    equal keys: ``{"name": "Mallory", "name": "Ann"}`` would read as Ann.
+    """
+    try:
+        return _clean(_load_json(text, max_bytes=max_bytes, max_depth=max_depth), (), 1, max_depth)
+    except RecordError as exc:
+        located = type(exc)(exc.path, exc.problem, where=where)
+        raise located from exc
+
+
+def _number(value: float, path: Path) -> int | float:
+    """A finite number in its canonical Python form: an int when it is integral."""
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise UnsafeInteger(
+            to_pointer(path),
+            f"number {_abbreviate(repr(value))} is beyond +-(2**53 - 1); write it as a string",
+        )
+    return int(value) if value.is_integer() else value
 
 
 def _clean(value: object, path: Path, depth: int, max_depth: int) -> JSONValue:
@@ -371,7 +485,7 @@ def _clean(value: object, path: Path, depth: int, max_depth: int) -> JSONValue:
             raise NonFiniteNumber(
                 to_pointer(path), f"number {value} is not finite (too large for a double or NaN)"
             )
-        return float(value)
+        return _number(float(value), path)
     if isinstance(value, str):
         _check_unicode(value, path, "string")
         return str.__str__(value)
@@ -382,6 +496,8 @@ def _clean(value: object, path: Path, depth: int, max_depth: int) -> JSONValue:
             to_pointer(path),
             f"integer {_abbreviate(value.text)} is beyond +-(2**53 - 1); write it as a string",
         )
+    if isinstance(value, _BadNumber):
+        raise value.error(to_pointer(path), f"number {_abbreviate(value.text)} {value.problem}")
     if isinstance(value, _DuplicateKeys):
         raise DuplicateKey(to_pointer((*path, value.key)), f"duplicate key {value.key!r}")
     if isinstance(value, Mapping | list):
@@ -424,7 +540,8 @@ def _clean_record(value: object, *, max_depth: int = MAX_DEPTH) -> JSONObject:
 
 
 def parse_record_json(text: str | bytes, *, max_bytes: int = MAX_RECORD_BYTES) -> JSONObject:
-    """Parse a record's JSON text strictly: one object, unique keys, finite safe numbers.
+    """Parse a record's JSON text strictly: load_json_strict's rules with MAX_DEPTH, and the
+    top level a non-empty object.
 
     Raises a RecordError subclass naming the problem and its JSON pointer.
     """
@@ -505,9 +622,10 @@ def _walk_record(record: object) -> tuple[JSONObject, list[_Leaf]]:
 
     The fast equivalent of ``_clean_record`` then ``_record_leaves(data, None)`` for
     the common case: exact dict, list, str, int, float, bool and None, all valid. On
-    anything else (subclasses, tuples, NaN, unsafe integers, lone surrogates, too deep)
+    anything else (subclasses, tuples, NaN, unsafe numbers, lone surrogates, too deep)
     it raises _Irregular and the caller takes the strict path, which raises the precise
-    error or converts the value. It accepts nothing _clean refuses.
+    error or converts the value. It accepts nothing _clean refuses, and its copy is
+    the one _clean makes (integral floats become ints).
     """
     if type(record) is not dict:
         raise _Irregular
@@ -546,8 +664,12 @@ def _walk(
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 raise _Irregular
         elif kind is float:
-            if not math.isfinite(item):
+            # The number rule: finite, within +-(2**53 - 1) (NaN fails both comparisons),
+            # and an int when integral, so 1.0 and -0.0 are stored and printed as 1 and 0.
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 raise _Irregular
+            if item.is_integer():
+                item = int(item)
         elif kind is dict or kind is list:
             if depth >= MAX_DEPTH:
                 raise _Irregular
@@ -580,7 +702,8 @@ class SealedDocument:
     pointer to its salt; ``redacted`` holds the field hashes of hidden leaves, sorted;
     ``digest`` is the record digest stated at sealing time; ``receipt`` is added once
     the batch is anchored. Construction checks the structure (every leaf salted, no
-    stray salt, hex forms); it does not check the digest: see document_digest.
+    stray salt, hex forms, the receipt's digest equal to ``digest``); it does not
+    recompute the digest: see verify_document.
     """
 
     data: JSONObject
@@ -610,6 +733,12 @@ class SealedDocument:
             raise InvalidDocument("receipt: expected a Receipt (use attach_receipt)")
         if self.receipt is not None and self.receipt.digest_kind != "record":
             raise InvalidDocument("receipt.digestKind: a sealed record's receipt must say 'record'")
+        if self.receipt is not None and self.receipt.digest != self.digest:
+            # The document's two statements of its digest disagree: refuse it outright.
+            raise InvalidDocument(
+                f"receipt.digest: {to_hex(self.receipt.digest)} is not the document's "
+                f"digest {to_hex(self.digest)}"
+            )
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "salts", salts)
         object.__setattr__(self, "redacted", redacted)
@@ -729,6 +858,15 @@ def _prepare(record: object) -> tuple[JSONObject, list[_Leaf]]:
     if not leaves:
         raise EmptyRecord("", "the record has no fields")
     return data, leaves
+
+
+def record_fields(record: Mapping[str, Any]) -> list[FieldLeaf]:
+    """A record's leaf fields in document order, with values in canonical form: the
+    leaves seal_record salts, in the order it asks its ``salt_source`` for salts.
+
+    Raises the RecordError seal_record would raise for the record.
+    """
+    return [FieldLeaf(*leaf) for leaf in _prepare(record)[1]]
 
 
 _token_bytes = secrets.token_bytes
@@ -1023,12 +1161,18 @@ def _disclosed_hashes(doc: SealedDocument) -> list[bytes]:
 
 
 def document_digest(doc: SealedDocument) -> Digest:
-    """Recompute the record digest from data, salts and redacted (ignores ``doc.digest``)."""
+    """Recompute the record digest from data, salts and redacted (ignores ``doc.digest``).
+
+    A verifier wants verify_document, which also holds the result to ``doc.digest``.
+    """
     return record_digest([*_disclosed_hashes(doc), *doc.redacted])
 
 
 def verify_document(doc: SealedDocument) -> Digest:
-    """Recompute the digest; TamperedDocument if it differs from the stated or receipt digest."""
+    """Recompute the digest; TamperedDocument if it differs from the stated or receipt digest.
+
+    (The receipt's digest always equals the stated one: SealedDocument refuses otherwise.)
+    """
     digest = document_digest(doc)
     if digest != doc.digest:
         raise TamperedDocument(
@@ -1109,14 +1253,24 @@ _DOCUMENT_KEYS = ("type", "version", "data", "salts", "redacted", "digest", "rec
 def parse_sealed_document(
     obj: Mapping[str, Any] | str | bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> SealedDocument:
-    """Validate a sealed document (JSON text or parsed object); InvalidDocument names the field."""
+    """Validate a sealed document; InvalidDocument names the field.
+
+    Give it the document's raw JSON text (str or bytes), read with load_json_strict: a
+    dict from json.loads has already lost one of two equal keys, so only the text can be
+    checked for them. A parsed object is accepted for documents built in this process.
+    Refused besides: any key at the top level but the seven of the format, and a
+    receipt whose digest is not ``digest``. The digest itself is not recomputed here
+    (a tampered document is well-formed): verify_document does that.
+    """
     try:
         parsed: object = obj
         if isinstance(obj, str | bytes | bytearray | memoryview):
-            parsed = _load_json(obj, max_bytes=max_bytes, max_depth=MAX_DEPTH + 1)
+            parsed = load_json_strict(
+                obj, where="", max_bytes=max_bytes, max_depth=MAX_DOCUMENT_DEPTH
+            )
         if not isinstance(parsed, Mapping | _DuplicateKeys):
             raise InvalidDocument(f"expected a JSON object, got {type(parsed).__name__}")
-        envelope = _clean(parsed, (), 1, MAX_DEPTH + 1)
+        envelope = _clean(parsed, (), 1, MAX_DOCUMENT_DEPTH)
     except RecordError as exc:
         where = exc.printable_path.lstrip("/")
         raise InvalidDocument(f"{where or '(top level)'}: {exc.problem}") from exc

@@ -1,10 +1,12 @@
 """Verification: the named checks of ARCHITECTURE.md and one overall outcome.
 
 Offline checks (format, integrity, inclusion, signature) come from `registry.receipt`; this
-module adds trust (is the registry one we trust?), then ONE `check()` eth_call per document
-(anchor + agency status + revocations of leaf and root), then `keyOf` for the signing key's
-window. A node that cannot be reached yields ERROR checks and an ERROR outcome, never a
-failure: an outage is not evidence against a document.
+module adds trust (is the registry one we trust?), then ONE `check(agency, leaf, proof, root)`
+eth_call per document (the named agency's anchor + its status + compromise window + revocations
+of leaf and root), then `keyOf(agency, key)` for the signing key's window. A node that cannot be
+reached, is on another chain, or contradicts the proof yields ERROR checks and an ERROR outcome,
+never a failure: an outage is not evidence against a document. docs/receipt.md section 5 is the
+algorithm; `outcome_of` is its precedence table.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ from registry.chain import AgencyStatus, CheckResult, KeyWindow, RegistryContrac
 from registry.chain.contract import Reason
 from registry.checks import Check, CheckName, CheckStatus
 from registry.errors import ChainError, InvalidInput, RegistryError
-from registry.receipt import Receipt, check_receipt_offline, parse_receipt
-from registry.record import bytes_digest, document_digest, parse_sealed_document
+from registry.receipt import DigestKind, Receipt, check_receipt_offline, parse_receipt
+from registry.record import (
+    MAX_DOCUMENT_BYTES,
+    bytes_digest,
+    document_digest,
+    load_json_strict,
+    parse_sealed_document,
+)
 from registry.types import to_hex
 
 REASON_TEXT = {
@@ -40,6 +48,8 @@ class Outcome(StrEnum):
     """Overall verdict, shown the same by API, CLI and web page."""
 
     VALID = "VALID"
+    IN_FORCE = "IN_FORCE"
+    """The record exists and is in force, but no document was checked (a receipt alone)."""
     TAMPERED = "TAMPERED"
     REVOKED = "REVOKED"
     SUPERSEDED = "SUPERSEDED"
@@ -93,8 +103,8 @@ class _Cached:
 
 @dataclass
 class ChainReader:
-    """Reads the registry for verifiers, with caches: key windows once they cover an anchor
-    never change; `check()` results (which carry revocation status) live `revocation_ttl` s."""
+    """Reads the registry for verifiers, with caches: key windows once closed never change;
+    `check()` results (which carry revocation status) live `revocation_ttl` s."""
 
     registry_for: Callable[[int, str], RegistryContract]
     revocation_ttl: float = 5.0
@@ -104,24 +114,36 @@ class ChainReader:
 
     def check(self, receipt: Receipt) -> CheckResult:
         a = receipt.anchor
-        key = (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
+        key = (
+            a.chain_id,
+            a.registry,
+            a.agency,
+            receipt.leaf,
+            receipt.merkle.proof,
+            receipt.merkle.root,
+        )
         hit = self._checks.get(key)
         now = time.monotonic()
         if hit is not None and now - hit.at < self.revocation_ttl:
             return hit.value  # type: ignore[no-any-return]
         registry = self.registry_for(a.chain_id, a.registry)
         result = registry.check(
-            leaf=receipt.leaf, proof=list(receipt.merkle.proof), root=receipt.merkle.root
+            agency=a.agency,
+            leaf=receipt.leaf,
+            proof=list(receipt.merkle.proof),
+            root=receipt.merkle.root,
         )
         self._checks[key] = _Cached(result, now)
         return result
 
-    def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
-        key = (chain_id, address, public_key)
+    def key_window(
+        self, chain_id: int, address: str, agency: str, public_key: bytes
+    ) -> KeyWindow:
+        key = (chain_id, address, agency, public_key)
         cached = self._keys.get(key)
-        if cached is not None and cached.valid_at(at) and cached.valid_until != 0:
+        if cached is not None:
             return cached
-        window = self.registry_for(chain_id, address).key_of(public_key)
+        window = self.registry_for(chain_id, address).key_of(agency, public_key)
         if window.valid_until != 0:
             self._keys[key] = window  # a closed window never changes again
         return window
@@ -140,22 +162,15 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_CHAIN_CHECKS = (CheckName.ANCHORED, CheckName.AGENCY, CheckName.KEY, CheckName.REVOCATION)
+
+
 def _chain_skipped(reason: str) -> list[Check]:
-    return [
-        Check.skipped(CheckName.ANCHORED, reason),
-        Check.skipped(CheckName.AGENCY, reason),
-        Check.skipped(CheckName.KEY, reason),
-        Check.skipped(CheckName.REVOCATION, reason),
-    ]
+    return [Check.skipped(name, reason) for name in _CHAIN_CHECKS]
 
 
 def _chain_errored(reason: str) -> list[Check]:
-    return [
-        Check.errored(CheckName.ANCHORED, reason),
-        Check.errored(CheckName.AGENCY, reason),
-        Check.errored(CheckName.KEY, reason),
-        Check.errored(CheckName.REVOCATION, reason),
-    ]
+    return [Check.errored(name, reason) for name in _CHAIN_CHECKS]
 
 
 def verify_receipt(
@@ -164,13 +179,15 @@ def verify_receipt(
     trusted: Iterable[TrustedRegistry],
     reader: ChainReader,
     digest: bytes | None = None,
+    digest_kind: DigestKind | None = None,
 ) -> Verification:
-    """Verify a receipt (and, when `digest` is given, the document it belongs to).
+    """Verify a receipt and, when `digest` (with the `digest_kind` it was recomputed as) is
+    given, the document it belongs to. Without a document the best outcome is IN_FORCE, never
+    VALID.
 
     Every check runs that can; the overall outcome then follows the precedence of
-    docs/receipt.md section 5.3 (TAMPERED, UNTRUSTED registry, ERROR, UNKNOWN, SUPERSEDED,
-    REVOKED, UNTRUSTED signature or key, VALID)."""
-    checks = check_receipt_offline(receipt, digest=digest)
+    docs/receipt.md section 5.3 (`outcome_of`)."""
+    checks = check_receipt_offline(receipt, digest=digest, digest_kind=digest_kind)
     status = {c.name: c.status for c in checks}
     if status[CheckName.FORMAT] is not CheckStatus.PASS:
         return Verification(Outcome.TAMPERED, (*checks, *_chain_skipped("bad format")))
@@ -179,20 +196,20 @@ def verify_receipt(
     facts: dict[str, Any] = {}
     if not any(t.matches(anchor.chain_id, anchor.registry) for t in trusted):
         reason = f"registry {anchor.registry} on chain {anchor.chain_id} is not a trusted registry"
-        checks.append(Check.failed("trust", reason))
+        checks.append(Check.failed(CheckName.TRUST, reason))
         checks.extend(_chain_skipped(reason))
     else:
         checks.append(
-            Check.passed("trust", f"registry {anchor.registry} on chain {anchor.chain_id}")
+            Check.passed(CheckName.TRUST, f"registry {anchor.registry} on chain {anchor.chain_id}")
         )
         try:
             checks.extend(_chain_checks(parsed, reader, facts))
         except ChainError as exc:
             checks.extend(_chain_errored(f"could not check: {exc}"))
-    return Verification(_outcome(checks), tuple(checks), **facts)
+    return Verification(outcome_of(checks, document=digest is not None), tuple(checks), **facts)
 
 
-def _outcome(checks: Sequence[Check]) -> Outcome:
+def outcome_of(checks: Sequence[Check], *, document: bool) -> Outcome:
     """The first outcome of docs/receipt.md section 5.3 whose condition holds."""
     by_name = {c.name: c for c in checks}
 
@@ -202,120 +219,169 @@ def _outcome(checks: Sequence[Check]) -> Outcome:
 
     if failed(CheckName.FORMAT) or failed(CheckName.INTEGRITY) or failed(CheckName.INCLUSION):
         return Outcome.TAMPERED
-    if failed("trust"):
+    if failed(CheckName.TRUST):
         return Outcome.UNTRUSTED
     if any(c.status is CheckStatus.ERROR for c in checks):
         return Outcome.ERROR
     anchored = by_name.get(CheckName.ANCHORED)
     if anchored is not None and anchored.details.get("notAnchored"):
         return Outcome.UNKNOWN
-    revocation = by_name.get(CheckName.REVOCATION)
-    if revocation is not None and revocation.status is CheckStatus.FAIL:
-        if revocation.details.get("reasonCode") == Reason.SUPERSEDED:
-            return Outcome.SUPERSEDED
-        return Outcome.REVOKED
     if any(
         failed(n)
         for n in (CheckName.SIGNATURE, CheckName.ANCHORED, CheckName.AGENCY, CheckName.KEY)
     ):
         return Outcome.UNTRUSTED
-    return Outcome.VALID
+    revocation = by_name.get(CheckName.REVOCATION)
+    if revocation is not None and revocation.status is CheckStatus.FAIL:
+        if revocation.details.get("reasonCode") == Reason.SUPERSEDED:
+            return Outcome.SUPERSEDED
+        return Outcome.REVOKED
+    return Outcome.VALID if document else Outcome.IN_FORCE
 
 
 def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) -> list[Check]:
     """anchored, agency, key, revocation: one check() call, then keyOf (cached)."""
-    anchor = receipt.anchor
     result = reader.check(receipt)
     if result.anchor.agency is None:
-        root = to_hex(receipt.merkle.root)
-        reason = f"root {root} is not anchored on registry {anchor.registry}"
-        return [
-            Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
-            *_chain_skipped("not anchored")[1:],
-        ]
-    anchored_at = _iso(result.anchor.anchored_at)
-    facts.update(
-        agency=result.anchor.agency, anchored_at=anchored_at, block_number=anchor.block_number
-    )
-    checks: list[Check] = []
-    misstated = []
+        return _not_anchored(receipt)
     if not result.included:
-        misstated.append("the registry rejects the Merkle proof")
-    if result.anchor.agency != anchor.agency:
-        misstated.append(f"agency is {result.anchor.agency}, receipt says {anchor.agency}")
-    if result.anchor.leaf_count != receipt.merkle.count:
-        misstated.append(
-            f"batch has {result.anchor.leaf_count} records, receipt says {receipt.merkle.count}"
+        # The offline fold of the same proof reached this root: a node saying otherwise is
+        # answering wrongly, which says nothing about the document.
+        return _chain_errored(
+            "the node's check() says the proof does not lead to the root, which the offline "
+            "fold contradicts: the node's answer cannot be trusted"
         )
-    if result.anchor.anchored_at != anchor.anchored_at_unix:
-        misstated.append(f"anchored at {anchored_at}, receipt says {_iso(anchor.anchored_at_unix)}")
-    if misstated:
-        checks.append(Check.failed(CheckName.ANCHORED, "; ".join(misstated)))
-    else:
-        checks.append(
-            Check.passed(
-                CheckName.ANCHORED,
-                f"root anchored at {anchored_at} by {result.anchor.agency}",
-                anchoredAt=result.anchor.anchored_at,
-                leafCount=result.anchor.leaf_count,
-            )
-        )
-    name = reader.agency_name(anchor.chain_id, anchor.registry, result.anchor.agency)
-    facts["agency_name"] = name
-    if result.agency_status is AgencyStatus.SUSPENDED:
-        since = _iso(result.agency_status_changed_at)
-        checks.append(
-            Check.passed(
-                CheckName.AGENCY,
-                f"{name}: suspended since {since} (anchoring needs an active agency, so this "
-                "record was anchored before)",
-                status="suspended",
-                suspendedSince=since,
-            )
-        )
-    else:
-        checks.append(Check.passed(CheckName.AGENCY, f"{name}: active", status="active"))
-
-    public_key = receipt.signature.public_key
-    window = reader.key_window(
-        anchor.chain_id, anchor.registry, public_key, result.anchor.anchored_at
+    facts.update(
+        agency=result.anchor.agency,
+        anchored_at=_iso(result.anchor.anchored_at),
+        block_number=result.anchor.block_number,
     )
-    if window.agency != result.anchor.agency:
-        checks.append(
-            Check.failed(CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}")
-        )
-    elif not window.valid_at(result.anchor.anchored_at):
-        until = _iso(window.valid_until) if window.valid_until else "now"
-        checks.append(
-            Check.failed(
-                CheckName.KEY,
-                f"signing key was valid {_iso(window.valid_from)} to {until}, "
-                f"not at the anchor time {anchored_at}",
-            )
-        )
-    else:
-        checks.append(Check.passed(CheckName.KEY, f"a key of {name}, valid at the anchor time"))
+    name = reader.agency_name(receipt.anchor.chain_id, receipt.anchor.registry, receipt.anchor.agency)
+    facts["agency_name"] = name
+    return [
+        _anchored_check(receipt, result),
+        _agency_check(name, result),
+        _key_check(receipt, reader, name, result.anchor.anchored_at),
+        _revocation_check(result, facts),
+    ]
 
+
+def _not_anchored(receipt: Receipt) -> list[Check]:
+    anchor = receipt.anchor
+    reason = (
+        f"root {to_hex(receipt.merkle.root)} is not anchored by agency {anchor.agency} on "
+        f"registry {anchor.registry}"
+    )
+    return [
+        Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
+        *_chain_skipped("not anchored")[1:],
+    ]
+
+
+def _anchored_check(receipt: Receipt, result: CheckResult) -> Check:
+    """The anchor as the chain has it; a receipt that misstates any part of it fails."""
+    anchor, chain = receipt.anchor, result.anchor
+    anchored_at = _iso(chain.anchored_at)
+    misstated = []
+    if chain.leaf_count != receipt.merkle.count:
+        misstated.append(f"batch has {chain.leaf_count} records, receipt says {receipt.merkle.count}")
+    if chain.anchored_at != anchor.anchored_at_unix:
+        misstated.append(f"anchored at {anchored_at}, receipt says {_iso(anchor.anchored_at_unix)}")
+    if chain.block_number != anchor.block_number:
+        misstated.append(f"anchored in block {chain.block_number}, receipt says {anchor.block_number}")
+    if misstated:
+        return Check.failed(CheckName.ANCHORED, "the receipt misstates the anchor: " + "; ".join(misstated))
+    return Check.passed(
+        CheckName.ANCHORED,
+        f"root anchored at {anchored_at} (block {chain.block_number}) by {chain.agency}",
+        anchoredAt=chain.anchored_at,
+        blockNumber=chain.block_number,
+        leafCount=chain.leaf_count,
+    )
+
+
+def _agency_check(name: str, result: CheckResult) -> Check:
+    """The agency's standing; an anchor inside a compromise window is void."""
+    changed = _iso(result.agency_status_changed_at)
+    if result.void_since:
+        since = _iso(result.void_since)
+        return Check.failed(
+            CheckName.AGENCY,
+            f"{name}: the registry authority marked this agency's account compromised since "
+            f"{since}; this anchor ({_iso(result.anchor.anchored_at)}) falls in that window and "
+            "is void",
+            status="compromised",
+            compromisedSince=since,
+            void=True,
+        )
+    status = result.agency_status
+    if status is AgencyStatus.ACTIVE:
+        return Check.passed(CheckName.AGENCY, f"{name}: active", status="active")
+    if status is AgencyStatus.SUSPENDED:
+        return Check.passed(
+            CheckName.AGENCY,
+            f"{name}: suspended since {changed} (anchoring needs an active agency, so this "
+            "record was anchored before)",
+            status="suspended",
+            suspendedSince=changed,
+        )
+    if status is AgencyStatus.COMPROMISED:
+        return Check.passed(
+            CheckName.AGENCY,
+            f"{name}: marked compromised on {changed}; this record was anchored before the "
+            "compromise window and stands",
+            status="compromised",
+        )
+    return Check.failed(CheckName.AGENCY, f"{name}: not a registered agency", status="none")
+
+
+def _key_check(receipt: Receipt, reader: ChainReader, name: str, anchored_at: int) -> Check:
+    anchor = receipt.anchor
+    public_key = receipt.signature.public_key
+    window = reader.key_window(anchor.chain_id, anchor.registry, anchor.agency, public_key)
+    if window.agency is None:
+        return Check.failed(CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}")
+    if not window.valid_at(anchored_at):
+        until = _iso(window.valid_until) if window.valid_until else "now"
+        return Check.failed(
+            CheckName.KEY,
+            f"signing key was {name}'s from {_iso(window.valid_from)} to {until}, "
+            f"not at the anchor time {_iso(anchored_at)}",
+        )
+    return Check.passed(CheckName.KEY, f"a key of {name}, valid at the anchor time")
+
+
+def _revocation_check(result: CheckResult, facts: dict[str, Any]) -> Check:
+    """Revocations of the whole batch first, then of the record; void ones are ignored."""
+    ignored = [
+        r for r in (result.root_revocation, result.leaf_revocation) if r.revoked_at and r.void
+    ]
+    note = (
+        f" (a revocation at {_iso(ignored[0].revoked_at)} fell in a compromise window and is void)"
+        if ignored
+        else ""
+    )
     batch_revoked = result.root_revocation.revoked
     revocation = result.root_revocation if batch_revoked else result.leaf_revocation
-    if revocation.revoked:
-        scope = "the whole batch" if batch_revoked else "this record"
-        reason = REASON_TEXT.get(Reason(revocation.reason), f"reason {revocation.reason}")
-        replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
-        text = f"{scope} revoked at {_iso(revocation.revoked_at)}: {reason}"
-        if replacement:
-            text += f"; replaced by {replacement}"
-        checks.append(
-            Check.failed(
-                CheckName.REVOCATION, text, reasonCode=revocation.reason, replacement=replacement
-            )
+    if not revocation.revoked:
+        return Check.passed(
+            CheckName.REVOCATION, "neither the record nor its batch is revoked" + note
         )
-        facts.update(replacement=replacement, revocation_reason=reason)
-    else:
-        checks.append(
-            Check.passed(CheckName.REVOCATION, "neither the record nor its batch is revoked")
-        )
-    return checks
+    scope = "the whole batch" if batch_revoked else "this record"
+    reason = REASON_TEXT.get(Reason(revocation.reason), f"reason {revocation.reason}")
+    who = "the registry authority" if revocation.by_authority else "the agency"
+    replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
+    text = f"{scope} revoked by {who} at {_iso(revocation.revoked_at)}: {reason}"
+    if replacement:
+        text += f"; the agency names {replacement} as its replacement (look it up to verify it)"
+    facts.update(replacement=replacement, revocation_reason=reason)
+    return Check.failed(
+        CheckName.REVOCATION,
+        text + note,
+        reasonCode=revocation.reason,
+        replacement=replacement,
+        byAuthority=revocation.by_authority,
+    )
 
 
 def unknown_verification(reason: str) -> Verification:
@@ -328,6 +394,7 @@ def unknown_verification(reason: str) -> Verification:
             Check.skipped(CheckName.INTEGRITY, no_receipt),
             Check.skipped(CheckName.INCLUSION, no_receipt),
             Check.skipped(CheckName.SIGNATURE, no_receipt),
+            Check.skipped(CheckName.TRUST, no_receipt),
             Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
             Check.skipped(CheckName.AGENCY, "not anchored"),
             Check.skipped(CheckName.KEY, "not anchored"),
@@ -340,16 +407,26 @@ def verify_digest(
     receipt_for: Callable[[bytes], Receipt],
     digest: bytes,
     *,
+    digest_kind: DigestKind | None,
     trusted: list[TrustedRegistry],
     reader: ChainReader,
 ) -> Verification:
     """Verify a document known only by its digest: the store supplies the receipt, the chain
-    decides. A digest with no anchored record here is UNKNOWN."""
+    decides. A digest with no anchored record here is UNKNOWN. `digest_kind` says what the
+    digest was computed from ("file" when the caller hashed a file's bytes); None when the
+    caller only typed a digest: then no document was checked and the best outcome is
+    IN_FORCE."""
     try:
         receipt = receipt_for(digest)
     except InvalidInput as exc:
         return unknown_verification(str(exc))
-    return verify_receipt(receipt, trusted=trusted, reader=reader, digest=digest)
+    if digest_kind is None:
+        if receipt.digest != bytes(digest):
+            return unknown_verification(f"no record with digest {to_hex(bytes(digest))}")
+        return verify_receipt(receipt, trusted=trusted, reader=reader)
+    return verify_receipt(
+        receipt, trusted=trusted, reader=reader, digest=digest, digest_kind=digest_kind
+    )
 
 
 def registry_resolver(
@@ -369,22 +446,29 @@ def registry_resolver(
 
 @dataclass(frozen=True)
 class VerificationInput:
-    """What to verify: a receipt and, when a document is in hand, its recomputed digest."""
+    """What to verify: a receipt and, when a document is in hand, its recomputed digest and
+    what it was recomputed from ("file" bytes or a sealed "record")."""
 
     kind: str  # "file", "sealed-document" or "receipt"
     receipt: Receipt | dict[str, Any]
     digest: bytes | None
+    digest_kind: DigestKind | None = None
 
 
-def _typed_json(raw: bytes) -> dict[str, Any] | None:
-    """`raw` as a JSON object if it is one of ours (a `type` we know), else None: a file."""
-    if not raw.lstrip().startswith(b"{"):
+_OUR_TYPES = ("SealedRecord", "RecordReceipt")
+
+
+def _typed_json(raw: bytes, *, where: str) -> dict[str, Any] | None:
+    """`raw` as a JSON object if it is one of ours (a `type` we know), else None: a file.
+
+    Anything that looks like one of ours is read as strictly as the issuer writes it
+    (duplicate keys, number spellings, depth): a reader that kept the first of two `name`
+    keys would show what the digest never covered."""
+    head = raw[:4096].lstrip()
+    if not head.startswith(b"{") or not any(f'"{t}"'.encode() in raw for t in _OUR_TYPES):
         return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(value, dict) and value.get("type") in ("SealedRecord", "RecordReceipt"):
+    value = load_json_strict(raw, where=where, max_bytes=MAX_DOCUMENT_BYTES)
+    if isinstance(value, dict) and value.get("type") in _OUR_TYPES:
         return value
     return None
 
@@ -396,30 +480,31 @@ def verification_input(
     alone, or an opaque file (PDF, image) with its receipt alongside."""
     receipt_obj: dict[str, Any] | None = None
     if receipt is not None:
-        receipt_obj = _typed_json(receipt)
+        receipt_obj = _typed_json(receipt, where="receipt")
         if receipt_obj is None or receipt_obj.get("type") != "RecordReceipt":
             raise InvalidInput("--receipt: not a RecordReceipt JSON document")
     if document is None:
         if receipt_obj is None:
             raise InvalidInput("nothing to verify: give a document, a receipt, or both")
         return VerificationInput("receipt", receipt_obj, None)
-    envelope = _typed_json(document)
+    envelope = _typed_json(document, where=where)
     if envelope is not None and envelope["type"] == "SealedRecord":
         doc = parse_sealed_document(envelope)
         chosen: Receipt | dict[str, Any] | None = receipt_obj or doc.receipt
         if chosen is None:
             raise InvalidInput(f"{where}: the sealed document has no receipt yet; pass --receipt")
-        return VerificationInput("sealed-document", chosen, bytes(document_digest(doc)))
+        return VerificationInput("sealed-document", chosen, bytes(document_digest(doc)), "record")
     if envelope is not None and receipt_obj is None:
         return VerificationInput("receipt", envelope, None)
     if receipt_obj is None:
         raise InvalidInput(f"{where}: a file needs its receipt (--receipt RECEIPT.json)")
-    return VerificationInput("file", receipt_obj, bytes_digest(document))
+    return VerificationInput("file", receipt_obj, bytes_digest(document), "file")
 
 
 __all__ = [
     "ChainReader",
     "Outcome",
+    "outcome_of",
     "RegistryError",
     "TrustedRegistry",
     "Verification",

@@ -19,7 +19,8 @@ scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER),
-    st.floats(allow_nan=False, allow_infinity=False),
+    # The number rule: every number, however written, lies within +-(2**53 - 1).
+    st.floats(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER),
     st.text(max_size=12),
 )
 
