@@ -200,7 +200,11 @@ def build_receipt(
     draft = Receipt(
         digest=Digest(digest),
         digest_kind=digest_kind,
-        leaf=kind_leaf(digest_kind, digest) if _is_bytes(digest, 32) else Leaf(digest),
+        leaf=(
+            kind_leaf(digest_kind, digest)
+            if _is_bytes(digest, 32) and digest_kind in KIND_CODES
+            else Leaf(b"")  # parse_receipt below names the bad digest or kind
+        ),
         merkle=MerkleInfo(root=Root(root), proof=tuple(proof), count=count),
         anchor=Anchor(
             chain_id=chain_id,

@@ -88,13 +88,13 @@ class RegistryState:
 
     def agency_of_account(self, account: str) -> Address | None:
         """The agency a transaction account acts for now (None: none, or retired)."""
-        info = self.accounts.get(Address(account))
+        info = self.accounts.get(_address(account))
         return info.agency if info is not None else None
 
     def void_since(self, agency: str, timestamp: int) -> int:
         """The `since` of the agency's compromise window holding `timestamp`, or 0 (as the
         contract's `check` computes it; both ends inclusive)."""
-        for window in reversed(self.compromises.get(Address(agency), [])):
+        for window in reversed(self.compromises.get(_address(agency), [])):
             if window.holds(timestamp):
                 return window.since
         return 0
@@ -102,7 +102,7 @@ class RegistryState:
     def revocation_in_force(self, agency: str, hash_: bytes) -> RevocationInfo:
         """The revocation of `hash_` as `check` reports it: an agency revocation inside a
         compromise window is marked void; the authority's never is."""
-        stored = self.revocations.get((Address(agency), bytes(hash_)), NOT_REVOKED)
+        stored = self.revocations.get((_address(agency), bytes(hash_)), NOT_REVOKED)
         if stored.revoked_at == 0 or stored.by_authority:
             return stored
         return replace(stored, void=self.void_since(agency, stored.revoked_at) != 0)
@@ -110,7 +110,7 @@ class RegistryState:
     def check(self, *, agency: str, leaf: bytes, root: bytes, included: bool) -> CheckResult:
         """What the contract's `check(agency, leaf, proof, root)` answers, from the mirror;
         `included` is the Merkle proof's verdict, computed off chain (registry.merkle)."""
-        address = Address(agency)
+        address = _address(agency)
         anchor = self.anchors.get(
             (address, bytes(root)),
             AnchorInfo(agency=None, anchored_at=0, block_number=0, leaf_count=0),
@@ -135,6 +135,10 @@ class RegistryState:
             leaf_revocation=(self.revocation_in_force(address, leaf) if included else NOT_REVOKED),
             root_revocation=self.revocation_in_force(address, root),
         )
+
+
+def _address(value: str) -> Address:
+    return Address(Web3.to_checksum_address(value))
 
 
 def fetch_events(

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from web3 import Web3
+
 from registry.chain import connect
 from registry.cli.common import (
     ChainIdOpt,
@@ -19,7 +21,7 @@ from registry.cli.common import (
     print_json,
     settings_from,
 )
-from registry.errors import InvalidInput
+from registry.errors import ChainUnavailable, InvalidInput
 from registry.service.operator import Operator
 from registry.service.verify import (
     ChainReader,
@@ -33,7 +35,7 @@ from registry.service.verify import (
 )
 from registry.settings import Settings
 
-EXIT_CODES = {Outcome.VALID: 0, Outcome.ERROR: 3}
+EXIT_CODES = {Outcome.VALID: 0, Outcome.IN_FORCE: 4, Outcome.ERROR: 3}
 STYLE = {"pass": "green", "fail": "red", "skip": "dim", "error": "yellow"}
 
 
@@ -61,11 +63,14 @@ def verify(
     chain_id: ChainIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Verify a document against the chain: VALID, TAMPERED, REVOKED, SUPERSEDED, UNKNOWN,
+    """Verify a document against the chain: VALID, IN_FORCE (a receipt alone: the record
+    exists and is in force, no document checked), TAMPERED, REVOKED, SUPERSEDED, UNKNOWN,
     UNTRUSTED or ERROR. Needs no registry server or database: a receipt and any node.
 
-    The registry given with --registry (on --chain-id, default the node's) is trusted, plus any
-    in REGISTRY_TRUSTED. Exit code 0 valid, 1 not valid, 2 bad input, 3 could not check.
+    The registry given with --registry is trusted (on --chain-id; without it, on the chain of
+    the --rpc node, which must be the receipt's chain), plus any in REGISTRY_TRUSTED. TAMPERED
+    is decided offline, even with no node. Exit code 0 VALID, 4 IN_FORCE, 1 any other verdict,
+    2 bad input, 3 could not check.
 
     Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5
     """
@@ -78,60 +83,83 @@ def verify(
         receipt=_read(receipt, "receipt") if receipt else None,
         where=str(path),
     )
-    if settings.rpc == "embedded":
-        raise InvalidInput("pass --rpc URL of a node of the receipt's chain (env REGISTRY_RPC)")
     trusted = [
         TrustedRegistry(int(chain), address)
         for chain, _, address in (t.partition(":") for t in settings.trusted)
     ]
-    w3 = None
-
-    def node(for_chain: int) -> object:
-        nonlocal w3
-        if w3 is None:
-            w3 = connect(settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=for_chain)
-        return w3
-
     if settings.registry_address:
-        trust_chain = settings.chain_id
-        if trust_chain is None:
-            w3 = connect(settings.rpc, timeout=settings.rpc_timeout)
-            trust_chain = int(w3.eth.chain_id)
-        trusted.append(TrustedRegistry(trust_chain, settings.registry_address))
+        # No chain id given: trust the address on the node's chain. The reader attaches with
+        # the receipt's chain id, so a node on another chain is ERROR (wrong endpoint).
+        trusted.append(TrustedRegistry(settings.chain_id, settings.registry_address))
     if not trusted:
         raise InvalidInput("no trusted registry: pass --registry ADDR (or set REGISTRY_TRUSTED)")
+    nodes: dict[int, Web3] = {}
+
+    def node(for_chain: int) -> Web3:
+        if settings.rpc == "embedded":
+            raise ChainUnavailable(
+                "no node given: pass --rpc URL of a node of the receipt's chain (env REGISTRY_RPC)"
+            )
+        if for_chain not in nodes:
+            nodes[for_chain] = connect(
+                settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=for_chain
+            )
+        return nodes[for_chain]
+
     reader = ChainReader(
-        registry_for=registry_resolver(node),  # type: ignore[arg-type]
-        revocation_ttl=settings.revocation_ttl,
+        registry_for=registry_resolver(node), revocation_ttl=settings.revocation_ttl
     )
-    result = verify_receipt(given.receipt, trusted=trusted, reader=reader, digest=given.digest)
+    result = verify_receipt(
+        given.receipt,
+        trusted=trusted,
+        reader=reader,
+        digest=given.digest,
+        digest_kind=given.digest_kind,
+    )
     _show(result, f"{path or receipt} ({given.kind})", json_out)
 
 
 def _verify_digest(settings: Settings, digest: bytes, json_out: bool) -> None:
-    """(d) a digest alone: the operator's store supplies the receipt; the chain decides."""
+    """(d) a digest alone: the operator's store supplies the receipt; the chain decides. No
+    document is checked, so IN_FORCE is the best verdict."""
     op = Operator.open(settings)
-    result = verify_digest(op.receipt_for, digest, trusted=op.trusted(), reader=op.reader())
+    result = verify_digest(
+        op.receipt_for, digest, digest_kind=None, trusted=op.trusted(), reader=op.reader()
+    )
     _show(result, f"0x{digest.hex()} (digest)", json_out)
 
 
 def _show(result: Verification, title: str, json_out: bool) -> None:
-    table = Table(title=title, show_lines=False)
-    for column in ("check", "status", "reason"):
-        table.add_column(column)
-    for check in result.checks:
-        colour = STYLE[str(check.status)]
-        table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.reason)
-    console.print(table)
-    headline = f"[bold]{result.outcome}[/bold]"
-    if result.agency_name:
-        headline += f" — issued by {result.agency_name}, anchored {result.anchored_at}"
-    console.print(headline)
     if json_out:
         print_json(result.to_json())
+    else:
+        table = Table(title=title, show_lines=False)
+        for column in ("check", "status", "reason"):
+            table.add_column(column, overflow="fold")
+        for check in result.checks:
+            colour = STYLE[str(check.status)]
+            table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.reason)
+        console.print(table)
+        console.print(_headline(result), soft_wrap=True)
     code = EXIT_CODES.get(result.outcome, 1)
     if code:
         raise typer.Exit(code)
+
+
+def _headline(result: Verification) -> str:
+    headline = f"[bold]{result.outcome}[/bold]"
+    if result.outcome is Outcome.IN_FORCE:
+        headline += " — this record exists and is in force; no document was checked"
+    if result.agency_name and result.outcome in (Outcome.VALID, Outcome.IN_FORCE):
+        headline += (
+            f" — issued by {result.agency_name}, anchored {result.anchored_at} "
+            f"(block {result.block_number})"
+        )
+    elif result.agency_name:
+        headline += f" — the receipt names {result.agency_name}"
+    if result.replacement:
+        headline += f"; replacement record to look up: {result.replacement}"
+    return headline
 
 
 def register(app: typer.Typer) -> None:

@@ -101,6 +101,9 @@ class FindingKind(StrEnum):
 
     # the event log
     ANCHORED_WHILE_SUSPENDED = "anchored_while_suspended"
+    ANCHOR_IN_COMPROMISE_WINDOW = "anchor_in_compromise_window"
+    REVOCATION_IN_COMPROMISE_WINDOW = "revocation_in_compromise_window"
+    KEY_PROPOSED_IN_COMPROMISE_WINDOW = "key_proposed_in_compromise_window"
     # the operator's store against the chain
     TAMPERED_RECORD = "tampered_record"
     MISSING_RECORD = "missing_record"
@@ -111,6 +114,7 @@ class FindingKind(StrEnum):
     REVOCATION_MISSING_IN_STORE = "revocation_missing_in_store"
     REVOCATION_MISSING_ON_CHAIN = "revocation_missing_on_chain"
     REVOCATION_MISMATCH = "revocation_mismatch"
+    REPLACEMENT_NOT_AGENCY_RECORD = "replacement_not_agency_record"
     AGENCY_MISMATCH = "agency_mismatch"
     # signatures and keys (store batches and receipts)
     SIGNATURE_INVALID = "signature_invalid"
@@ -213,7 +217,8 @@ def _iso(ts: int) -> str:
 @dataclass
 class ChainSnapshot:
     """The registry as its event log shows it at `to_block`, plus what only the order of
-    events reveals (suspension intervals, anchors made while suspended)."""
+    events reveals: suspension intervals, agency moves, key proposals, and what the compromise
+    windows make void (anchors and revocations by an agency inside one of its windows)."""
 
     address: Address
     chain_id: int
@@ -223,7 +228,31 @@ class ChainSnapshot:
     events: list[RegistryEvent]
     suspensions: dict[Address, list[tuple[int, int | None]]] = field(default_factory=dict)
     """Per agency, (suspended at, reinstated at or None) in block time."""
+    moves: list[tuple[Address, Address, Address, int]] = field(default_factory=list)
+    """(agency, old account, new account, at), in chain order."""
+    agency_revocations: dict[tuple[Address, bytes], RevocationInfo] = field(default_factory=dict)
+    """By (agency, hash): the agency's own Revoked events, even where the authority's
+    revocation later overrode them in the contract's storage."""
+    void_anchors: dict[tuple[Address, bytes], int] = field(default_factory=dict)
+    """By (agency, root): the `since` of the compromise window the anchor falls in."""
+    void_revocations: dict[tuple[Address, bytes], int] = field(default_factory=dict)
+    """By (agency, hash): the `since` of the window the agency's own revocation falls in."""
     findings: list[Finding] = field(default_factory=list)
+
+    def agency_identity(self, address: str) -> Address | None:
+        """The agency an address names: itself if it is an agency's identity, else the agency
+        it is (or was) the transaction account of."""
+        a = checksum(address)
+        if a in self.state.agencies:
+            return a
+        for agency, old, new, _ in self.moves:
+            if a in (old, new):
+                return agency
+        return None
+
+    def agency_name(self, agency: Address | None) -> str:
+        info = self.state.agencies.get(agency) if agency is not None else None
+        return info.name if info is not None else str(agency)
 
 
 def read_registry(
@@ -289,6 +318,7 @@ def read_registry(
         events=events,
     )
     _replay_suspensions(snapshot)
+    _replay_compromises(snapshot)
     return snapshot
 
 
@@ -316,13 +346,16 @@ def _replay_suspensions(snapshot: ChainSnapshot) -> None:
     suspended: dict[Address, int] = {}
     for ev in snapshot.events:
         if ev.name == "AgencySuspended":
-            account = Address(ev.args["account"])
-            suspended[account] = ev.timestamp
-            snapshot.suspensions.setdefault(account, []).append((ev.timestamp, None))
-        elif ev.name == "AgencyReinstated":
-            account = Address(ev.args["account"])
-            suspended.pop(account, None)
-            intervals = snapshot.suspensions.get(account)
+            agency = Address(ev.args["agency"])
+            suspended[agency] = ev.timestamp
+            snapshot.suspensions.setdefault(agency, []).append((ev.timestamp, None))
+        elif ev.name in ("AgencyReinstated", "AgencyCompromised"):
+            # Either ends the suspension: the agency is active again, or its status is now
+            # "compromised" (which the compromise replay accounts for). A move keeps it.
+            agency = Address(ev.args["agency"])
+            if suspended.pop(agency, None) is None:
+                continue
+            intervals = snapshot.suspensions.get(agency)
             if intervals and intervals[-1][1] is None:
                 intervals[-1] = (intervals[-1][0], ev.timestamp)
         elif ev.name == "Anchored":
@@ -332,12 +365,85 @@ def _replay_suspensions(snapshot: ChainSnapshot) -> None:
                 snapshot.findings.append(
                     Finding(
                         FindingKind.ANCHORED_WHILE_SUSPENDED,
-                        f"root {root}",
+                        f"root {root} by {agency}",
                         f"anchored by {agency} in block {ev.block_number} "
                         f"({_iso(ev.timestamp)}) after its suspension at "
                         f"{_iso(suspended[agency])} and before any reinstatement",
                     )
                 )
+
+
+def _replay_compromises(snapshot: ChainSnapshot) -> None:
+    """With the compromise windows as they stand at the end of the log (the authority marks
+    an agency compromised after the theft, so a window reaches back over earlier events):
+    every anchor, own revocation and key proposal of an agency inside one of its windows.
+    Anchors and revocations there are void for every verifier; a key proposed from a stolen
+    account and then confirmed by the authority is worth a look."""
+    state = snapshot.state
+    proposed: dict[tuple[Address, bytes], RegistryEvent] = {}
+    for ev in snapshot.events:
+        if ev.name == "AgencyMoved":
+            agency = Address(ev.args["agency"])
+            old, new = Address(ev.args["oldAccount"]), Address(ev.args["newAccount"])
+            snapshot.moves.append((agency, old, new, ev.timestamp))
+            continue
+        if ev.name not in ("Anchored", "Revoked", "SigningKeyProposed", "SigningKeyRotated"):
+            continue
+        agency = Address(ev.args["agency"])
+        if ev.name == "SigningKeyProposed":
+            proposed[(agency, bytes(ev.args["key"]))] = ev
+            continue
+        if ev.name == "SigningKeyRotated":
+            key = bytes(ev.args["newKey"])
+            proposal = proposed.get((agency, key))
+            since = state.void_since(agency, proposal.timestamp) if proposal else 0
+            if proposal is not None and since:
+                snapshot.findings.append(
+                    Finding(
+                        FindingKind.KEY_PROPOSED_IN_COMPROMISE_WINDOW,
+                        f"key {to_hex(key)} of {agency}",
+                        f"proposed at {_iso(proposal.timestamp)} (block "
+                        f"{proposal.block_number}), inside {snapshot.agency_name(agency)}'s "
+                        f"compromise window from {_iso(since)}, and confirmed by the authority "
+                        f"at {_iso(ev.timestamp)} (block {ev.block_number}): the proposal may "
+                        "have come from the thief",
+                    )
+                )
+            continue
+        since = state.void_since(agency, ev.timestamp)
+        if ev.name == "Revoked":
+            hash_ = bytes(ev.args["hash"])
+            snapshot.agency_revocations[(agency, hash_)] = RevocationInfo(
+                revoked_at=ev.timestamp,
+                reason=int(ev.args["reason"]),
+                replacement=bytes(ev.args["replacement"]),
+            )
+        if not since:
+            continue
+        name = snapshot.agency_name(agency)
+        if ev.name == "Anchored":
+            root = bytes(ev.args["root"])
+            snapshot.void_anchors[(agency, root)] = since
+            snapshot.findings.append(
+                Finding(
+                    FindingKind.ANCHOR_IN_COMPROMISE_WINDOW,
+                    f"root {to_hex(root)} by {agency}",
+                    f"anchored at {_iso(ev.timestamp)} (block {ev.block_number}, "
+                    f"{int(ev.args['leafCount'])} records), inside {name}'s compromise window "
+                    f"from {_iso(since)}: void, none of its receipts verifies",
+                )
+            )
+        else:
+            snapshot.void_revocations[(agency, hash_)] = since
+            snapshot.findings.append(
+                Finding(
+                    FindingKind.REVOCATION_IN_COMPROMISE_WINDOW,
+                    f"revocation {to_hex(hash_)} by {agency}",
+                    f"revoked at {_iso(ev.timestamp)} (block {ev.block_number}, reason "
+                    f"{int(ev.args['reason'])}), inside {name}'s compromise window from "
+                    f"{_iso(since)}: void, verifiers ignore it",
+                )
+            )
 
 
 def _suspended_at(snapshot: ChainSnapshot, agency: Address, ts: int) -> tuple[int, int | None]:

@@ -60,13 +60,15 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class TrustedRegistry:
-    """A registry the verifier trusts: chain id + contract address."""
+    """A registry the verifier trusts: chain id + contract address. A chain id of None trusts
+    the address on the chain of the node the verifier reads, whose chain id must then equal
+    the receipt's (checked when attaching: another chain is ERROR, never UNTRUSTED)."""
 
-    chain_id: int
+    chain_id: int | None
     address: str
 
     def matches(self, chain_id: int, address: str) -> bool:
-        return self.chain_id == chain_id and self.address.lower() == address.lower()
+        return self.chain_id in (None, chain_id) and self.address.lower() == address.lower()
 
 
 @dataclass(frozen=True)

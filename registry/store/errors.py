@@ -23,7 +23,7 @@ class WrongStore(StoreError):
 
 
 class DuplicateRecord(StoreError):
-    """A digest is already registered by another agency."""
+    """Kept for callers of v1; the store no longer raises it (digests are unique per agency)."""
 
     def __init__(self, message: str, *, digest: bytes, agency_id: int) -> None:
         super().__init__(message)

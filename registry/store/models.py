@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -81,8 +82,12 @@ class BatchState(StrEnum):
 
 
 class AgencyStatus(StrEnum):
+    """Mirror of the contract's agency status (a compromised agency is active again once the
+    authority moves it to a new account)."""
+
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    COMPROMISED = "compromised"
 
 
 class TokenScope(StrEnum):
@@ -157,16 +162,22 @@ class RegistryMeta(Base):
 
 
 class Agency(Base):
-    """An issuing agency: its chain account (EIP-55) and current Ed25519 signing key (hex)."""
+    """An issuing agency: its identity address (EIP-55; the address it was registered with,
+    which names it on chain for good), its current transaction account (the same until the
+    authority moves it), and its current Ed25519 signing key (hex)."""
 
     __tablename__ = "agencies"
     __table_args__ = (CheckConstraint(_one_of("status", AgencyStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(42), unique=True)
+    account: Mapped[str] = mapped_column(String(42), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=AgencyStatus.ACTIVE.value)
     signing_public_key: Mapped[str] = mapped_column(String(66))
+    # Start of the last compromise window the authority marked (Unix seconds), kept after a
+    # move (the chain keeps every window: RegistryContract.compromises_of).
+    compromised_since: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     @property
@@ -204,12 +215,14 @@ class Batch(Base):
     __table_args__ = (
         CheckConstraint(_one_of("state", BatchState), name="state"),
         Index(None, "state", "id"),
+        # Anchors live in per-agency namespaces on chain; so do roots here.
+        UniqueConstraint("agency_id", "root"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     state: Mapped[str] = mapped_column(String(16))
-    root: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
     leaf_count: Mapped[int] = mapped_column(Integer)
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     signing_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -236,6 +249,10 @@ class Record(Base):
     __table_args__ = (
         CheckConstraint(_one_of("digest_kind", DigestKind), name="digest_kind"),
         CheckConstraint(_one_of("status", RecordStatus), name="status"),
+        # A digest is unique per agency: one agency can never squat another's digest. The
+        # public lookup by digest alone uses the digest index.
+        UniqueConstraint("agency_id", "digest"),
+        Index(None, "digest"),
         # Claiming: an agency's oldest pending records. Partial, so that sealing a record
         # (it stops being pending) adds no entry here, and the index stays as small as the
         # queue. Queries must spell status = 'pending' as a literal to use it.
@@ -258,7 +275,7 @@ class Record(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     digest_kind: Mapped[str] = mapped_column(String(8))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     status: Mapped[str] = mapped_column(String(16), default=RecordStatus.PENDING.value)
@@ -269,13 +286,14 @@ class Record(Base):
 
 
 class Revocation(Base):
-    """A revocation of a leaf (one record) or a root (a whole batch) by its agency."""
+    """A revocation of a leaf (one record) or a root (a whole batch) of an agency, by the
+    agency itself or by the registry authority (`by_authority`; the chain keeps both)."""
 
     __tablename__ = "revocations"
     __table_args__ = (
         CheckConstraint("reason BETWEEN 1 AND 5", name="reason"),
         CheckConstraint(_one_of("state", RevocationState), name="state"),
-        UniqueConstraint("agency_id", "hash"),
+        UniqueConstraint("agency_id", "hash", "by_authority"),
         Index(None, "hash"),
     )
 
@@ -287,6 +305,7 @@ class Revocation(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     reason: Mapped[int] = mapped_column(SmallInteger)
     replacement: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    by_authority: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default=RevocationState.SUBMITTED.value)
     tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     block_number: Mapped[int | None] = mapped_column(BigInteger)

@@ -25,7 +25,6 @@ from registry.store.db import begin_write
 from registry.store.errors import (
     ClaimLost,
     DuplicateAgency,
-    DuplicateRecord,
     InvalidTransition,
     NotFound,
     WrongAgency,
@@ -53,6 +52,7 @@ __all__ = [
     "add_agency",
     "add_records",
     "add_revocation",
+    "agency_by_account",
     "agency_by_address",
     "agency_by_id",
     "append_event",
@@ -65,6 +65,7 @@ __all__ = [
     "counts_by_status",
     "list_agencies",
     "list_revocations",
+    "mark_agency_compromised",
     "mark_anchored",
     "mark_confirmed",
     "mark_failed",
@@ -77,6 +78,7 @@ __all__ = [
     "records_of_batch",
     "revocation_by_hash",
     "seal_batch",
+    "set_agency_account",
     "set_agency_signing_key",
     "set_agency_status",
     "store_binding",
@@ -216,15 +218,28 @@ def bind_store(
 # ---------------------------------------------------------------- agencies
 
 
-def add_agency(session: Session, *, address: str, name: str, signing_public_key: bytes) -> Agency:
-    """Add an active agency; its address is stored EIP-55, its key as 0x-hex."""
+def add_agency(
+    session: Session,
+    *,
+    address: str,
+    name: str,
+    signing_public_key: bytes,
+    account: str | None = None,
+) -> Agency:
+    """Add an active agency: `address` is its identity (the address it was registered with on
+    chain), `account` its current transaction account (default: the identity). Addresses are
+    stored EIP-55, the key as 0x-hex."""
     address = _address(address)
+    account = address if account is None else _address(account)
     _bytes32(signing_public_key, "signing_public_key")
     begin_write(session)
     if agency_by_address(session, address) is not None:
         raise DuplicateAgency(f"agency {address} is already in the store")
+    if agency_by_account(session, account) is not None:
+        raise DuplicateAgency(f"account {account} already acts for an agency of the store")
     agency = Agency(
         address=address,
+        account=account,
         name=name,
         status=AgencyStatus.ACTIVE.value,
         signing_public_key=_hex(signing_public_key),
@@ -241,8 +256,13 @@ def add_agency(session: Session, *, address: str, name: str, signing_public_key:
 
 
 def agency_by_address(session: Session, address: str) -> Agency | None:
-    """The agency with this account address (any case), or None."""
+    """The agency with this identity address (any case), or None."""
     return session.scalars(select(Agency).where(Agency.address == _address(address))).first()
+
+
+def agency_by_account(session: Session, account: str) -> Agency | None:
+    """The agency whose current transaction account this is (any case), or None."""
+    return session.scalars(select(Agency).where(Agency.account == _address(account))).first()
 
 
 def agency_by_id(session: Session, agency_id: int) -> Agency | None:
@@ -262,8 +282,9 @@ def _agency(session: Session, agency_id: int) -> Agency:
 
 
 def set_agency_status(session: Session, agency_id: int, status: str) -> Agency:
-    """Suspend or reinstate an agency ('active' | 'suspended')."""
-    if status not in {s.value for s in AgencyStatus}:
+    """Suspend or reinstate an agency ('active' | 'suspended'); a compromise is marked with
+    `mark_agency_compromised`."""
+    if status not in {AgencyStatus.ACTIVE.value, AgencyStatus.SUSPENDED.value}:
         raise InvalidInput(f"agency status {status!r}: expected 'active' or 'suspended'")
     begin_write(session)
     agency = _agency(session, agency_id)
@@ -272,6 +293,46 @@ def set_agency_status(session: Session, agency_id: int, status: str) -> Agency:
         session.flush()
         kind = "agency.suspended" if status == AgencyStatus.SUSPENDED else "agency.reinstated"
         append_event(session, kind=kind, subject=agency.address, detail={"id": agency_id})
+    return agency
+
+
+def mark_agency_compromised(session: Session, agency_id: int, *, since: int) -> Agency:
+    """Mirror `markCompromised`: the agency's account was stolen at `since` (Unix seconds)."""
+    if since <= 0:
+        raise InvalidInput(f"compromise time {since}: expected Unix seconds > 0")
+    begin_write(session)
+    agency = _agency(session, agency_id)
+    agency.status = AgencyStatus.COMPROMISED.value
+    agency.compromised_since = since
+    session.flush()
+    append_event(
+        session,
+        kind="agency.compromised",
+        subject=agency.address,
+        detail={"id": agency_id, "since": since},
+    )
+    return agency
+
+
+def set_agency_account(session: Session, agency_id: int, account: str) -> Agency:
+    """Mirror `moveAgency`: a new transaction account, same identity; a compromised agency is
+    active again (the chain closes its compromise window). A suspended one stays suspended."""
+    account = _address(account)
+    begin_write(session)
+    agency = _agency(session, agency_id)
+    holder = agency_by_account(session, account)
+    if holder is not None and holder.id != agency_id:
+        raise DuplicateAgency(f"account {account} already acts for another agency")
+    old, agency.account = agency.account, account
+    if agency.status == AgencyStatus.COMPROMISED.value:
+        agency.status = AgencyStatus.ACTIVE.value
+    session.flush()
+    append_event(
+        session,
+        kind="agency.moved",
+        subject=agency.address,
+        detail={"id": agency_id, "old": old, "new": account},
+    )
     return agency
 
 
@@ -324,18 +385,18 @@ _PG_INSERT_RECORDS = (
     "FROM unnest(%(digests)b::bytea[], %(kinds)b::text[], %(documents)b::text[]) "
     "WITH ORDINALITY AS u(digest, kind, document, ord) "
     "ORDER BY u.ord "  # ids follow submission order
-    "ON CONFLICT (digest) DO NOTHING RETURNING id, digest"
+    "ON CONFLICT (agency_id, digest) DO NOTHING RETURNING id, digest"
 )
 _SQLITE_INSERT_RECORDS = (
     "INSERT INTO records (digest, digest_kind, agency_id, status, document, created_at) "
-    "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (digest) DO NOTHING"
+    "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (agency_id, digest) DO NOTHING"
 )
 
 
 def _insert_new_records(
     session: Session, agency_id: int, rows: Sequence[tuple[bytes, str, str | None]]
 ) -> dict[bytes, int]:
-    """Insert the rows whose digest is not yet in the store; return {digest: id} of those."""
+    """Insert the rows whose digest the agency does not hold yet; return {digest: id} of those."""
     now = utcnow()
     connection = session.connection()
     new: dict[bytes, int] = {}
@@ -391,10 +452,11 @@ def add_records(
 ) -> AddResult:
     """Add records `(digest, kind, document)` as pending, and commit: durable on return.
 
-    Idempotent: a digest the same agency already submitted is reported in `existing_ids`,
-    not added twice (also when it repeats within `items`). A digest another agency holds
-    raises DuplicateRecord and nothing of the call is kept. Race-free: two workers adding
-    the same digest at once both get the one row.
+    Idempotent per agency: a digest the same agency already submitted is reported in
+    `existing_ids`, not added twice (also when it repeats within `items`). Digests are unique
+    per agency, not globally: another agency holding the same digest neither blocks this one
+    nor is revealed to it. Race-free: two workers adding the same digest for the same agency
+    at once both get the one row.
     """
     rows: list[tuple[bytes, str, str | None]] = []
     seen: set[bytes] = set()
@@ -415,17 +477,10 @@ def add_records(
         new = set(ids)
         missing = [row[0] for row in rows if row[0] not in ids]
         for chunk in _chunks(missing):
-            found = select(_records.c.id, _records.c.digest, _records.c.agency_id).where(
-                _records.c.digest.in_(chunk)
+            found = select(_records.c.id, _records.c.digest).where(
+                _records.c.agency_id == agency_id, _records.c.digest.in_(chunk)
             )
-            for row_id, digest, owner in session.execute(found):
-                if owner != agency_id:
-                    raise DuplicateRecord(
-                        f"digest {_hex(digest)} is already registered by another agency "
-                        f"(#{owner}); an agency can only issue records that are its own",
-                        digest=digest,
-                        agency_id=owner,
-                    )
+            for row_id, digest in session.execute(found):
                 ids[digest] = row_id
         new_ids = sorted(ids[d] for d in new)
         if new_ids:
@@ -443,8 +498,21 @@ def add_records(
     return AddResult([ids[d] for d, _, _ in items], new_ids, existing_ids)
 
 
-def record_by_digest(session: Session, digest: bytes) -> Record | None:
-    return session.scalars(select(Record).where(Record.digest == digest)).first()
+_IN_FORCE_FIRST = (RecordStatus.ANCHORED.value, RecordStatus.REVOKED.value)
+
+
+def record_by_digest(
+    session: Session, digest: bytes, *, agency_id: int | None = None
+) -> Record | None:
+    """The agency's record with this digest; with `agency_id` None (the public lookup, where
+    several agencies may hold one digest) the earliest anchored one, else the earliest one."""
+    stmt = select(Record).where(Record.digest == digest)
+    if agency_id is not None:
+        return session.scalars(stmt.where(Record.agency_id == agency_id)).first()
+    rows = list(session.scalars(stmt.order_by(Record.id)))
+    anchored = [r for r in rows if r.status in _IN_FORCE_FIRST]
+    first = anchored or rows
+    return first[0] if first else None
 
 
 def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[str, int]:
@@ -477,8 +545,11 @@ def pending_summary(session: Session, *, agency_id: int) -> tuple[int, datetime 
     return int(count or 0), oldest
 
 
-def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple[int, bytes]]:
-    """Lock and return up to `limit` of the agency's oldest pending records as (id, digest).
+def claim_pending(
+    session: Session, *, agency_id: int, limit: int
+) -> list[tuple[int, bytes, str]]:
+    """Lock and return up to `limit` of the agency's oldest pending records as
+    (id, digest, digest kind): the kind is bound into the record's Merkle leaf.
 
     Seal them with `seal_batch` in the same transaction. PostgreSQL: FOR NO KEY UPDATE SKIP
     LOCKED, so concurrent workers get disjoint records. SQLite: BEGIN IMMEDIATE, so workers
@@ -486,14 +557,14 @@ def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple
     """
     begin_write(session)
     stmt = (
-        select(_records.c.id, _records.c.digest)
+        select(_records.c.id, _records.c.digest, _records.c.digest_kind)
         .where(_PENDING, _records.c.agency_id == agency_id)
         .order_by(_records.c.id)
         .limit(limit)
         # NO KEY: the key never changes, so foreign-key checks (revocations) need not wait.
         .with_for_update(skip_locked=True, key_share=True)
     )
-    return [(row_id, digest) for row_id, digest in session.execute(stmt)]
+    return [(row_id, digest, kind) for row_id, digest, kind in session.execute(stmt)]
 
 
 _MARK_BATCHED = {
@@ -583,8 +654,13 @@ def batch_by_id(session: Session, batch_id: int) -> Batch | None:
     return session.get(Batch, batch_id)
 
 
-def batch_by_root(session: Session, root: bytes) -> Batch | None:
-    return session.scalars(select(Batch).where(Batch.root == root)).first()
+def batch_by_root(session: Session, root: bytes, *, agency_id: int | None = None) -> Batch | None:
+    """The agency's batch with this root (roots are unique per agency); with `agency_id`
+    None, the earliest batch of any agency with it."""
+    stmt = select(Batch).where(Batch.root == root)
+    if agency_id is not None:
+        stmt = stmt.where(Batch.agency_id == agency_id)
+    return session.scalars(stmt.order_by(Batch.id)).first()
 
 
 def unfinished_batches(session: Session, *, agency_id: int | None = None) -> list[Batch]:
@@ -597,7 +673,7 @@ def unfinished_batches(session: Session, *, agency_id: int | None = None) -> lis
 
 
 def batch_digests(session: Session, batch_id: int) -> list[bytes]:
-    """The batch's digests in leaf order: enough to rebuild its Merkle tree."""
+    """The batch's digests in leaf order (the tree also needs the kinds: `batch_leaves`)."""
     stmt = (
         select(_records.c.digest)
         .where(_records.c.batch_id == batch_id)
@@ -607,7 +683,8 @@ def batch_digests(session: Session, batch_id: int) -> list[bytes]:
 
 
 def batch_leaves(session: Session, batch_id: int) -> list[tuple[bytes, str]]:
-    """The batch's (digest, digest kind) pairs in leaf order: what its receipts need."""
+    """The batch's (digest, digest kind) pairs in leaf order: what its Merkle tree (the kind is
+    bound into each leaf) and its receipts need."""
     stmt = (
         select(_records.c.digest, _records.c.digest_kind)
         .where(_records.c.batch_id == batch_id)
@@ -764,12 +841,15 @@ def add_revocation(
     replacement: bytes | None = None,
     record_id: int | None = None,
     tx_hash: bytes | None = None,
+    by_authority: bool = False,
 ) -> Revocation:
     """Record a revocation about to be sent: of one record (`record_id`, `hash` = its leaf)
-    or of the whole batch (`record_id` None, `hash` = the root).
+    or of the whole batch (`record_id` None, `hash` = the root), by the agency or (with
+    `by_authority`) by the registry authority.
 
-    Idempotent per (agency, hash): asking again returns the existing revocation. The batch
-    (and record) must be the agency's own: WrongAgency otherwise, before any transaction.
+    Idempotent per (agency, hash, by_authority): asking again returns the existing revocation.
+    The batch (and record) must be the agency's own: WrongAgency otherwise, before any
+    transaction.
     """
     _bytes32(hash, "hash")
     if replacement is not None:
@@ -781,7 +861,7 @@ def add_revocation(
     if batch is None:
         raise NotFound(f"batch #{batch_id} is not in the store")
     if batch.agency_id != agency_id:
-        raise WrongAgency(f"batch #{batch_id} belongs to another agency; refusing to revoke it")
+        raise WrongAgency("that batch belongs to another agency; refusing to revoke it")
     if record_id is None and hash != batch.root:
         raise InvalidInput("revoking a whole batch: hash must be the batch root")
     if record_id is not None:
@@ -789,7 +869,11 @@ def add_revocation(
         if record is None or record.batch_id != batch_id:
             raise NotFound(f"record #{record_id} is not in batch #{batch_id}")
     existing = session.scalars(
-        select(Revocation).where(Revocation.agency_id == agency_id, Revocation.hash == hash)
+        select(Revocation).where(
+            Revocation.agency_id == agency_id,
+            Revocation.hash == hash,
+            Revocation.by_authority == by_authority,
+        )
     ).first()
     if existing is not None:
         return existing
@@ -800,6 +884,7 @@ def add_revocation(
         hash=hash,
         reason=reason,
         replacement=replacement,
+        by_authority=by_authority,
         state=RevocationState.SUBMITTED.value,
         tx_hash=tx_hash,
     )
@@ -815,6 +900,7 @@ def add_revocation(
             "hash": _hex(hash),
             "reason": reason,
             "replacement": None if replacement is None else _hex(replacement),
+            "by_authority": by_authority,
         },
     )
     return revocation
@@ -888,8 +974,11 @@ def list_revocations(
     return list(session.scalars(stmt.order_by(Revocation.id)))
 
 
-def revocation_by_hash(session: Session, hash: bytes) -> Revocation | None:
-    """The revocation of this leaf or root, if any."""
-    return session.scalars(
-        select(Revocation).where(Revocation.hash == hash).order_by(Revocation.id)
-    ).first()
+def revocation_by_hash(
+    session: Session, hash: bytes, *, agency_id: int | None = None
+) -> Revocation | None:
+    """The (first) revocation of this leaf or root, of one agency or of any."""
+    stmt = select(Revocation).where(Revocation.hash == hash)
+    if agency_id is not None:
+        stmt = stmt.where(Revocation.agency_id == agency_id)
+    return session.scalars(stmt.order_by(Revocation.id)).first()

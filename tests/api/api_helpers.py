@@ -95,7 +95,7 @@ def build_api(
         key = keys.signing_key_from_seed(seed)
         public = keys.public_key_bytes(key)
         if registry.agency_of(account.address).signing_key != public:
-            registry.rotate_signing_key(account, public)
+            registry.rotate_signing_key(account, env.admin, public)
         with store.session() as session:
             agency = add_agency(
                 session, address=account.address, name=names[who], signing_public_key=public

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from registry.keys import public_key_bytes, sign_root, signing_key_from_seed
 from registry.merkle import MerkleTree
-from registry.receipt import Receipt, build_receipt
+from registry.receipt import KIND_CODES, Receipt, build_receipt
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -19,6 +19,7 @@ def make_receipt(
     *,
     count: int = 5,
     index: int = 3,
+    kind: str = "file",
     chain_id: int = 31337,
     registry: str = REGISTRY,
     agency: str = AGENCY,
@@ -27,20 +28,20 @@ def make_receipt(
 ) -> Receipt:
     """A valid receipt for record ``index`` of a batch of ``count`` distinct digests."""
     digests = [hashlib.sha256(salt + i.to_bytes(4, "big")).digest() for i in range(count)]
-    tree = MerkleTree.from_digests(digests)
+    tree = MerkleTree.from_digests(digests, KIND_CODES[kind])
     return build_receipt(
         digest=digests[index],
-        digest_kind="file",
+        digest_kind=kind,  # type: ignore[arg-type]
         root=tree.root,
         proof=tree.proof(index),
-        index=index,
         count=count,
         chain_id=chain_id,
         registry=registry,
         agency=agency,
-        tx_hash=hashlib.sha256(b"tx" + salt).digest(),
         block_number=42,
         anchored_at=anchored_at,
         public_key=public_key_bytes(TEST_KEY),
-        signature=sign_root(TEST_KEY, chain_id=chain_id, registry=registry, root=tree.root),
+        signature=sign_root(
+            TEST_KEY, chain_id=chain_id, registry=registry, agency=agency, root=tree.root
+        ),
     )

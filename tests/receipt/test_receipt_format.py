@@ -1,4 +1,4 @@
-"""Receipt v1: round trip, strict parsing with field paths in errors, and the JSON Schema."""
+"""Receipt v2: round trip, strict parsing with field paths in errors, and the JSON Schema."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ BAD_CHECKSUM = REGISTRY[:2] + REGISTRY[2:].swapcase()
 # (name, mutation, error path prefix, whether the JSON Schema alone catches it)
 BAD_RECEIPTS: list[tuple[str, Mutation, str, bool]] = [
     ("type", put("type", "Receipt"), "type:", True),
-    ("version 2", put("version", 2), "version:", True),
-    ("version string", put("version", "1"), "version:", True),
+    ("version 1", put("version", 1), "version:", True),
+    ("version string", put("version", "2"), "version:", True),
     ("version true", put("version", True), "version:", True),
     ("unknown field", put("extra", 1), "extra: unknown field", True),
     ("missing digest", drop("digest"), "digest: missing", True),
@@ -88,10 +88,10 @@ BAD_RECEIPTS: list[tuple[str, Mutation, str, bool]] = [
         "merkle.proof:",
         False,
     ),
-    ("index >= count", put("merkle.index", 5), "merkle.index:", False),
-    ("index negative", put("merkle.index", -1), "merkle.index:", True),
-    ("index float", put("merkle.index", 3.0), "merkle.index:", False),  # 3.0 is a schema integer
-    ("index bool", put("merkle.index", True), "merkle.index:", True),
+    # v1's unproven fields are gone: a receipt that carries them is refused, not half-read.
+    ("v1 index", put("merkle.index", 3), "merkle.index: unknown field", True),
+    ("count float", put("merkle.count", 5.0), "merkle.count:", False),  # 5.0 is a schema integer
+    ("count bool", put("merkle.count", True), "merkle.count:", True),
     ("count zero", put("merkle.count", 0), "merkle.count:", True),
     ("count too big", put("merkle.count", 2**32), "merkle.count:", True),
     ("anchor not object", put("anchor", None), "anchor: expected a JSON object", True),
@@ -103,7 +103,7 @@ BAD_RECEIPTS: list[tuple[str, Mutation, str, bool]] = [
     ("registry bad checksum", put("anchor.registry", BAD_CHECKSUM), "anchor.registry:", False),
     ("registry short", put("anchor.registry", REGISTRY[:-2]), "anchor.registry:", True),
     ("agency zero", put("anchor.agency", "0x" + "0" * 40), "anchor.agency:", True),
-    ("txHash", put("anchor.txHash", None), "anchor.txHash:", True),
+    ("v1 txHash", put("anchor.txHash", "0x" + "11" * 32), "anchor.txHash: unknown field", True),
     ("blockNumber zero", put("anchor.blockNumber", 0), "anchor.blockNumber:", True),
     ("blockNumber string", put("anchor.blockNumber", "42"), "anchor.blockNumber:", True),
     (
@@ -189,7 +189,7 @@ def test_bad_checksum_message_gives_the_right_form() -> None:
         ("[]", "receipt: expected a JSON object"),
         ("{", "receipt: not valid JSON"),
         ('{"type": 1, "type": 2}', "duplicate key 'type'"),
-        (json.dumps(GOOD).replace('"index": 3', '"index": NaN'), "NaN is not a JSON number"),
+        (json.dumps(GOOD).replace('"count": 5', '"count": NaN'), "NaN is not a JSON number"),
         (" " * 70_000, "no receipt is over"),
     ],
 )
@@ -251,12 +251,10 @@ def build_kwargs(**changes: Any) -> dict[str, Any]:
         "digest_kind": "file",
         "root": receipt.merkle.root,
         "proof": list(receipt.merkle.proof),
-        "index": receipt.merkle.index,
         "count": receipt.merkle.count,
         "chain_id": receipt.anchor.chain_id,
         "registry": receipt.anchor.registry,
         "agency": receipt.anchor.agency,
-        "tx_hash": receipt.anchor.tx_hash,
         "block_number": receipt.anchor.block_number,
         "anchored_at": receipt.anchor.anchored_at,
         "public_key": receipt.signature.public_key,
@@ -279,7 +277,7 @@ def test_build_receipt_refuses_a_proof_that_does_not_lead_to_the_root() -> None:
         ({"digest": b"\x00" * 31}, "digest:"),
         ({"registry": BAD_CHECKSUM}, "anchor.registry:"),
         ({"signature": b"\x00" * 63}, "signature.value:"),
-        ({"index": 9}, "merkle.index:"),
+        ({"count": 2**32}, "merkle.count:"),
         ({"digest_kind": "blob"}, "digestKind:"),
         ({"anchored_at": 10**20}, "anchor.anchoredAt:"),
         ({"anchored_at": -1}, "anchor.anchoredAt:"),

@@ -24,14 +24,10 @@ def statuses(checks: list[Check]) -> dict[str, str]:
 
 
 def test_a_good_receipt_passes() -> None:
-    checks = check_receipt_offline(RECEIPT, digest=RECEIPT.digest)
+    checks = check_receipt_offline(RECEIPT, digest=RECEIPT.digest, digest_kind="file")
     assert [c.name for c in checks] == ["format", "integrity", "inclusion", "signature"]
     assert all(c.ok for c in checks)
-    assert checks[2].details == {
-        "root": "0x" + RECEIPT.merkle.root.hex(),
-        "index": 6,
-        "count": 13,
-    }
+    assert checks[2].details == {"root": "0x" + RECEIPT.merkle.root.hex()}
 
 
 def test_without_a_document_integrity_is_skipped() -> None:
@@ -45,11 +41,37 @@ def test_without_a_document_integrity_is_skipped() -> None:
 
 
 def test_another_documents_digest_fails_integrity() -> None:
-    checks = check_receipt_offline(RECEIPT, digest=b"\x00" * 32)
+    checks = check_receipt_offline(RECEIPT, digest=b"\x00" * 32, digest_kind="file")
     assert checks[1].status is CheckStatus.FAIL
     assert "altered" in checks[1].reason
     with pytest.raises(InvalidInput):
-        check_receipt_offline(RECEIPT, digest=b"\x00" * 31)
+        check_receipt_offline(RECEIPT, digest=b"\x00" * 31, digest_kind="file")
+    with pytest.raises(InvalidInput, match="both"):
+        check_receipt_offline(RECEIPT, digest=RECEIPT.digest)
+
+
+def test_flipped_digest_kind_is_tampered() -> None:
+    """Attack (issue 9, item 1): a digest anchored as a file, its receipt's digestKind flipped
+    to "record" (leaf left as is, or recomputed for the new kind): integrity or inclusion fails."""
+    flipped = receipt_to_json(RECEIPT)
+    flipped["digestKind"] = "record"
+    checks = statuses(check_receipt_offline(flipped))
+    assert checks["integrity"] == "fail"
+    from registry.receipt import kind_leaf
+
+    flipped["leaf"] = "0x" + kind_leaf("record", RECEIPT.digest).hex()
+    checks = statuses(check_receipt_offline(flipped))
+    assert checks["integrity"] == "pass" or checks["integrity"] == "skip"
+    assert checks["inclusion"] == "fail"
+
+
+def test_record_receipt_never_verifies_a_file_with_the_same_digest() -> None:
+    """Attack (issue 9, item 1): a file whose SHA-256 equals a record's digest."""
+    record_receipt = make_receipt(kind="record")
+    checks = check_receipt_offline(
+        record_receipt, digest=record_receipt.digest, digest_kind="file"
+    )
+    assert statuses(checks)["integrity"] == "fail"
 
 
 def test_a_document_of_the_wrong_kind_fails_integrity() -> None:
@@ -93,7 +115,7 @@ def test_any_flipped_bit_in_the_proof_fails_inclusion(position: int, bit: int) -
     changed = dataclasses.replace(
         RECEIPT, merkle=dataclasses.replace(RECEIPT.merkle, proof=tuple(proof))
     )
-    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest))
+    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest, digest_kind="file"))
     assert checks["inclusion"] == "fail"
     assert checks["signature"] == "pass"
 
@@ -103,7 +125,7 @@ def test_any_flipped_bit_in_the_proof_fails_inclusion(position: int, bit: int) -
 def test_any_flipped_bit_in_the_root_fails_inclusion_and_signature(bit: int) -> None:
     root = Root(flip(RECEIPT.merkle.root, bit))
     changed = dataclasses.replace(RECEIPT, merkle=dataclasses.replace(RECEIPT.merkle, root=root))
-    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest))
+    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest, digest_kind="file"))
     assert checks["inclusion"] == "fail"
     assert checks["signature"] == "fail"
 
@@ -114,7 +136,7 @@ def test_any_flipped_bit_in_the_signature_or_key_fails_signature(which: str, bit
     signature: Any = RECEIPT.signature
     signature = dataclasses.replace(signature, **{which: flip(getattr(signature, which), bit)})
     changed = dataclasses.replace(RECEIPT, signature=signature)
-    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest))
+    checks = statuses(check_receipt_offline(changed, digest=RECEIPT.digest, digest_kind="file"))
     assert checks["signature"] == "fail"
     assert checks["inclusion"] == "pass"
 
@@ -124,7 +146,7 @@ def test_any_flipped_bit_in_the_signature_or_key_fails_signature(which: str, bit
 def test_any_flipped_bit_in_the_digest_fails_integrity(bit: int) -> None:
     changed = dataclasses.replace(RECEIPT, digest=Digest(flip(RECEIPT.digest, bit)))
     assert statuses(check_receipt_offline(changed))["integrity"] == "fail"
-    assert statuses(check_receipt_offline(RECEIPT, digest=changed.digest))["integrity"] == "fail"
+    assert statuses(check_receipt_offline(RECEIPT, digest=changed.digest, digest_kind="file"))["integrity"] == "fail"
 
 
 @pytest.mark.parametrize(
@@ -132,9 +154,10 @@ def test_any_flipped_bit_in_the_digest_fails_integrity(bit: int) -> None:
     [
         {"chain_id": 1},
         {"registry": to_checksum_address("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")},
+        {"agency": to_checksum_address("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc")},
     ],
 )
-def test_the_signature_binds_chain_and_registry(anchor_change: dict[str, Any]) -> None:
+def test_the_signature_binds_chain_registry_and_agency(anchor_change: dict[str, Any]) -> None:
     replayed = dataclasses.replace(
         RECEIPT, anchor=dataclasses.replace(RECEIPT.anchor, **anchor_change)
     )

@@ -10,8 +10,8 @@ import pytest
 
 from registry.errors import InvalidDocument, InvalidReceipt, TamperedDocument
 from registry.keys import public_key_bytes, sign_root, signing_key_from_seed
-from registry.merkle import MerkleTree
-from registry.receipt import Receipt, build_receipt, check_receipt_offline, receipt_to_json
+from registry.merkle import KIND_FILE, MerkleTree
+from registry.receipt import KIND_CODES, Receipt, build_receipt, check_receipt_offline, receipt_to_json
 from registry.record import (
     SealedDocument,
     attach_receipt,
@@ -32,23 +32,23 @@ RECORD = {"name": "Ada", "address": {"city": "London"}, "langs": ["en", "fr"], "
 def anchored(doc: SealedDocument, *, kind: str = "record") -> Receipt:
     """A receipt for ``doc`` in a batch of three, signed by the TEST ONLY key."""
     digests = [bytes_digest(b"one"), doc.digest, bytes_digest(b"three")]
-    tree = MerkleTree.from_digests(digests)
+    tree = MerkleTree.from_digests(digests, [KIND_FILE, KIND_CODES[kind], KIND_FILE])
     key = signing_key_from_seed(b"\x01" * 32)
     return build_receipt(
         digest=doc.digest,
         digest_kind=kind,  # type: ignore[arg-type]
         root=tree.root,
         proof=tree.proof(1),
-        index=1,
         count=3,
         chain_id=31337,
         registry=REGISTRY,
         agency=AGENCY,
-        tx_hash=b"\x11" * 32,
         block_number=7,
         anchored_at=1_800_000_000,
         public_key=public_key_bytes(key),
-        signature=sign_root(key, chain_id=31337, registry=REGISTRY, root=tree.root),
+        signature=sign_root(
+            key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root
+        ),
     )
 
 
@@ -73,7 +73,9 @@ def test_the_whole_offline_verification_passes_and_survives_redaction(
     for doc in (document, redact(document, ["/address", "/langs/0"])):
         parsed = parse_sealed_document(json.dumps(to_json(doc)))
         assert parsed.receipt is not None
-        checks = check_receipt_offline(parsed.receipt, digest=document_digest(parsed))
+        checks = check_receipt_offline(
+            parsed.receipt, digest=document_digest(parsed), digest_kind="record"
+        )
         assert [c.status for c in checks] == ["pass"] * 4
 
 
@@ -84,21 +86,29 @@ def test_tampering_fails_integrity(document: SealedDocument) -> None:
     with pytest.raises(TamperedDocument, match="differs"):
         verify_document(tampered)
     assert tampered.receipt is not None
-    checks = check_receipt_offline(tampered.receipt, digest=document_digest(tampered))
+    checks = check_receipt_offline(
+        tampered.receipt, digest=document_digest(tampered), digest_kind="record"
+    )
     assert checks[1].name == "integrity" and checks[1].status == "fail"
 
 
-def test_verify_document_compares_with_the_receipt_too(document: SealedDocument) -> None:
+def test_a_receipt_for_another_digest_is_refused(document: SealedDocument) -> None:
+    """Protocol v2: a document whose ``digest`` and receipt's digest disagree is not
+    well-formed, so it is refused when built or parsed (it used to be built, and only
+    verify_document noticed)."""
     other = seal_record({"other": 1})
-    forged = SealedDocument(
-        data=other.data,
-        salts=other.salts,
-        redacted=(),
-        digest=other.digest,
-        receipt=document.receipt,
-    )
-    with pytest.raises(TamperedDocument, match="receipt"):
-        verify_document(forged)
+    with pytest.raises(InvalidDocument, match=r"^receipt\.digest: .* is not the document's"):
+        SealedDocument(
+            data=other.data,
+            salts=other.salts,
+            redacted=(),
+            digest=other.digest,
+            receipt=document.receipt,
+        )
+    obj = to_json(other)
+    obj["receipt"] = to_json(document)["receipt"]
+    with pytest.raises(InvalidDocument, match=r"^receipt\.digest: "):
+        parse_sealed_document(json.dumps(obj))
 
 
 def test_attach_receipt_refuses_another_documents_receipt(document: SealedDocument) -> None:

@@ -12,7 +12,7 @@ import pytest
 import registry.record as record_module
 from registry.errors import InvalidInput
 from registry.keys import public_key_bytes, sign_root, signing_key_from_seed
-from registry.merkle import MerkleTree
+from registry.merkle import KIND_RECORD, MerkleTree
 from registry.receipt import build_receipt
 from registry.record import (
     EmptyRecord,
@@ -157,23 +157,23 @@ def test_garbage_collector_state_is_restored() -> None:
 
 
 def _anchored(doc: SealedDocument) -> SealedDocument:
-    tree = MerkleTree.from_digests([doc.digest])
+    tree = MerkleTree.from_digests([doc.digest], KIND_RECORD)
     key = signing_key_from_seed(b"\x01" * 32)
     receipt = build_receipt(
         digest=doc.digest,
         digest_kind="record",
         root=tree.root,
         proof=tree.proof(0),
-        index=0,
         count=1,
         chain_id=31337,
         registry=REGISTRY,
         agency=AGENCY,
-        tx_hash=b"\x11" * 32,
         block_number=7,
         anchored_at=1_800_000_000,
         public_key=public_key_bytes(key),
-        signature=sign_root(key, chain_id=31337, registry=REGISTRY, root=tree.root),
+        signature=sign_root(
+            key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root
+        ),
     )
     return attach_receipt(doc, receipt)
 

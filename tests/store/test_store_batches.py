@@ -46,7 +46,7 @@ def _sealed_batch(store: Store, agency: int, first: int, count: int) -> int:
             agency_id=agency,
             items=[(digest(n), "record", f'{{"n": {n}}}') for n in range(first, first + count)],
         )
-        ids = [i for i, _ in claim_pending(session, agency_id=agency, limit=count)]
+        ids = [i for i, _, _ in claim_pending(session, agency_id=agency, limit=count)]
         return seal_batch(
             session,
             agency_id=agency,
@@ -122,7 +122,7 @@ def test_seal_refuses_inconsistent_input(store: Store, agencies: tuple[int, int]
     a, _ = agencies
     with store.session() as session:
         add_records(session, agency_id=a, items=[(digest(1), "file", None)])
-        (record_id, _), *_ = claim_pending(session, agency_id=a, limit=1)
+        (record_id, _, _), *_ = claim_pending(session, agency_id=a, limit=1)
 
         def seal(ids: list[int], signature: bytes, leaf_count: int) -> int:
             return seal_batch(

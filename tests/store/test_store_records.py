@@ -238,7 +238,7 @@ def test_concurrent_workers_never_seal_a_record_twice(
 def _seal_or_empty(store: Store, agency: int, root: bytes) -> list[int]:
     """Seal a batch only if there is something to claim (empty claims are not batches)."""
     with store.session() as session:
-        ids = [i for i, _ in claim_pending(session, agency_id=agency, limit=7)]
+        ids = [i for i, _, _ in claim_pending(session, agency_id=agency, limit=7)]
         if ids:
             seal_batch(
                 session,

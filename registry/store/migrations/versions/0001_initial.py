@@ -1,4 +1,5 @@
-"""Initial schema: chain binding, agencies, API tokens, batches, records, revocations, journal.
+"""Initial schema (protocol v2): chain binding, agencies, API tokens, batches, records,
+revocations, journal. Digests and batch roots are unique per agency, as on chain.
 
 Revision ID: 0001
 Revises:
@@ -40,12 +41,17 @@ def upgrade() -> None:
         "agencies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(42), nullable=False),
+        sa.Column("account", sa.String(42), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("signing_public_key", sa.String(66), nullable=False),
+        sa.Column("compromised_since", sa.BigInteger(), nullable=True),
         _time("created_at"),
-        sa.CheckConstraint("status IN ('active', 'suspended')", name=op.f("ck_agencies_status")),
+        sa.CheckConstraint(
+            "status IN ('active', 'suspended', 'compromised')", name=op.f("ck_agencies_status")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agencies")),
+        sa.UniqueConstraint("account", name=op.f("uq_agencies_account")),
         sa.UniqueConstraint("address", name=op.f("uq_agencies_address")),
     )
     op.create_table(
@@ -99,7 +105,7 @@ def upgrade() -> None:
             ["agency_id"], ["agencies.id"], name=op.f("fk_batches_agency_id_agencies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batches")),
-        sa.UniqueConstraint("root", name=op.f("uq_batches_root")),
+        sa.UniqueConstraint("agency_id", "root", name=op.f("uq_batches_agency_id_root")),
     )
     op.create_index(op.f("ix_batches_state_id"), "batches", ["state", "id"])
     op.create_table(
@@ -127,8 +133,9 @@ def upgrade() -> None:
             ["batch_id"], ["batches.id"], name=op.f("fk_records_batch_id_batches")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
-        sa.UniqueConstraint("digest", name=op.f("uq_records_digest")),
+        sa.UniqueConstraint("agency_id", "digest", name=op.f("uq_records_agency_id_digest")),
     )
+    op.create_index(op.f("ix_records_digest"), "records", ["digest"])
     op.create_index(
         op.f("ix_records_pending"),
         "records",
@@ -153,6 +160,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
         sa.Column("reason", sa.SmallInteger(), nullable=False),
         sa.Column("replacement", sa.LargeBinary(32), nullable=True),
+        sa.Column("by_authority", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("tx_hash", sa.LargeBinary(32), nullable=True),
         sa.Column("block_number", sa.BigInteger(), nullable=True),
@@ -171,7 +179,12 @@ def upgrade() -> None:
             ["record_id"], ["records.id"], name=op.f("fk_revocations_record_id_records")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_revocations")),
-        sa.UniqueConstraint("agency_id", "hash", name=op.f("uq_revocations_agency_id_hash")),
+        sa.UniqueConstraint(
+            "agency_id",
+            "hash",
+            "by_authority",
+            name=op.f("uq_revocations_agency_id_hash_by_authority"),
+        ),
     )
     op.create_index(op.f("ix_revocations_hash"), "revocations", ["hash"])
     op.create_table(
@@ -221,6 +234,7 @@ def downgrade() -> None:
     op.drop_table("revocations")
     op.drop_index(op.f("ix_records_batch_id_leaf_index"), table_name="records")
     op.drop_index(op.f("ix_records_pending"), table_name="records")
+    op.drop_index(op.f("ix_records_digest"), table_name="records")
     op.drop_table("records")
     op.drop_index(op.f("ix_batches_state_id"), table_name="batches")
     op.drop_table("batches")
