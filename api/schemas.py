@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from registry.service.verify import Outcome
+
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 """A 32-byte value as 0x + 64 hex digits (answers always use lower case)."""
 
@@ -24,21 +26,19 @@ EXAMPLE_KEY = "0x8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5
 
 EXAMPLE_RECEIPT: dict[str, Any] = {
     "type": "RecordReceipt",
-    "version": 1,
+    "version": 2,
     "digest": EXAMPLE_DIGEST,
     "digestKind": "file",
     "leaf": "0x3ebf6aec4ed202871951731d652e9945ef16630caa28a656960d74f9b8430b0f",
     "merkle": {
         "root": EXAMPLE_ROOT,
         "proof": ["0x86a3d4b283ea1347df331cfbffd47c7cf037a867f4eda585dd43d042b3913d8a"],
-        "index": 0,
         "count": 2,
     },
     "anchor": {
         "chainId": 31337,
         "registry": EXAMPLE_REGISTRY,
         "agency": EXAMPLE_AGENCY,
-        "txHash": EXAMPLE_TX,
         "blockNumber": 2,
         "anchoredAt": "2026-11-23T10:00:00Z",
     },
@@ -49,6 +49,8 @@ EXAMPLE_RECEIPT: dict[str, Any] = {
         "1b1c227a71b791cebc574e4e4ae83fdc29384b82c24a5ee26c0780a32b5c810a",
     },
 }
+"""The shape of a version-2 receipt (docs/receipt.md); v2 carries no transaction hash and no
+position in the batch: nothing on chain proves them, so nothing shows them."""
 
 EXAMPLE_RECORD: dict[str, Any] = {
     "type": "BirthCertificate",
@@ -134,15 +136,13 @@ class Problem(ApiModel):
 class MerklePart(ApiModel):
     root: str = Field(pattern=HEX32)
     proof: list[str] = Field(max_length=64)
-    index: int = Field(ge=0)
     count: int = Field(ge=1)
 
 
 class AnchorPart(ApiModel):
     chain_id: int = Field(ge=1)
     registry: str
-    agency: str
-    tx_hash: str = Field(pattern=HEX32)
+    agency: str = Field(description="The agency's identity address (its namespace on chain).")
     block_number: int = Field(ge=1)
     anchored_at: str = Field(description="Block time, YYYY-MM-DDTHH:MM:SSZ.")
 
@@ -154,7 +154,7 @@ class SignaturePart(ApiModel):
 
 
 class ReceiptModel(ApiModel):
-    """A version-1 record receipt (docs/receipt.md): a receipt and any node verify a record."""
+    """A version-2 record receipt (docs/receipt.md): a receipt and any node verify a record."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -163,7 +163,7 @@ class ReceiptModel(ApiModel):
     )
 
     type: Literal["RecordReceipt"]
-    version: Literal[1]
+    version: Literal[2]
     digest: str = Field(pattern=HEX32)
     digest_kind: Literal["file", "record"]
     leaf: str = Field(pattern=HEX32)
@@ -413,16 +413,6 @@ class RevocationPublic(ApiModel):
 # ------------------------------------------------------------------ verification
 
 
-class Outcome(StrEnum):
-    VALID = "VALID"
-    TAMPERED = "TAMPERED"
-    REVOKED = "REVOKED"
-    SUPERSEDED = "SUPERSEDED"
-    UNKNOWN = "UNKNOWN"
-    UNTRUSTED = "UNTRUSTED"
-    ERROR = "ERROR"
-
-
 class CheckPublic(ApiModel):
     name: str = Field(
         description="format, integrity, inclusion, signature, trust, anchored, agency, key, "
@@ -454,7 +444,7 @@ class VerificationPublic(ApiModel):
                     {
                         "name": "format",
                         "status": "pass",
-                        "reason": "receipt version 1, well-formed",
+                        "reason": "receipt version 2, well-formed",
                         "details": {},
                     },
                     {
@@ -468,13 +458,25 @@ class VerificationPublic(ApiModel):
         },
     )
 
-    outcome: Outcome
-    agency: str | None
+    outcome: Outcome = Field(
+        description="VALID (a document in hand checked out), IN_FORCE (a receipt or a digest "
+        "alone: the record exists and is in force, but no document was checked), TAMPERED "
+        "(the document or the receipt is altered or malformed), REVOKED, SUPERSEDED, UNKNOWN, "
+        "UNTRUSTED (registry, anchor, agency or key not trusted; an anchor made while the "
+        "agency's account was marked compromised), ERROR (could not check: never evidence "
+        "against the document)."
+    )
+    agency: str | None = Field(description="The agency's identity address, as the chain has it.")
     agency_name: str | None
-    anchored_at: str | None
-    block_number: int | None
+    anchored_at: str | None = Field(description="The anchor's block time, read from the chain.")
+    block_number: int | None = Field(
+        description="The anchor's block, read from the chain (`check()`), never the receipt's."
+    )
     revocation_reason: str | None
-    replacement: str | None = Field(description="Digest of the superseding record.")
+    replacement: str | None = Field(
+        description="The digest the agency names as the replacement: a record to look up "
+        "(GET /v1/verify/{digest}), not a verified document."
+    )
     checks: list[CheckPublic]
 
 

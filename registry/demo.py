@@ -1,10 +1,16 @@
-"""The end-to-end demo on the embedded chain: the story the README's first command tells.
+"""The end-to-end demo on the embedded chain: the story the README's first command tells
+(protocol v2).
 
 Two agencies issue 1,000 birth certificates (structured records) and a batch of diplomas
 (files) through the durable pipeline; then a citizen's documents are verified: one valid, one
 altered (TAMPERED), one with a field hidden (still VALID), one superseded by a corrected
-certificate (SUPERSEDED, naming the replacement), one anchored on a look-alike registry
-(UNTRUSTED). A forged proof and an outsider's revocation are refused on chain.
+certificate (SUPERSEDED, naming the replacement as a record to look up, which is then looked
+up), one anchored on a look-alike registry (UNTRUSTED). A forged proof and an outsider's
+revocation are refused on chain; a receipt alone is IN_FORCE, never VALID. Then the attacks v2
+holds against: agency B front-runs A's anchor and revokes "that root" (A's records stay VALID);
+a thief with A's transaction key cannot install a signing key, and once the authority marks A
+compromised since the theft and moves it to a new account, the thief's anchor and revocation
+are void while A's earlier records and its new ones are VALID.
 """
 
 from __future__ import annotations
@@ -14,23 +20,27 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from hexbytes import HexBytes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from registry import keys, record
 from registry.chain import RegistryContract, connect
 from registry.chain.contract import Reason
 from registry.errors import ContractRevert
-from registry.merkle import leaf_hash
-from registry.receipt import receipt_to_json
-from registry.service.issuing import IssuingConfig
+from registry.merkle import KIND_RECORD, MerkleTree
+from registry.receipt import Receipt, build_receipt, kind_leaf, receipt_to_json
+from registry.service.issuing import Issuer, IssuingConfig
 from registry.service.revoking import revoke_record
 from registry.service.sandbox import (
     DevAgency,
     bind_dev_store,
     deploy_dev_registry,
     dev_issuer,
+    funded_account,
     register_dev_agency,
 )
 from registry.service.verify import (
@@ -41,7 +51,27 @@ from registry.service.verify import (
     verification_input,
     verify_receipt,
 )
-from registry.store import counts_by_status, open_store
+from registry.store import Store, counts_by_status, open_store, repo
+
+EXPECTED = {
+    "valid": "VALID",
+    "tampered": "TAMPERED",
+    "redacted": "VALID",
+    "superseded": "SUPERSEDED",
+    "replacement": "VALID",
+    "untrusted": "UNTRUSTED",
+    "diploma": "VALID",
+    "receipt_alone": "IN_FORCE",
+    "front_run": "VALID",
+    "front_run_revoked": "VALID",
+    "thief_anchor": "UNTRUSTED",
+    "thief_revocation": "REVOKED",
+    "thief_after_mark": "UNTRUSTED",
+    "thief_revocation_after_mark": "VALID",
+    "before_theft": "VALID",
+    "after_move": "VALID",
+}
+"""Every verification the demo makes, by label, and the outcome it must have."""
 
 
 @dataclass
@@ -55,21 +85,15 @@ class DemoOutcome:
     outcomes: dict[str, str] = field(default_factory=dict)
     forged_rejected: bool = False
     outsider_refused: bool = False
+    thief_key_refused: bool = False
 
     @property
     def as_expected(self) -> bool:
         return (
-            self.outcomes
-            == {
-                "valid": "VALID",
-                "tampered": "TAMPERED",
-                "redacted": "VALID",
-                "superseded": "SUPERSEDED",
-                "untrusted": "UNTRUSTED",
-                "diploma": "VALID",
-            }
+            self.outcomes == EXPECTED
             and self.forged_rejected
             and self.outsider_refused
+            and self.thief_key_refused
         )
 
 
@@ -135,7 +159,13 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
 
     def check(label: str, document: bytes, receipt: bytes | None = None) -> str:
         given = verification_input(document, receipt=receipt)
-        result = verify_receipt(given.receipt, trusted=trusted, reader=reader, digest=given.digest)
+        result = verify_receipt(
+            given.receipt,
+            trusted=trusted,
+            reader=reader,
+            digest=given.digest,
+            digest_kind=given.digest_kind,
+        )
         out.outcomes[label] = str(result.outcome)
         return _describe(result)
 
@@ -172,6 +202,11 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
         f"{old.data['number']} was issued with the wrong place of birth; the office issued a "
         "corrected certificate and superseded the old one: " + check("superseded", _bytes(old))
     )
+    (corrected_receipt,) = civil_issuer.receipts(civil_issuer.confirmed_batches()[-1])
+    say(
+        "Looking up the replacement the registry names, the corrected certificate: "
+        + check("replacement", _bytes(record.attach_receipt(corrected, corrected_receipt)))
+    )
 
     # Someone deploys a copy of the registry and registers themselves under the same name.
     lookalike, outsider = deploy_dev_registry(w3)
@@ -200,8 +235,10 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     )
 
     r = receipts[documents[5].digest]
-    fake_leaf = leaf_hash(hashlib.sha256(b"a certificate nobody issued").digest())
-    forged = registry.check(leaf=fake_leaf, proof=list(r.merkle.proof), root=r.merkle.root)
+    fake_leaf = kind_leaf("record", hashlib.sha256(b"a certificate nobody issued").digest())
+    forged = registry.check(
+        agency=civil.account.address, leaf=fake_leaf, proof=list(r.merkle.proof), root=r.merkle.root
+    )
     out.forged_rejected = not forged.included
     say(
         "A made-up certificate presented with a real proof is rejected by the contract "
@@ -214,8 +251,179 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     except ContractRevert as exc:
         out.outsider_refused = True
         say(f"An outsider trying to revoke a certificate is refused on chain ({exc.error_name}).")
+
+    say(
+        "The receipt of certificate "
+        f"{documents[6].data['number']} alone, without the document: "
+        + check("receipt_alone", json.dumps(receipt_to_json(r)).encode())
+    )
+    _front_running(say, out, w3, registry, civil_issuer, education, check, store)
+    _theft(say, out, w3, registry, authority, civil, documents, check)
     store.close()
     fake_store.close()
+
+
+Check = Callable[..., str]
+
+
+def _front_running(
+    say: Callable[[str], None],
+    out: DemoOutcome,
+    w3: Web3,
+    registry: RegistryContract,
+    civil_issuer: Issuer,
+    education: DevAgency,
+    check: Check,
+    store: Store,
+) -> None:
+    """Agency B sees A's pending anchor(root) and copies it first: it only anchors the root in
+    its own namespace, and its revocation of "that root" touches nothing of A's."""
+    certificates = [civil_issuer.seal(_certificate(20_000 + i)) for i in range(3)]
+    civil_issuer.submit([(bytes(d.digest), "record", None) for d in certificates])
+    (batch_id,) = civil_issuer.seal_batches(force=True)
+    with store.session() as session:
+        batch = repo.batch_by_id(session, batch_id)
+        assert batch is not None
+        root = bytes(batch.root)
+    registry.anchor(education.account, root=root, leaf_count=3)  # B's copy lands first
+    civil_issuer.drain()  # A's own anchor still lands: another namespace
+    receipt = {r.digest: r for r in civil_issuer.receipts(batch_id)}[certificates[0].digest]
+    doc = record.attach_receipt(certificates[0], receipt)
+    before = check("front_run", _bytes(doc))
+    registry.revoke(education.account, root=root, leaf=root, proof=[], reason=Reason.FRAUD)
+    after = check("front_run_revoked", _bytes(doc))
+    say(
+        "Front-running: the Ministry copies the Civil Registry's pending anchor of a batch and "
+        f"gets it mined first. The Civil Registry's anchor lands anyway: {before}. The Ministry "
+        f"then revokes 'that root' for fraud, in its own namespace only: {after}"
+    )
+
+
+def _theft(
+    say: Callable[[str], None],
+    out: DemoOutcome,
+    w3: Web3,
+    registry: RegistryContract,
+    authority: LocalAccount,
+    civil: DevAgency,
+    documents: list[record.SealedDocument],
+    check: Check,
+) -> None:
+    """A thief with the Civil Registry's transaction key: no signing key of its own, a void
+    anchor and revocation once the authority marks the compromise; earlier records stand."""
+    identity = civil.account.address
+    _advance(w3, 60)  # the theft starts well after the earlier records were anchored
+    thief_key = keys.generate_signing_key()
+    registry.propose_signing_key(civil.account, keys.public_key_bytes(thief_key))
+    try:
+        registry.confirm_signing_key(civil.account, identity, keys.public_key_bytes(thief_key))
+    except ContractRevert as exc:
+        refused = exc.error_name
+    else:  # pragma: no cover - the contract must refuse it
+        refused = ""
+    out.thief_key_refused = (
+        bool(refused) and registry.key_of(identity, keys.public_key_bytes(thief_key)).agency is None
+    )
+    say(
+        "A thief steals the Civil Registry's transaction key. It proposes its own signing key, "
+        f"but cannot confirm it (refused on chain: {refused}); only the registry authority "
+        "confirms key rotations."
+    )
+    theft = int(w3.eth.get_block("latest")["timestamp"])
+    forged = record.seal_record({**_certificate(30_000), "child": {"given": "Mallory"}})
+    (forged_receipt,) = _anchor_by_hand(registry, civil.account, identity, thief_key, [forged])
+    forged_doc = _bytes(record.attach_receipt(forged, forged_receipt))
+    victim = documents[8]
+    target = _receipt_of(victim)
+    registry.revoke(
+        civil.account,
+        root=target.merkle.root,
+        leaf=target.leaf,
+        proof=list(target.merkle.proof),
+        reason=Reason.FRAUD,
+    )
+    say(
+        "It anchors a certificate it made up, signed with its unconfirmed key: "
+        + check("thief_anchor", forged_doc)
+        + f". It revokes {victim.data['number']}: "
+        + check("thief_revocation", _bytes(victim))
+    )
+    _advance(w3, 60)
+    registry.mark_compromised(authority, identity, since=theft)
+    new_account = funded_account(w3)
+    registry.move_agency(authority, identity, new_account=new_account.address)
+    _advance(w3, 2)  # the new account may act from the second after the move
+    say(
+        "The registry authority marks the Civil Registry compromised since the theft "
+        f"({_iso(theft)}) and moves it to a new transaction account ({new_account.address}), "
+        "keeping its identity, keys and history."
+    )
+    say("The thief's certificate now: " + check("thief_after_mark", forged_doc))
+    say(
+        f"{victim.data['number']}, which the thief revoked inside the window: "
+        + check("thief_revocation_after_mark", _bytes(victim))
+    )
+    say(
+        f"Certificate {documents[0].data['number']}, issued before the theft: "
+        + check("before_theft", _bytes(documents[0]))
+    )
+    fresh = record.seal_record(_certificate(40_000))
+    (fresh_receipt,) = _anchor_by_hand(registry, new_account, identity, civil.signing_key, [fresh])
+    say(
+        "A certificate the office issues from its new account: "
+        + check("after_move", _bytes(record.attach_receipt(fresh, fresh_receipt)))
+    )
+
+
+def _anchor_by_hand(
+    registry: RegistryContract,
+    account: LocalAccount,
+    agency: str,
+    signing_key: Ed25519PrivateKey,
+    docs: list[record.SealedDocument],
+) -> list[Receipt]:
+    """Anchor sealed records without the pipeline (what a thief holding only the transaction
+    key, or an agency on its new account, can do), and build their receipts."""
+    digests = [bytes(d.digest) for d in docs]
+    tree = MerkleTree.from_digests(digests, KIND_RECORD)
+    chain_id, address = registry.chain_id, registry.address
+    signature = keys.sign_root(
+        signing_key, chain_id=chain_id, registry=address, agency=agency, root=tree.root
+    )
+    registry.anchor(account, root=tree.root, leaf_count=len(digests))
+    anchor = registry.anchor_of(agency, tree.root)
+    return [
+        build_receipt(
+            digest=d,
+            digest_kind="record",
+            root=tree.root,
+            proof=tree.proof(i),
+            count=len(digests),
+            chain_id=chain_id,
+            registry=address,
+            agency=agency,
+            block_number=anchor.block_number,
+            anchored_at=anchor.anchored_at,
+            public_key=keys.public_key_bytes(signing_key),
+            signature=signature,
+        )
+        for i, d in enumerate(digests)
+    ]
+
+
+def _receipt_of(doc: record.SealedDocument) -> Receipt:
+    assert doc.receipt is not None
+    return doc.receipt
+
+
+def _advance(w3: Web3, seconds: int) -> None:
+    """Move the embedded chain's clock forward and mine a block."""
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    w3.provider.make_request("testing_timeTravel", [now + seconds])  # type: ignore[arg-type]
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _bytes(doc: record.SealedDocument) -> bytes:
@@ -230,8 +438,16 @@ def _describe(result: Verification) -> str:
     text = f"[{result.outcome}]"
     if result.outcome is Outcome.VALID:
         text += f" issued by {result.agency_name}, anchored {result.anchored_at}"
+    elif result.outcome is Outcome.IN_FORCE:
+        text += (
+            f" the record exists and is in force (issued by {result.agency_name}, anchored "
+            f"{result.anchored_at}); no document was checked"
+        )
     elif result.outcome is Outcome.SUPERSEDED:
-        text += f" replaced by {result.replacement}"
+        text += (
+            f" the agency names record {result.replacement} as its replacement: a record to "
+            "look up, not a verdict on this document"
+        )
     else:
         failed = [c for c in result.checks if c.status in ("fail", "error")]
         if failed:

@@ -15,12 +15,12 @@ look-alike registry nor under another agency's name (one that copied the anchor)
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
+import json
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -33,11 +33,16 @@ from registry.types import SigningKey32
 __all__ = [
     "ROOT_MESSAGE_LENGTH",
     "ROOT_MESSAGE_TAG",
+    "SALT_SECRET_BYTES",
     "address_bytes",
+    "generate_salt_secret",
     "generate_signing_key",
+    "load_salt_secret",
     "load_signing_key",
     "public_key_bytes",
     "root_signing_message",
+    "salt_secret_file_json",
+    "save_salt_secret",
     "save_signing_key",
     "sign_root",
     "signing_key_from_seed",
@@ -90,16 +95,23 @@ def save_signing_key(
         format=serialization.PrivateFormat.PKCS8,
         encryption_algorithm=serialization.BestAvailableEncryption(_passphrase_bytes(passphrase)),
     )
+    _write_private(target, pem, overwrite=overwrite, what="key")
+
+
+def _write_private(target: Path, data: bytes, *, overwrite: bool, what: str) -> None:
+    """Write `data` to `target` mode 0600, atomically (temp file, fsync, link or rename)."""
     directory = target.parent
     try:
         # mkstemp creates the file with mode 0600 (O_EXCL), whatever the umask.
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise SigningKeyError(f"{directory}: cannot create the key file: {exc.strerror}") from exc
+        raise SigningKeyError(
+            f"{directory}: cannot create the {what} file: {exc.strerror}"
+        ) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o600)
-            handle.write(pem)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:
@@ -109,10 +121,10 @@ def save_signing_key(
             os.unlink(temp_name)
     except FileExistsError as exc:
         raise SigningKeyError(
-            f"{target}: a key file is already there; move it away or pass overwrite=True"
+            f"{target}: a {what} file is already there; move it away or pass overwrite=True"
         ) from exc
     except OSError as exc:
-        raise SigningKeyError(f"{target}: cannot write the key file: {exc.strerror}") from exc
+        raise SigningKeyError(f"{target}: cannot write the {what} file: {exc.strerror}") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
@@ -237,12 +249,120 @@ def verify_root_signature(
     return True
 
 
-def salt_secret(key: Ed25519PrivateKey) -> bytes:
-    """A 32-byte secret for deterministic record salts (registry.salts), derived from the
-    agency's signing key so it needs no file of its own; never leaves the issuer."""
-    raw = key.private_bytes(
-        serialization.Encoding.Raw,
-        serialization.PrivateFormat.Raw,
-        serialization.NoEncryption(),
+# ------------------------------------------------------------------ salt secret
+#
+# Each agency has a salt secret of its own: 32 random bytes generated when the agency is
+# created, kept next to its other keys, never derived from (nor changed with) its signing key.
+# Record salts are derived from it (registry.salts), so re-sealing a record gives the same
+# digest across signing-key rotations, and a signing-key holder learns nothing about salts.
+#
+# File format (JSON, mode 0600), documented in docs/operating.md:
+#   {"type": "RecordRegistrySaltSecret", "version": 1,
+#    "kdf": "scrypt", "kdfparams": {"n": 32768, "r": 8, "p": 1, "salt": "<16 bytes hex>"},
+#    "cipher": "aes-256-gcm", "nonce": "<12 bytes hex>", "ciphertext": "<48 bytes hex>"}
+# key = scrypt(passphrase UTF-8, salt, n, r, p, 32 bytes); ciphertext = AES-256-GCM(key,
+# nonce, secret, associated data = SALT_SECRET_AAD) (32 bytes + 16-byte tag).
+
+SALT_SECRET_BYTES = 32
+SALT_SECRET_TYPE = "RecordRegistrySaltSecret"
+SALT_SECRET_AAD = b"RecordRegistry/salt-secret/v1"
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_MAX_SCRYPT_N = 2**20
+
+
+def generate_salt_secret() -> bytes:
+    """A fresh 32-byte salt secret from the operating system's random source."""
+    return os.urandom(SALT_SECRET_BYTES)
+
+
+def _scrypt_key(passphrase: str | bytes, *, salt: bytes, n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(_passphrase_bytes(passphrase))
+
+
+def salt_secret_file_json(secret: bytes, passphrase: str | bytes) -> dict[str, object]:
+    """The encrypted file content for a salt secret (format above)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(secret) != SALT_SECRET_BYTES:
+        raise SigningKeyError(f"a salt secret is {SALT_SECRET_BYTES} bytes, got {len(secret)}")
+    salt, nonce = os.urandom(16), os.urandom(12)
+    key = _scrypt_key(passphrase, salt=salt, **_SCRYPT)
+    ciphertext = AESGCM(key).encrypt(nonce, bytes(secret), SALT_SECRET_AAD)
+    return {
+        "type": SALT_SECRET_TYPE,
+        "version": 1,
+        "kdf": "scrypt",
+        "kdfparams": {**_SCRYPT, "salt": salt.hex()},
+        "cipher": "aes-256-gcm",
+        "nonce": nonce.hex(),
+        "ciphertext": ciphertext.hex(),
+    }
+
+
+def save_salt_secret(
+    secret: bytes,
+    path: str | os.PathLike[str],
+    passphrase: str | bytes,
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Write the salt secret encrypted (scrypt + AES-256-GCM), mode 0600, atomically; an
+    existing file is left alone unless `overwrite` (losing the secret changes every digest
+    re-sealed afterwards)."""
+    data = json.dumps(salt_secret_file_json(secret, passphrase), indent=2).encode() + b"\n"
+    _write_private(Path(path), data, overwrite=overwrite, what="salt secret")
+
+
+def load_salt_secret(path: str | os.PathLike[str], passphrase: str | bytes) -> bytes:
+    """Read and decrypt a salt secret saved by save_salt_secret.
+
+    WrongPassphrase if it does not decrypt; SigningKeyError if the file is missing or not a
+    salt-secret file."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    target = Path(path)
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError as exc:
+        raise SigningKeyError(f"{target}: no such salt-secret file") from exc
+    except OSError as exc:
+        raise SigningKeyError(f"{target}: cannot read the salt secret: {exc.strerror}") from exc
+    try:
+        doc = json.loads(raw)
+        if doc["type"] != SALT_SECRET_TYPE or doc["version"] != 1:
+            raise ValueError("not a salt-secret file")
+        if doc["kdf"] != "scrypt" or doc["cipher"] != "aes-256-gcm":
+            raise ValueError(f"unsupported kdf/cipher {doc['kdf']}/{doc['cipher']}")
+        params = doc["kdfparams"]
+        n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
+        if not (2 <= n <= _MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+            raise ValueError("scrypt parameters out of range")
+        salt, nonce = bytes.fromhex(params["salt"]), bytes.fromhex(doc["nonce"])
+        ciphertext = bytes.fromhex(doc["ciphertext"])
+        if len(nonce) != 12 or len(ciphertext) != SALT_SECRET_BYTES + 16:
+            raise ValueError("bad nonce or ciphertext length")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SigningKeyError(f"{target}: not a salt-secret file ({exc})") from exc
+    key = _scrypt_key(passphrase, salt=salt, n=n, r=r, p=p)
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, SALT_SECRET_AAD)
+    except InvalidTag as exc:
+        raise WrongPassphrase(
+            f"{target}: wrong passphrase (or a damaged file); check the passphrase and try again"
+        ) from exc
+
+
+def salt_secret(key: object) -> NoReturn:
+    """Removed in protocol v2: salts no longer come from the signing key.
+
+    Raises SigningKeyError always, so no caller silently derives salts from a signing key.
+    Use the agency's own salt secret: `Issuer.salt_secret`, loaded with `load_salt_secret`
+    (the operator: `Operator.agency_salt_secret(name, passphrase)`)."""
+    raise SigningKeyError(
+        "keys.salt_secret(signing_key) is gone (protocol v2): record salts come from the "
+        "agency's own salt secret (Issuer.salt_secret; keys.load_salt_secret of "
+        "keys/<agency>.salt.json), not from its signing key"
     )
-    return hmac.new(raw, b"RecordRegistry/salt-secret/v1", hashlib.sha256).digest()

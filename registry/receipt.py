@@ -72,6 +72,7 @@ def kind_leaf(kind: DigestKind, digest: bytes) -> Leaf:
         raise InvalidInput(f"digestKind: expected 'file' or 'record', got {kind!r}")
     return leaf_hash(code, digest)
 
+
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _HEX = re.compile(r"0x(?:[0-9a-f]{2})*")

@@ -360,7 +360,10 @@ def _nests_deeper(text: str, max_depth: int) -> bool:
     for _ in range(max_depth):
         if "(" not in brackets:
             return False
-        brackets = brackets.replace("()", "")
+        inner = brackets.replace("()", "")
+        if len(inner) == len(brackets):
+            return True  # no pair left to remove: an opener is never closed
+        brackets = inner
     return "(" in brackets
 
 

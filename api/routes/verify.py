@@ -3,33 +3,44 @@ or without its receipt), or a digest. The answer is the same JSON as `registry v
 
 A node that cannot be reached is not evidence against a document: the answer is 200 with
 outcome ERROR (the checks say what could not be checked), never INVALID and never a 5xx.
-A malformed receipt or document is 422 naming the field.
+
+Malformed input, one rule (docs/api.md, "Verifying"): whatever parses as JSON with `type`
+RecordReceipt or SealedRecord is a verification request, and a malformed one (a bad field,
+a duplicate key anywhere, an unsupported version, a receipt whose leaf is not its digest's)
+is answered 200 with outcome TAMPERED and the `format` check failing with the field named.
+Only a body that is not a verification request at all (not JSON, not an object, another
+`type`) is 422.
+
+A receipt, or a digest, without the document in hand is at best IN_FORCE (the record exists
+and is in force; no document was checked), never VALID. A digest is a document's only when
+the client says it hashed the file in hand (`digestKind=file`, or the `digest` of
+POST /v1/verify, which is defined as the SHA-256 of the file in hand).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.bodies import json_body_any_of, loose_object
+from api.bodies import json_body_any_of
 from api.deps import DigestPath, RuntimeDep, VerifyLimit, hex32
 from api.errors import InvalidField, problem_responses
 from api.runtime import ApiRuntime
 from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPublic, example_of
 from registry.errors import InvalidInput
-from registry.receipt import Receipt, parse_receipt
-from registry.record import document_digest, parse_sealed_document
+from registry.receipt import DigestKind, Receipt, parse_receipt
+from registry.record import MAX_DOCUMENT_BYTES, document_digest, parse_sealed_document
+from registry.service.api_support import malformed_verification
 from registry.service.verify import Outcome, Verification, verify_digest, verify_receipt
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
 
-_PATH = re.compile(r"^([A-Za-z_][\w.\[\]/-]*): (.*)$", re.DOTALL)
+RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
 
 
 def _verified() -> dict[int | str, dict[str, Any]]:
@@ -37,54 +48,73 @@ def _verified() -> dict[int | str, dict[str, Any]]:
     return {
         200: {
             "model": VerificationPublic,
-            "description": "The verdict and every check (an outage is outcome ERROR, not a 5xx).",
+            "description": "The verdict and every check (an outage is outcome ERROR, not a 5xx; "
+            "a malformed receipt or sealed document is outcome TAMPERED, not a 4xx).",
             "content": {"application/json": {"example": example}},
         },
         **problem_responses(413, 422, 429),
     }
 
 
-def _field_error(exc: InvalidInput, where: str, *, receipt: bool = False) -> InvalidField:
-    """A parser's `path: problem` message as a field error under `where` (a JSON pointer).
-    A standalone receipt's parser calls its top level `receipt`."""
-    match = _PATH.match(str(exc))
-    if match is None:
-        return InvalidField(where, str(exc))
-    path = re.sub(r"\[(\d+)\]", r"/\1", match.group(1)).replace(".", "/")
-    if receipt and path == "receipt":
-        path = ""
-    return InvalidField(f"{where}/{path}".rstrip("/"), match.group(2))
+# ------------------------------------------------------------------ reading the input
 
 
-def _receipt(obj: dict[str, Any], where: str) -> Receipt:
+def _type_of(raw: bytes) -> str | None:
+    """RecordReceipt or SealedRecord when `raw` is JSON of one of our types (read leniently,
+    only to classify it: the strict parsers read it again), else None."""
+    if len(raw) > MAX_DOCUMENT_BYTES or not raw.lstrip().startswith(b"{"):
+        return None
     try:
-        return parse_receipt(obj)
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if isinstance(value, dict) and value.get("type") in (RECEIPT_TYPE, SEALED_TYPE):
+        return str(value["type"])
+    return None
+
+
+def _receipt(raw: bytes, where: str) -> Receipt | Verification:
+    """The receipt, or the TAMPERED verdict naming the malformed field."""
+    try:
+        return parse_receipt(raw, where=where)
     except InvalidInput as exc:
-        raise _field_error(exc, where, receipt=True) from exc
+        return malformed_verification(str(exc))
+
+
+def _sealed(raw: bytes, where: str) -> tuple[Receipt | None, bytes] | Verification:
+    """The sealed document's receipt (None when it has none yet) and its digest recomputed from
+    its fields, or the TAMPERED verdict naming the malformed field."""
+    try:
+        document = parse_sealed_document(raw)
+        return document.receipt, bytes(document_digest(document))
+    except InvalidInput as exc:
+        return malformed_verification(f"{where}/{exc}" if where else str(exc))
+
+
+# ------------------------------------------------------------------ answering
 
 
 async def _run(
     runtime: ApiRuntime,
     receipt: Receipt,
     digest: bytes | None,
+    digest_kind: DigestKind | None,
     *,
     key: tuple[bytes, bytes | None] | None = None,
     generation: int = -1,
 ) -> Response:
     """Verify; inline when every chain answer is cached (no I/O), else in a worker thread.
     With a cache `key`, the encoded answer is kept for identical requests (while valid)."""
+    kwargs: dict[str, Any] = {
+        "trusted": runtime.trusted,
+        "reader": runtime.reader,
+        "digest": digest,
+        "digest_kind": digest_kind,
+    }
     if runtime.reader.is_warm(receipt):
-        result = verify_receipt(
-            receipt, trusted=runtime.trusted, reader=runtime.reader, digest=digest
-        )
+        result = verify_receipt(receipt, **kwargs)
     else:
-        result = await run_in_threadpool(
-            verify_receipt,
-            receipt,
-            trusted=runtime.trusted,
-            reader=runtime.reader,
-            digest=digest,
-        )
+        result = await run_in_threadpool(verify_receipt, receipt, **kwargs)
     encoded = _encode(result)
     if key is not None:
         runtime.verifications.put(
@@ -104,12 +134,62 @@ def _answer(runtime: ApiRuntime, encoded: bytes, outcome: str) -> Response:
     return Response(encoded, media_type="application/json")
 
 
+def _verdict(runtime: ApiRuntime, result: Verification) -> Response:
+    return _answer(runtime, _encode(result), result.outcome)
+
+
+async def _by_digest(runtime: ApiRuntime, digest: bytes, kind: DigestKind | None) -> Response:
+    result = await run_in_threadpool(
+        verify_digest,
+        runtime.operator.receipt_for,
+        digest,
+        digest_kind=kind,
+        trusted=runtime.trusted,
+        reader=runtime.reader,
+    )
+    return _verdict(runtime, result)
+
+
+async def _verify_sealed(
+    runtime: ApiRuntime,
+    raw: bytes,
+    where: str,
+    *,
+    receipt: Receipt | None = None,
+    key: tuple[bytes, bytes | None] | None = None,
+    generation: int = -1,
+) -> Response:
+    """A sealed document: its own receipt (or `receipt`, given beside it), else the store's
+    receipt for its recomputed digest (UNKNOWN when there is none)."""
+    read = _sealed(raw, where)
+    if isinstance(read, Verification):
+        return _verdict(runtime, read)
+    own, digest = read
+    chosen = receipt or own
+    if chosen is None:
+        return await _by_digest(runtime, digest, "record")
+    return await _run(runtime, chosen, digest, "record", key=key, generation=generation)
+
+
+# ------------------------------------------------------------------ routes
+
 DigestQuery = Annotated[
     str | None,
     Query(
         pattern=HEX32,
         description="With a receipt: the SHA-256 of the file in hand (computed by the client, "
-        "e.g. in the browser), checked against the receipt's digest.",
+        "e.g. in the browser), checked against the receipt as a file's digest. Without it the "
+        "receipt alone is checked: at best IN_FORCE, never VALID.",
+    ),
+]
+
+DigestKindQuery = Annotated[
+    Literal["file"] | None,
+    Query(
+        alias="digestKind",
+        description="`file`: the digest is the SHA-256 the client computed from the file in "
+        "hand, so the answer can be VALID. Absent: a digest looked up (typed, from a link); "
+        "no document was checked, so the answer is at best IN_FORCE.",
     ),
 ]
 
@@ -119,7 +199,9 @@ DigestQuery = Annotated[
     summary="Verify a receipt or a sealed document",
     description="Send a receipt (JSON, `type` RecordReceipt), optionally with `digest` = the "
     "SHA-256 of the file it belongs to, or a sealed document (`type` SealedRecord, possibly "
-    "redacted): its digest is recomputed from its fields. Public, rate-limited per client.",
+    "redacted): its digest is recomputed from its fields. A receipt alone is at best IN_FORCE. "
+    "A malformed receipt or sealed document is outcome TAMPERED, the `format` check naming "
+    "the field. Public, rate-limited per client.",
     responses=_verified(),
     openapi_extra=json_body_any_of(
         ["ReceiptModel", "SealedDocumentModel"],
@@ -139,51 +221,34 @@ async def verify_json(
     hit = runtime.verifications.get(key)
     if hit is not None:  # the very same request, and nothing it depends on has changed
         return _answer(runtime, *hit)
-    obj = loose_object(raw)
-    kind = obj.get("type")
-    if kind == "RecordReceipt":
-        receipt = _receipt(obj, "body")
-        return await _run(runtime, receipt, given, key=key, generation=generation)
-    if kind == "SealedRecord":
-        if digest is not None:
+    kind = _type_of(raw)
+    if kind is None:
+        raise InvalidField(
+            "body", "not a verification request: expected a JSON object of type "
+            "'RecordReceipt' or 'SealedRecord'"
+        )
+    if kind == SEALED_TYPE:
+        if given is not None:
             raise InvalidField(
                 "query.digest", "a sealed document's digest is recomputed from its fields"
             )
-        try:
-            document = parse_sealed_document(obj)
-        except InvalidInput as exc:
-            raise _field_error(exc, "body") from exc
-        if document.receipt is None:
-            raise InvalidField("body/receipt", "the sealed document has no receipt yet")
-        return await _run(
-            runtime,
-            document.receipt,
-            bytes(document_digest(document)),
-            key=key,
-            generation=generation,
-        )
-    raise InvalidField("body/type", "expected 'RecordReceipt' or 'SealedRecord'")
-
-
-def _typed(raw: bytes) -> dict[str, Any] | None:
-    """`raw` as one of our JSON documents (receipt or sealed document), else None (a file)."""
-    if not raw.lstrip().startswith(b"{"):
-        return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(value, dict) and value.get("type") in ("SealedRecord", "RecordReceipt"):
-        return value
-    return None
+        return await _verify_sealed(runtime, raw, "", key=key, generation=generation)
+    read = _receipt(raw, "")
+    if isinstance(read, Verification):
+        return _verdict(runtime, read)
+    return await _run(
+        runtime, read, given, "file" if given else None, key=key, generation=generation
+    )
 
 
 @router.post(
     "/file",
     summary="Verify an uploaded file, sealed document or receipt",
     description="Multipart: `document` (any file, a sealed JSON document, or a receipt) and, "
-    "for a file, optionally its `receipt`. A file without a receipt is looked up by its "
-    "SHA-256 in this registry's store. Public, rate-limited per client.",
+    "for a file, optionally its `receipt`. A file is checked as a file (its SHA-256, bound to "
+    "the kind `file`): a record's receipt never verifies a file. A file or a sealed document "
+    "without a receipt is looked up by its digest in this registry's store. A receipt alone "
+    "is at best IN_FORCE. Public, rate-limited per client.",
     responses=_verified(),
 )
 async def verify_file(
@@ -195,53 +260,42 @@ async def verify_file(
 ) -> Response:
     raw = await document.read()
     receipt_raw = await receipt.read() if receipt is not None else None
-    envelope = _typed(raw)
-    receipt_obj: dict[str, Any] | None = None
+    chosen: Receipt | None = None
     if receipt_raw is not None:
-        receipt_obj = _typed(receipt_raw)
-        if receipt_obj is None or receipt_obj.get("type") != "RecordReceipt":
+        if _type_of(receipt_raw) != RECEIPT_TYPE:
             raise InvalidField("receipt", "not a RecordReceipt JSON document")
-    if envelope is not None and envelope["type"] == "SealedRecord":
-        try:
-            sealed = parse_sealed_document(envelope)
-        except InvalidInput as exc:
-            raise _field_error(exc, "document") from exc
-        if receipt_obj is not None:
-            chosen = _receipt(receipt_obj, "receipt")
-        elif sealed.receipt is not None:
-            chosen = sealed.receipt
-        else:
-            raise InvalidField("document/receipt", "the sealed document has no receipt yet")
-        return await _run(runtime, chosen, bytes(document_digest(sealed)))
-    if envelope is not None and receipt_obj is None:
-        return await _run(runtime, _receipt(envelope, "document"), None)
+        read = _receipt(receipt_raw, "receipt")
+        if isinstance(read, Verification):
+            return _verdict(runtime, read)
+        chosen = read
+    kind = _type_of(raw)
+    if kind == SEALED_TYPE:
+        return await _verify_sealed(runtime, raw, "document", receipt=chosen)
+    if kind == RECEIPT_TYPE and chosen is None:
+        alone = _receipt(raw, "document")
+        if isinstance(alone, Verification):
+            return _verdict(runtime, alone)
+        return await _run(runtime, alone, None, None)
     digest = hashlib.sha256(raw).digest()
-    if receipt_obj is not None:
-        return await _run(runtime, _receipt(receipt_obj, "receipt"), digest)
-    return await _by_digest(runtime, digest)
-
-
-async def _by_digest(runtime: ApiRuntime, digest: bytes) -> Response:
-    result = await run_in_threadpool(
-        verify_digest,
-        runtime.operator.receipt_for,
-        digest,
-        trusted=runtime.trusted,
-        reader=runtime.reader,
-    )
-    return _answer(runtime, _encode(result), result.outcome)
+    if chosen is not None:
+        return await _run(runtime, chosen, digest, "file")
+    return await _by_digest(runtime, digest, "file")
 
 
 @router.get(
     "/{digest}",
     summary="Verify a digest",
-    description="Verify the record with this digest (the SHA-256 of a file, hashed in the "
-    "browser, or a record digest): this registry's store supplies the receipt and the chain "
-    "decides. A digest this registry did not anchor is UNKNOWN. Public, rate-limited.",
+    description="This registry's store supplies the receipt of the record with this digest "
+    "and the chain decides. With `digestKind=file` the digest is the SHA-256 of the file in "
+    "hand (hashed in the browser) and the answer can be VALID; without it nothing was checked "
+    "but the record itself: at best IN_FORCE (how the page looks up a replacement). A digest "
+    "this registry did not anchor is UNKNOWN. Public, rate-limited.",
     responses=_verified(),
 )
-async def verify_by_digest(digest: DigestPath, runtime: RuntimeDep) -> Response:
-    return await _by_digest(runtime, hex32(digest))
+async def verify_by_digest(
+    digest: DigestPath, runtime: RuntimeDep, digest_kind: DigestKindQuery = None
+) -> Response:
+    return await _by_digest(runtime, hex32(digest), digest_kind)
 
 
 __all__ = ["router"]

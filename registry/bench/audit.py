@@ -2,9 +2,11 @@
 
 Not timed: creating the data. Records are file digests (SHA-256 of a counter) inserted in bulk
 with the store's own functions (add_records, claim_pending, seal_batch), each batch's root
-signed with the agency key and anchored on the chain, then marked confirmed, exactly the
-states the issuing pipeline leaves. Timed: the whole audit (event log, every batch read and
-its Merkle root recomputed, signatures, key windows, roots and revocations both ways).
+signed with the agency key over the v2 root message (naming the agency) and anchored in the
+agency's namespace on the chain, then marked confirmed, exactly the states the issuing pipeline
+leaves. Timed: the whole audit (event log with its compromise windows, every batch read and its
+root recomputed over kind-bound leaves, signatures, key windows, roots, revocations and
+replacements, agency by agency).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from eth_account.signers.local import LocalAccount
 from registry import keys
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
 from registry.chain.tx import TxOptions
-from registry.merkle import MerkleTree
+from registry.merkle import KIND_FILE, MerkleTree
 from registry.service.audit import AuditReport, Progress, audit_registry
 from registry.store import Store, add_agency, bind_store, open_store, repo
 
@@ -80,14 +82,18 @@ def create_audit_data(
         n += count
         with store.session(write=True) as session:
             claimed = repo.claim_pending(session, agency_id=agency_id, limit=count)
-            tree = MerkleTree.from_digests([digest for _, digest in claimed])
+            tree = MerkleTree.from_digests([digest for _, digest, _ in claimed], KIND_FILE)
             batch_id = repo.seal_batch(
                 session,
                 agency_id=agency_id,
-                record_ids=[record_id for record_id, _ in claimed],
+                record_ids=[record_id for record_id, _, _ in claimed],
                 root=tree.root,
                 signature=keys.sign_root(
-                    key, chain_id=registry.chain_id, registry=registry.address, root=tree.root
+                    key,
+                    chain_id=registry.chain_id,
+                    registry=registry.address,
+                    agency=agency.address,
+                    root=tree.root,
                 ),
                 public_key=public,
                 leaf_count=tree.count,

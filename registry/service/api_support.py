@@ -39,6 +39,7 @@ from registry.chain.contract import AgencyStatus as ChainAgencyStatus
 from registry.chain.contract import CheckResult, KeyWindow
 from registry.chain.events import RegistryState, fetch_events, rebuild_state
 from registry.chain.tx import rpc_errors
+from registry.checks import Check, CheckName
 from registry.errors import RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
@@ -46,6 +47,7 @@ from registry.service.operator import Operator, slug, tx_options
 from registry.service.verify import (
     ChainReader,
     Outcome,
+    Verification,
 )
 from registry.settings import Settings
 from registry.store import Store, repo
@@ -68,6 +70,7 @@ __all__ = [
     "check_store",
     "issue_api_token",
     "list_batches",
+    "malformed_verification",
     "open_embedded",
     "pipeline_stats",
     "receipts_of",
@@ -197,7 +200,19 @@ class Keyring:
 # ------------------------------------------------------------------ chain reads
 
 
-_FOLLOWED = ("Revoked", "AgencySuspended", "AgencyReinstated", "Anchored", "SigningKeyRotated")
+_FOLLOWED = (
+    "Anchored",
+    "Revoked",
+    "RevokedByAuthority",
+    "AgencySuspended",
+    "AgencyReinstated",
+    "AgencyCompromised",
+    "AgencyMoved",
+    "SigningKeyRotated",
+)
+"""The v2 events that change an answer of `check(agency, ...)` or `keyOf(agency, key)`; the
+agency is the first indexed topic of every one of them (anchors, revocations and keys live in
+per-agency namespaces)."""
 
 
 def _word_address(word: bytes) -> str:
@@ -244,15 +259,30 @@ class CachingChainReader(ChainReader):
     def _fresh(self, at: float, chain_id: int, address: str) -> bool:
         return time.monotonic() - at < self.revocation_ttl or self.following(chain_id, address)
 
+    @staticmethod
+    def _answer_key(receipt: Receipt) -> tuple[Any, ...]:
+        a = receipt.anchor
+        return (
+            a.chain_id,
+            a.registry,
+            a.agency.lower(),
+            receipt.leaf,
+            receipt.merkle.proof,
+            receipt.merkle.root,
+        )
+
     def check(self, receipt: Receipt) -> CheckResult:
         a = receipt.anchor
-        key = (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
+        key = self._answer_key(receipt)
         hit = self._answers.get(key)
         if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
             return hit[0]
         generation = self.generation
         result = self.registry_for(a.chain_id, a.registry).check(
-            leaf=receipt.leaf, proof=list(receipt.merkle.proof), root=receipt.merkle.root
+            agency=a.agency,
+            leaf=receipt.leaf,
+            proof=list(receipt.merkle.proof),
+            root=receipt.merkle.root,
         )
         # An event seen while the node was asked may be newer than the answer: keep it only
         # if no sync ran in between (the sync bumps the generation before dropping entries).
@@ -262,13 +292,15 @@ class CachingChainReader(ChainReader):
             self._answers[key] = (result, time.monotonic())
         return result
 
-    def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
-        key = (chain_id, address, public_key)
+    def key_window(
+        self, chain_id: int, address: str, agency: str, public_key: bytes
+    ) -> KeyWindow:
+        key = (chain_id, address, agency.lower(), public_key)
         hit = self._open_keys.get(key)
-        if hit is not None and self._fresh(hit[1], chain_id, address) and hit[0].valid_at(at):
+        if hit is not None and self._fresh(hit[1], chain_id, address):
             return hit[0]
         generation = self.generation
-        window = super().key_window(chain_id, address, public_key, at)
+        window = super().key_window(chain_id, address, agency, public_key)
         if window.valid_until == 0 and generation == self.generation:
             self._open_keys[key] = (window, time.monotonic())
         return window
@@ -277,26 +309,19 @@ class CachingChainReader(ChainReader):
         """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached): the
         caller can then verify inline instead of handing the work to a thread."""
         a = receipt.anchor
-        hit = self._answers.get(
-            (a.chain_id, a.registry, receipt.leaf, receipt.merkle.proof, receipt.merkle.root)
-        )
+        hit = self._answers.get(self._answer_key(receipt))
         if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
             return False
         anchored = hit[0].anchor
-        if anchored.agency is None:
+        if anchored.agency is None or not hit[0].included:
             return True
-        if (a.chain_id, a.registry, anchored.agency) not in self._names:
+        if (a.chain_id, a.registry, a.agency) not in self._names:
             return False
-        key = (a.chain_id, a.registry, receipt.signature.public_key)
-        closed = self._keys.get(key)
-        if closed is not None and closed.valid_at(anchored.anchored_at):
+        public_key = receipt.signature.public_key
+        if (a.chain_id, a.registry, a.agency, public_key) in self._keys:
             return True
-        open_ = self._open_keys.get(key)
-        return (
-            open_ is not None
-            and self._fresh(open_[1], a.chain_id, a.registry)
-            and open_[0].valid_at(anchored.anchored_at)
-        )
+        open_ = self._open_keys.get((a.chain_id, a.registry, a.agency.lower(), public_key))
+        return open_ is not None and self._fresh(open_[1], a.chain_id, a.registry)
 
     # ---------------------------------------------------------------- following
 
@@ -346,31 +371,62 @@ class CachingChainReader(ChainReader):
             return count
 
     def _apply(self, events: list[list[bytes]]) -> None:
-        hashes: set[bytes] = set()
+        """Drop the cached answers these events change. Every followed v2 event names the
+        agency in its first indexed topic; anchors and revocations are per (agency, hash)."""
+        hashes: set[tuple[str, bytes]] = set()
         agencies: set[str] = set()
-        old_keys: set[bytes] = set()
+        old_keys: set[tuple[str, bytes]] = set()
         for topics in events:
             name = self._topics.get(topics[0])
-            if name == "Revoked":  # root, hash, agency
-                hashes.update((topics[1], topics[2]))
-            elif name == "Anchored":  # root, agency
-                hashes.add(topics[1])
-            elif name in ("AgencySuspended", "AgencyReinstated"):  # account
-                agencies.add(_word_address(topics[1]))
+            if name is None or len(topics) < 2:
+                continue
+            agency = _word_address(topics[1]).lower()
+            if name == "Anchored":  # agency, root
+                hashes.add((agency, topics[2]))
+            elif name in ("Revoked", "RevokedByAuthority"):  # agency, root, hash
+                hashes.update(((agency, topics[2]), (agency, topics[3])))
             elif name == "SigningKeyRotated":  # agency, oldKey, newKey
-                old_keys.add(topics[2])
+                old_keys.add((agency, topics[2]))
+            else:  # suspended, reinstated, compromised (void windows), moved: its standing
+                agencies.add(agency)
         if not (hashes or agencies or old_keys):
             return
         self.generation += 1  # first, so that a check() in flight does not store its answer
         for key in list(self._answers):
-            cached = self._answers.get(key)
-            if cached is None:
-                continue
-            if key[2] in hashes or key[4] in hashes or cached[0].anchor.agency in agencies:
+            agency, leaf, root = key[2], key[3], key[5]
+            if agency in agencies or (agency, leaf) in hashes or (agency, root) in hashes:
                 self._answers.pop(key, None)
         for key in list(self._open_keys):
-            if key[2] in old_keys:
+            if key[2] in agencies or (key[2], key[3]) in old_keys:
                 self._open_keys.pop(key, None)
+
+
+def malformed_verification(problem: str) -> Verification:
+    """The verdict on a receipt or sealed document that parsed as JSON of our type but is not
+    well-formed (a bad field, a duplicate key, an unsupported version): TAMPERED, the format
+    check failing with the parser's message, which starts with the field at fault."""
+    field_name, sep, _ = problem.partition(": ")
+    details: dict[str, Any] = {"field": field_name} if sep else {}
+    after = "the receipt or document is malformed"
+    return Verification(
+        Outcome.TAMPERED,
+        (
+            Check.failed(CheckName.FORMAT, problem, **details),
+            *(
+                Check.skipped(name, after)
+                for name in (
+                    CheckName.INTEGRITY,
+                    CheckName.INCLUSION,
+                    CheckName.SIGNATURE,
+                    CheckName.TRUST,
+                    CheckName.ANCHORED,
+                    CheckName.AGENCY,
+                    CheckName.KEY,
+                    CheckName.REVOCATION,
+                )
+            ),
+        ),
+    )
 
 
 class VerificationCache:

@@ -1,17 +1,22 @@
-"""Auditing: re-check the whole registry from the chain's event log alone.
+"""Auditing: re-check the whole registry from the chain's event log alone (protocol v2).
 
 An auditor trusts neither the operator's server nor its database. This module rebuilds every
-agency, signing key (with its validity window), anchor and revocation from the registry's
-events, then checks against that rebuilt state:
+agency (identity, current transaction account, status history, compromise windows, moves),
+signing key (with its validity window, per agency; proposals not yet confirmed), anchor and
+revocation (per agency; the authority's apart) from the registry's events, then checks against
+that rebuilt state:
 
-* the event log itself (an anchor by an agency between its suspension and reinstatement);
-* receipts and documents in folders, with the named checks of `verify_receipt`, the audited
-  registry being the only trusted one (a receipt naming any other registry or chain id is a
-  forged or foreign receipt, however valid its proof);
-* the operator's store: every batch's digests recompute to its root, every record sits at a
-  consistent leaf index, every root on chain is in the store and every confirmed batch is on
-  chain, revocations agree both ways, and every batch was signed by a key of its agency that
-  was valid when the root was anchored.
+* the event log itself: anchors and revocations an agency made inside one of its compromise
+  windows (void for every verifier: reported as such), a confirmed key whose proposal came
+  from a compromised account, an anchor between a suspension and a reinstatement;
+* receipts and documents in folders, with the named checks of `verify_receipt` (kind-bound
+  leaves, the v2 root message naming the agency), the audited registry being the only trusted
+  one (a receipt naming any other registry or chain id is a forged or foreign receipt);
+* the operator's store, agency by agency: every batch's (kind, digest) leaves recompute to
+  its root, every root its agency anchored is in the store and every confirmed batch is on
+  chain under its agency, the agency's own revocations agree both ways, every replacement
+  named on chain is a record of the same agency, and every batch was signed by a key of its
+  agency that was valid when the root was anchored.
 
 Each problem is one `Finding` (kind, subject, detail). An outage is never a finding: the
 audit's outcome is then COULD_NOT_CHECK. Scripts in scripts/ reuse the reading, folder and
@@ -43,7 +48,7 @@ from registry.chain.events import RegistryEvent, RegistryState, fetch_events, re
 from registry.chain.tx import rpc_errors
 from registry.checks import CheckName, CheckStatus
 from registry.errors import ChainUnavailable, InvalidInput, RegistryError
-from registry.merkle import MerkleTree, process_proof
+from registry.merkle import KIND_FILE, KIND_RECORD, LEAF_KINDS, MerkleTree, process_proof
 from registry.receipt import MAX_RECEIPT_BYTES, Receipt, parse_receipt
 from registry.record import document_digest, parse_sealed_document
 from registry.service.verify import (
@@ -501,24 +506,29 @@ def _store_is_registry_store(store: Store) -> None:
 def audit_store(
     snapshot: ChainSnapshot, store: Store, *, progress: Progress | None = None
 ) -> tuple[list[Finding], dict[str, int]]:
-    """Check the operator's store against the chain snapshot; returns (findings, counts).
+    """Check the operator's store against the chain snapshot, agency by agency; returns
+    (findings, counts).
 
-    Per batch: one indexed read of (id, leaf index, digest) in leaf order, the Merkle root
-    recomputed (a 100,000-record batch takes a fraction of a second), then its signature and
-    signing key. Then roots, revocations and agencies both ways."""
+    Per batch: one indexed read of (id, leaf index, digest, kind) in leaf order, the Merkle
+    root recomputed over the kind-bound leaves (a 100,000-record batch takes a fraction of a
+    second), then its signature and signing key. Then roots, revocations (and their
+    replacements) and agencies both ways."""
     _store_is_registry_store(store)
     findings: list[Finding] = []
-    state = snapshot.state
     with store.session() as session:
         _check_binding(session, snapshot)
         agencies = {a.id: a for a in session.scalars(select(Agency))}
         batches = [_batch_row(b) for b in session.scalars(select(Batch).order_by(Batch.id))]
-    address_of = {a.id: checksum(a.address) for a in agencies.values()}
+    address_of = {
+        a.id: snapshot.agency_identity(a.address) or checksum(a.address) for a in agencies.values()
+    }
     total = sum(b.leaf_count for b in batches)
     done = 0
     if progress is not None:
         progress("store", 0, total)
-    by_root = {b.root: b for b in batches}
+    by_root: dict[tuple[Address | None, bytes], _BatchRow] = {
+        (address_of.get(b.agency_id), b.root): b for b in batches
+    }
     records = 0
     for batch in batches:
         with store.session() as session:
@@ -532,9 +542,10 @@ def audit_store(
     with store.session() as session:
         findings.extend(_unbatched_records(session))
         revocations = list(session.scalars(select(Revocation).order_by(Revocation.id)))
+        findings.extend(_check_replacements(session, snapshot, address_of))
     findings.extend(_check_roots(snapshot, by_root))
-    findings.extend(_check_revocations(state, revocations, address_of, to_block=snapshot.to_block))
-    findings.extend(_check_agencies(state, agencies.values()))
+    findings.extend(_check_revocations(snapshot, revocations, address_of))
+    findings.extend(_check_agencies(snapshot, agencies.values()))
     counts = {
         "store_agencies": len(agencies),
         "store_batches": len(batches),
@@ -571,16 +582,21 @@ def _batch_row(b: Batch) -> _BatchRow:
 
 
 _rec = Record.__table__.c
+_KIND_CODES = {"file": KIND_FILE, "record": KIND_RECORD}
 
 
-def _batch_records(session: Session, batch_id: int) -> list[tuple[int, int | None, bytes]]:
-    """(record id, leaf index, digest) of a batch in leaf order: one pass over its index."""
+def _batch_records(session: Session, batch_id: int) -> list[tuple[int, int | None, bytes, int]]:
+    """(record id, leaf index, digest, leaf kind) of a batch in leaf order: one pass over its
+    index. An unknown kind is 0, which no leaf has (the batch then cannot recompute)."""
     stmt = (
-        select(_rec.id, _rec.leaf_index, _rec.digest)
+        select(_rec.id, _rec.leaf_index, _rec.digest, _rec.digest_kind)
         .where(_rec.batch_id == batch_id)
         .order_by(_rec.leaf_index)
     )
-    return [(int(i), idx, bytes(d)) for i, idx, d in session.execute(stmt)]
+    return [
+        (int(i), idx, bytes(d), _KIND_CODES.get(str(k), 0))
+        for i, idx, d, k in session.execute(stmt)
+    ]
 
 
 def _spell(indexes: Sequence[int]) -> str:
@@ -589,19 +605,30 @@ def _spell(indexes: Sequence[int]) -> str:
 
 
 def _check_batch_records(
-    session: Session, batch: _BatchRow, rows: list[tuple[int, int | None, bytes]]
+    session: Session, batch: _BatchRow, rows: list[tuple[int, int | None, bytes, int]]
 ) -> list[Finding]:
-    """Leaf indexes 0..leaf_count-1 each held once, and the digests recompute to the root."""
+    """Leaf indexes 0..leaf_count-1 each held once, and the (kind, digest) leaves recompute to
+    the root."""
     subject = f"batch #{batch.id} root {to_hex(batch.root)}"
     findings: list[Finding] = []
-    indexes = [idx for _, idx, _ in rows]
+    indexes = [idx for _, idx, _, _ in rows]
     if indexes == list(range(batch.leaf_count)):
-        tree = MerkleTree.from_digests([d for _, _, d in rows])
+        bad_kind = [rid for rid, _, _, kind in rows if kind not in LEAF_KINDS]
+        if bad_kind:
+            return [
+                Finding(
+                    FindingKind.TAMPERED_RECORD,
+                    f"record #{rid}",
+                    f"in {subject}: its digest kind is neither 'file' nor 'record'",
+                )
+                for rid in bad_kind[:MAX_LISTED]
+            ]
+        tree = MerkleTree.from_digests([d for _, _, d, _ in rows], [k for *_, k in rows])
         if tree.root != batch.root:
             findings.extend(_pinpoint_tampered(session, batch, subject, tree.root))
         return findings
     misplaced = [
-        (rid, idx) for rid, idx, _ in rows if idx is None or not 0 <= idx < batch.leaf_count
+        (rid, idx) for rid, idx, _, _ in rows if idx is None or not 0 <= idx < batch.leaf_count
     ]
     for rid, idx in misplaced[:MAX_LISTED]:
         findings.append(
@@ -654,7 +681,7 @@ def _pinpoint_tampered(
         Finding(
             FindingKind.TAMPERED_RECORD,
             subject,
-            f"its {batch.leaf_count} stored digests recompute to root {to_hex(recomputed)}, "
+            f"its {batch.leaf_count} stored leaves recompute to root {to_hex(recomputed)}, "
             "not to its root: at least one record row was altered",
         )
     ]
@@ -663,15 +690,17 @@ def _pinpoint_tampered(
 def _check_batch_chain(
     snapshot: ChainSnapshot, batch: _BatchRow, agency: Address | None
 ) -> list[Finding]:
-    """For a batch whose root is on chain: anchor facts, signature, key window, suspension."""
-    anchor = snapshot.state.anchors.get(batch.root)
+    """For a batch whose root its agency anchored: anchor facts, signature (over the v2
+    message, which names the agency), key window, suspension. A root anchored only by another
+    agency is not this batch's anchor (front-running gains the copier nothing)."""
+    if agency is None:
+        return []
+    anchor = snapshot.state.anchors.get((agency, batch.root))
     if anchor is None or anchor.agency is None:
         return []
     subject = f"batch #{batch.id} root {to_hex(batch.root)}"
     findings: list[Finding] = []
     differences = []
-    if agency != anchor.agency:
-        differences.append(f"agency on chain {anchor.agency}, in the store {agency}")
     if batch.leaf_count != anchor.leaf_count:
         differences.append(
             f"leaf count on chain {anchor.leaf_count}, in the store {batch.leaf_count}"
@@ -679,12 +708,13 @@ def _check_batch_chain(
     if batch.state == BatchState.FAILED:
         differences.append("the store marks it failed, yet the root is anchored")
     if batch.state == BatchState.CONFIRMED:
-        block = snapshot.state.anchor_tx.get(batch.root, (b"", 0))[1]
         if batch.anchored_at != anchor.anchored_at:
             claimed = "none" if batch.anchored_at is None else _iso(batch.anchored_at)
             differences.append(f"anchored at {_iso(anchor.anchored_at)}, the store says {claimed}")
-        if batch.block_number != block:
-            differences.append(f"anchored in block {block}, the store says {batch.block_number}")
+        if batch.block_number != anchor.block_number:
+            differences.append(
+                f"anchored in block {anchor.block_number}, the store says {batch.block_number}"
+            )
     if differences:
         findings.append(Finding(FindingKind.ANCHOR_MISMATCH, subject, "; ".join(differences)))
     if not keys.verify_root_signature(
@@ -692,6 +722,7 @@ def _check_batch_chain(
         batch.signature,
         chain_id=snapshot.chain_id,
         registry=snapshot.address,
+        agency=agency,
         root=batch.root,
     ):
         findings.append(
@@ -699,19 +730,20 @@ def _check_batch_chain(
                 FindingKind.SIGNATURE_INVALID,
                 subject,
                 f"the stored signature is not key {to_hex(batch.public_key)}'s signature over "
-                f"this root on chain {snapshot.chain_id} registry {snapshot.address}",
+                f"this root for agency {agency} on chain {snapshot.chain_id} registry "
+                f"{snapshot.address}",
             )
         )
     findings.extend(_key_findings(snapshot, subject, batch.public_key, anchor))
     if batch.anchored_at is not None:
-        start, end = _suspended_at(snapshot, anchor.agency, batch.anchored_at)
+        start, end = _suspended_at(snapshot, agency, batch.anchored_at)
         if start:
             until = "still suspended" if end is None else f"reinstated {_iso(end)}"
             findings.append(
                 Finding(
                     FindingKind.ANCHORED_WHILE_SUSPENDED,
                     subject,
-                    f"the store says anchored at {_iso(batch.anchored_at)}, while {anchor.agency} "
+                    f"the store says anchored at {_iso(batch.anchored_at)}, while {agency} "
                     f"was suspended (since {_iso(start)}, {until})",
                 )
             )
@@ -721,18 +753,29 @@ def _check_batch_chain(
 def _key_findings(
     snapshot: ChainSnapshot, subject: str, public_key: bytes, anchor: AnchorInfo
 ) -> list[Finding]:
-    """The signing key must be the anchoring agency's and valid at the anchor's block time."""
-    window = snapshot.state.keys.get(public_key)
-    agency = snapshot.state.agencies.get(anchor.agency) if anchor.agency else None
-    name = agency.name if agency else str(anchor.agency)
-    if window is None or window.agency != anchor.agency:
-        owner = "no agency" if window is None else str(window.agency)
+    """The signing key must be a confirmed key of the anchoring agency, valid at the anchor's
+    block time (a key only proposed, or another agency's, is not)."""
+    agency = anchor.agency
+    if agency is None:
+        return []
+    name = snapshot.agency_name(agency)
+    window = snapshot.state.keys.get((agency, bytes(public_key)))
+    if window is None:
+        owners = sorted(str(a) for a, k in snapshot.state.keys if k == bytes(public_key))
+        pending = snapshot.state.pending_keys.get(agency) == bytes(public_key)
+        owner = (
+            "a key it proposed and the authority has not confirmed"
+            if pending
+            else f"a key of {', '.join(owners)}"
+            if owners
+            else "no agency's key"
+        )
         return [
             Finding(
                 FindingKind.KEY_NOT_OF_AGENCY,
                 subject,
-                f"signed with key {to_hex(public_key)}, which belongs to {owner}, not to "
-                f"{name} ({anchor.agency}) that anchored the root",
+                f"signed with key {to_hex(public_key)}, {owner}, not a key of {name} "
+                f"({agency}) that anchored the root",
             )
         ]
     if not window.valid_at(anchor.anchored_at):
@@ -766,32 +809,39 @@ def _unbatched_records(session: Session) -> list[Finding]:
     ]
 
 
-def _check_roots(snapshot: ChainSnapshot, by_root: dict[bytes, _BatchRow]) -> list[Finding]:
-    """Every root on chain has its batch; every confirmed batch's root is on chain."""
+def _check_roots(
+    snapshot: ChainSnapshot, by_root: dict[tuple[Address | None, bytes], _BatchRow]
+) -> list[Finding]:
+    """Every root an agency anchored has its batch of that agency in the store (void anchors
+    are reported once, as such); every confirmed batch's root is on chain under its agency."""
     findings = []
-    for root, anchor in snapshot.state.anchors.items():
-        if root not in by_root:
-            tx, block = snapshot.state.anchor_tx.get(root, (b"", 0))
-            findings.append(
-                Finding(
-                    FindingKind.ROOT_NOT_IN_STORE,
-                    f"root {to_hex(root)}",
-                    f"anchored by {anchor.agency} ({anchor.leaf_count} records) in block "
-                    f"{block}, tx {to_hex(tx)}, at {_iso(anchor.anchored_at)}; the store has "
-                    "no batch with this root",
-                )
+    state = snapshot.state
+    for (agency, root), anchor in state.anchors.items():
+        if (agency, root) in by_root or (agency, root) in snapshot.void_anchors:
+            continue
+        tx, block = state.anchor_tx.get((agency, root), (b"", 0))
+        findings.append(
+            Finding(
+                FindingKind.ROOT_NOT_IN_STORE,
+                f"root {to_hex(root)} by {agency}",
+                f"anchored by {snapshot.agency_name(agency)} ({agency}, {anchor.leaf_count} "
+                f"records) in block {block}, tx {to_hex(tx)}, at {_iso(anchor.anchored_at)}; "
+                "the store has no batch of that agency with this root",
             )
-    for batch in by_root.values():
-        if batch.state != BatchState.CONFIRMED or batch.root in snapshot.state.anchors:
+        )
+    for (batch_agency, root), batch in by_root.items():
+        if batch.state != BatchState.CONFIRMED or (batch_agency, root) in state.anchors:
             continue
         if batch.block_number is not None and batch.block_number > snapshot.to_block:
             continue  # confirmed after the audit read the chain
+        others = sorted(str(a) for a, r in state.anchors if r == root)
+        also = f"; the root is anchored by {', '.join(others)} instead" if others else ""
         findings.append(
             Finding(
                 FindingKind.ROOT_NOT_ON_CHAIN,
-                f"batch #{batch.id} root {to_hex(batch.root)}",
+                f"batch #{batch.id} root {to_hex(root)}",
                 f"the store says confirmed in block {batch.block_number}, but no Anchored "
-                f"event up to block {snapshot.to_block} has this root",
+                f"event of {batch_agency} up to block {snapshot.to_block} has this root{also}",
             )
         )
     return findings
@@ -802,15 +852,16 @@ def _replacement_text(value: bytes | None) -> str:
 
 
 def _check_revocations(
-    state: RegistryState,
+    snapshot: ChainSnapshot,
     revocations: Iterable[Revocation],
     address_of: dict[int, Address],
-    *,
-    to_block: int,
 ) -> list[Finding]:
-    """Revocations on chain and in the store agree: same (agency, hash), reason, replacement."""
+    """The agencies' own revocations on chain and in the store agree: same (agency, hash),
+    reason, replacement. The authority's revocations are not the operator's to record (they
+    are counted in the summary); void ones are reported once, as such."""
     findings = []
     in_store: set[tuple[Address, bytes]] = set()
+    own = snapshot.agency_revocations
     for rev in revocations:
         agency = address_of.get(rev.agency_id)
         if agency is None:
@@ -818,9 +869,9 @@ def _check_revocations(
         key = (agency, bytes(rev.hash))
         in_store.add(key)
         subject = f"revocation {to_hex(bytes(rev.hash))} by {agency}"
-        on_chain = state.revocations.get(key)
+        on_chain = own.get(key)
         if on_chain is None:
-            late = rev.block_number is not None and rev.block_number > to_block
+            late = rev.block_number is not None and rev.block_number > snapshot.to_block
             if rev.state == RevocationState.CONFIRMED and not late:
                 findings.append(
                     Finding(
@@ -844,27 +895,74 @@ def _check_revocations(
             findings.append(
                 Finding(FindingKind.REVOCATION_MISMATCH, subject, "; ".join(differences))
             )
-    for (agency, hash_), info in state.revocations.items():
-        if (agency, hash_) not in in_store:
-            findings.append(
-                Finding(
-                    FindingKind.REVOCATION_MISSING_IN_STORE,
-                    f"revocation {to_hex(hash_)} by {agency}",
-                    f"revoked on chain at {_iso(info.revoked_at)} (reason {info.reason}, "
-                    f"replacement {_replacement_text(info.replacement)}); the store has no "
-                    "such revocation",
-                )
+    for (agency, hash_), info in own.items():
+        if (agency, hash_) in in_store or (agency, hash_) in snapshot.void_revocations:
+            continue
+        findings.append(
+            Finding(
+                FindingKind.REVOCATION_MISSING_IN_STORE,
+                f"revocation {to_hex(hash_)} by {agency}",
+                f"revoked on chain at {_iso(info.revoked_at)} (reason {info.reason}, "
+                f"replacement {_replacement_text(info.replacement)}); the store has no "
+                "such revocation",
             )
+        )
     return findings
 
 
-def _check_agencies(state: RegistryState, agencies: Iterable[Agency]) -> list[Finding]:
+def _check_replacements(
+    session: Session, snapshot: ChainSnapshot, address_of: dict[int, Address]
+) -> list[Finding]:
+    """Every replacement named on chain (a supersession that is not void) is a record of the
+    same agency in the store: anything else sends citizens to a record that does not exist or
+    is another agency's."""
+    id_of = {address: agency_id for agency_id, address in address_of.items()}
+    findings = []
+    for (agency, hash_), info in snapshot.agency_revocations.items():
+        if not any(info.replacement) or (agency, hash_) in snapshot.void_revocations:
+            continue
+        if agency not in id_of:
+            continue  # not an agency this store serves
+        owners = {
+            int(a)
+            for (a,) in session.execute(
+                select(_rec.agency_id).where(_rec.digest == info.replacement)
+            )
+        }
+        if id_of[agency] in owners:
+            continue
+        where = (
+            "the store holds it only as another agency's record"
+            if owners
+            else "the store holds no record with that digest"
+        )
+        findings.append(
+            Finding(
+                FindingKind.REPLACEMENT_NOT_AGENCY_RECORD,
+                f"revocation {to_hex(hash_)} by {agency}",
+                f"superseded at {_iso(info.revoked_at)} naming {to_hex(info.replacement)} as "
+                f"the replacement, which is not a record of {snapshot.agency_name(agency)}: "
+                f"{where}",
+            )
+        )
+    return findings
+
+
+_STATUS_NAMES = {
+    AgencyStatus.ACTIVE: "active",
+    AgencyStatus.SUSPENDED: "suspended",
+    AgencyStatus.COMPROMISED: "compromised",
+    AgencyStatus.NONE: "none",
+}
+
+
+def _check_agencies(snapshot: ChainSnapshot, agencies: Iterable[Agency]) -> list[Finding]:
     """Each agency of the store is registered on chain with the same key and status."""
     findings = []
     for agency in agencies:
-        address = checksum(agency.address)
-        subject = f"agency {agency.name} ({address})"
-        info = state.agencies.get(address)
+        identity = snapshot.agency_identity(agency.address)
+        subject = f"agency {agency.name} ({checksum(agency.address)})"
+        info = snapshot.state.agencies.get(identity) if identity else None
         if info is None:
             findings.append(
                 Finding(FindingKind.AGENCY_MISMATCH, subject, "not registered on chain")
@@ -876,7 +974,12 @@ def _check_agencies(state: RegistryState, agencies: Iterable[Agency]) -> list[Fi
                 f"current key on chain {to_hex(info.signing_key)}, in the store "
                 f"{agency.signing_public_key}"
             )
-        chain_status = "suspended" if info.status is AgencyStatus.SUSPENDED else "active"
+        account = getattr(agency, "account", None)
+        if account and info.account is not None and checksum(account) != info.account:
+            differences.append(
+                f"transaction account on chain {info.account}, in the store {checksum(account)}"
+            )
+        chain_status = _STATUS_NAMES[info.status]
         if chain_status != agency.status:
             differences.append(f"{chain_status} on chain, {agency.status} in the store")
         if differences:
@@ -890,29 +993,23 @@ def _check_agencies(state: RegistryState, agencies: Iterable[Agency]) -> list[Fi
 @dataclass
 class _SnapshotReader(ChainReader):
     """A ChainReader that answers from the rebuilt state instead of view calls: one snapshot
-    of the chain for the whole audit, and no request per receipt against a rate-limited node."""
+    of the chain for the whole audit, and no request per receipt against a rate-limited node.
+    Its `check` is the contract's `check(agency, leaf, proof, root)` computed from the mirror
+    (compromise windows and void revocations included)."""
 
     snapshot: RegistryState = field(default_factory=RegistryState)
 
     def check(self, receipt: Receipt) -> CheckResult:
-        state = self.snapshot
         root = receipt.merkle.root
-        anchor = state.anchors.get(root, AnchorInfo(agency=None, anchored_at=0, leaf_count=0))
-        none = RevocationInfo(revoked_at=0, reason=0, replacement=ZERO32)
-        agency = anchor.agency
-        info = state.agencies.get(agency) if agency is not None else None
-        return CheckResult(
-            included=process_proof(receipt.leaf, list(receipt.merkle.proof)) == root,
-            anchor=anchor,
-            agency_status=info.status if info else AgencyStatus.NONE,
-            agency_status_changed_at=info.status_changed_at if info else 0,
-            leaf_revocation=state.revocations.get((agency, receipt.leaf), none) if agency else none,
-            root_revocation=state.revocations.get((agency, root), none) if agency else none,
+        included = process_proof(receipt.leaf, list(receipt.merkle.proof)) == root
+        return self.snapshot.check(
+            agency=receipt.anchor.agency, leaf=receipt.leaf, root=root, included=included
         )
 
-    def key_window(self, chain_id: int, address: str, public_key: bytes, at: int) -> KeyWindow:
+    def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         return self.snapshot.keys.get(
-            public_key, KeyWindow(agency=None, valid_from=0, valid_until=0)
+            (checksum(agency), bytes(public_key)),
+            KeyWindow(agency=None, valid_from=0, valid_until=0),
         )
 
     def agency_name(self, chain_id: int, address: str, agency: str) -> str:
@@ -1056,8 +1153,19 @@ def verify_item(
         given = verification_input(document, receipt=receipt, where=item.name)
     except InvalidInput as exc:
         return ItemResult(item, None, Finding(FindingKind.RECEIPT_INVALID, item.name, str(exc)))
-    result = verify_receipt(given.receipt, trusted=[trusted], reader=reader, digest=given.digest)
+    result = verify_receipt(
+        given.receipt,
+        trusted=[trusted],
+        reader=reader,
+        digest=given.digest,
+        digest_kind=given.digest_kind,
+    )
     return ItemResult(item, result, _finding_of(item.name, given.receipt, result, trusted, state))
+
+
+_NOT_A_FAULT = (Outcome.VALID, Outcome.IN_FORCE, Outcome.REVOKED, Outcome.SUPERSEDED, Outcome.ERROR)
+"""Outcomes that are no finding: a receipt alone in force, a revocation (the registry working),
+an outage (never evidence)."""
 
 
 def _finding_of(
@@ -1068,7 +1176,7 @@ def _finding_of(
     state: RegistryState | None,
 ) -> Finding | None:
     """The finding a verification amounts to, named after the first check that failed."""
-    if result.outcome in (Outcome.VALID, Outcome.REVOKED, Outcome.SUPERSEDED, Outcome.ERROR):
+    if result.outcome in _NOT_A_FAULT:
         return None
     checks = {c.name: c for c in result.checks}
 
@@ -1080,7 +1188,7 @@ def _finding_of(
         return Finding(FindingKind.TAMPERED_DOCUMENT, name, reason)
     if (reason := failed(CheckName.FORMAT)) is not None:
         return Finding(FindingKind.RECEIPT_INVALID, name, reason)
-    if failed("trust") is not None:
+    if failed(CheckName.TRUST) is not None:
         parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
         a = parsed.anchor
         proof_ok = failed(CheckName.INCLUSION) is None and failed(CheckName.SIGNATURE) is None
@@ -1098,13 +1206,14 @@ def _finding_of(
         return Finding(FindingKind.RECEIPT_INVALID, name, f"UNKNOWN: {reason}")
     if (reason := failed(CheckName.SIGNATURE)) is not None:
         return Finding(FindingKind.SIGNATURE_INVALID, name, reason)
+    agency_check = checks.get(CheckName.AGENCY)
+    if agency_check is not None and agency_check.details.get("void"):
+        return Finding(FindingKind.ANCHOR_IN_COMPROMISE_WINDOW, name, agency_check.reason)
     if (reason := failed(CheckName.KEY)) is not None:
         kind = FindingKind.KEY_NOT_OF_AGENCY
         if state is not None:
             parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
-            window = state.keys.get(parsed.signature.public_key)
-            anchor = state.anchors.get(parsed.merkle.root)
-            if window is not None and anchor is not None and window.agency == anchor.agency:
+            if (parsed.anchor.agency, parsed.signature.public_key) in state.keys:
                 kind = FindingKind.KEY_OUTSIDE_WINDOW
         elif "not at the anchor time" in reason:
             kind = FindingKind.KEY_OUTSIDE_WINDOW
@@ -1143,6 +1252,7 @@ def audit_receipts(
     counts = {
         "files_checked": len(items),
         "files_valid": outcomes[Outcome.VALID],
+        "files_in_force": outcomes[Outcome.IN_FORCE],
         "files_revoked": outcomes[Outcome.REVOKED] + outcomes[Outcome.SUPERSEDED],
     }
     return findings, counts
@@ -1157,40 +1267,44 @@ def _receipt_of(item: FolderItem) -> Receipt:
 
 
 def _receipts_in_store(store: Store, held: list[tuple[str, Receipt]]) -> list[Finding]:
-    """A receipt a holder has proves a record: the operator's store must hold it, at its index."""
+    """A receipt a holder has proves a record of its agency in its batch: the operator's store
+    must hold that record (same digest and kind) in that agency's batch with that root."""
     findings = []
     with store.session() as session:
-        batches = {
-            bytes(root): bid
-            for bid, root in session.execute(
-                select(Batch.id, Batch.root).where(Batch.root.in_({r.merkle.root for _, r in held}))
-            )
-        }
+        batches: dict[tuple[Address, bytes], int] = {}
+        stmt = (
+            select(Batch.id, Batch.root, Agency.address)
+            .join(Agency, Agency.id == Batch.agency_id)
+            .where(Batch.root.in_({r.merkle.root for _, r in held}))
+        )
+        for bid, root, address in session.execute(stmt):
+            batches[(checksum(address), bytes(root))] = int(bid)
         for name, receipt in held:
-            batch_id = batches.get(receipt.merkle.root)
+            batch_id = batches.get((receipt.anchor.agency, receipt.merkle.root))
             if batch_id is None:
                 continue  # reported as root_not_in_store
             row = session.execute(
-                select(_rec.id, _rec.digest).where(
-                    _rec.batch_id == batch_id, _rec.leaf_index == receipt.merkle.index
+                select(_rec.id, _rec.digest_kind).where(
+                    _rec.batch_id == batch_id, _rec.digest == receipt.digest
                 )
             ).first()
-            where = f"leaf {receipt.merkle.index} of batch #{batch_id}"
+            where = f"batch #{batch_id}"
             if row is None:
                 findings.append(
                     Finding(
                         FindingKind.MISSING_RECORD,
                         f"record {to_hex(receipt.digest)}",
-                        f"{name} proves it is {where}; the store has no record there",
+                        f"{name} proves it is a record of {where}; the store has no such "
+                        "record there",
                     )
                 )
-            elif bytes(row[1]) != receipt.digest:
+            elif str(row[1]) != receipt.digest_kind:
                 findings.append(
                     Finding(
                         FindingKind.TAMPERED_RECORD,
                         f"record #{row[0]}",
-                        f"{name} proves {where} is {to_hex(receipt.digest)}; the store "
-                        f"holds {to_hex(bytes(row[1]))} there",
+                        f"{name} proves a {receipt.digest_kind} digest in {where}; the store "
+                        f"holds it as a {row[1]}",
                     )
                 )
     return findings
@@ -1279,17 +1393,23 @@ def _with_time(report: AuditReport, started: float) -> AuditReport:
 
 def _chain_summary(snapshot: ChainSnapshot) -> dict[str, int]:
     state = snapshot.state
+    statuses = Counter(a.status for a in state.agencies.values())
     return {
         "blocks": snapshot.to_block - snapshot.from_block + 1,
         "events": len(snapshot.events),
         "agencies": len(state.agencies),
-        "agencies_suspended": sum(
-            1 for a in state.agencies.values() if a.status is AgencyStatus.SUSPENDED
-        ),
+        "agencies_suspended": statuses[AgencyStatus.SUSPENDED],
+        "agencies_compromised": statuses[AgencyStatus.COMPROMISED],
+        "compromise_windows": sum(len(w) for w in state.compromises.values()),
+        "agency_moves": len(snapshot.moves),
         "signing_keys": len(state.keys),
+        "signing_keys_pending": len(state.pending_keys),
         "anchors": len(state.anchors),
+        "anchors_void": len(snapshot.void_anchors),
         "anchored_records": sum(a.leaf_count for a in state.anchors.values()),
         "revocations": len(state.revocations),
+        "revocations_by_authority": sum(1 for r in state.revocations.values() if r.by_authority),
+        "revocations_void": len(snapshot.void_revocations),
     }
 
 
@@ -1298,48 +1418,55 @@ def _chain_summary(snapshot: ChainSnapshot) -> dict[str, int]:
 
 def _agency_facts(state: RegistryState) -> dict[str, str]:
     return {
-        addr: f"{info.name!r}, "
-        f"{'suspended' if info.status is AgencyStatus.SUSPENDED else 'active'}, "
-        f"key {to_hex(info.signing_key)}"
+        addr: f"{info.name!r}, {_STATUS_NAMES[info.status]}, key {to_hex(info.signing_key)}, "
+        f"account {info.account}, {len(state.compromises.get(addr, []))} compromise window(s)"
         for addr, info in state.agencies.items()
     }
 
 
 def _key_facts(state: RegistryState) -> dict[str, str]:
+    facts = {
+        f"{to_hex(key)} of {agency}": "current" if w.valid_until == 0 else "retired"
+        for (agency, key), w in state.keys.items()
+    }
+    for agency, key in state.pending_keys.items():
+        facts.setdefault(f"{to_hex(key)} of {agency}", "proposed, not confirmed")
+    return facts
+
+
+def _anchor_facts(snapshot: ChainSnapshot) -> dict[str, str]:
     return {
-        to_hex(key): f"of {w.agency}, {'current' if w.valid_until == 0 else 'retired'}"
-        for key, w in state.keys.items()
+        f"{to_hex(root)} by {agency}": f"{a.leaf_count} records"
+        + (", void (compromise window)" if (agency, root) in snapshot.void_anchors else "")
+        for (agency, root), a in snapshot.state.anchors.items()
     }
 
 
-def _anchor_facts(state: RegistryState) -> dict[str, str]:
-    return {
-        to_hex(root): f"by {a.agency}, {a.leaf_count} records" for root, a in state.anchors.items()
-    }
-
-
-def _revocation_facts(state: RegistryState) -> dict[str, str]:
+def _revocation_facts(snapshot: ChainSnapshot) -> dict[str, str]:
     return {
         f"{to_hex(hash_)} by {agency}": f"reason {r.reason}, replacement "
         f"{_replacement_text(r.replacement)}"
-        for (agency, hash_), r in state.revocations.items()
+        + (", by the authority" if r.by_authority else "")
+        + (", void (compromise window)" if (agency, hash_) in snapshot.void_revocations else "")
+        for (agency, hash_), r in snapshot.state.revocations.items()
     }
 
 
 def compare_snapshots(first: ChainSnapshot, second: ChainSnapshot) -> list[Finding]:
-    """What one deployment has and the other lacks, or has differently: agencies (name, status,
-    current key), signing keys (owner, current or retired), anchors (agency, record count) and
-    revocations (reason, replacement). Times and blocks are not compared: a migration re-anchors
-    at new times."""
+    """What one deployment has and the other lacks, or has differently, agency by agency:
+    agencies (name, status, current key and account, number of compromise windows), signing
+    keys (current, retired or only proposed), anchors (record count, void or not) and
+    revocations (reason, replacement, by whom, void or not). Times and blocks are not compared:
+    a migration re-anchors at new times."""
     findings = []
-    facts: list[tuple[str, Callable[[RegistryState], dict[str, str]]]] = [
-        ("agency", _agency_facts),
-        ("key", _key_facts),
+    facts: list[tuple[str, Callable[[ChainSnapshot], dict[str, str]]]] = [
+        ("agency", lambda snap: _agency_facts(snap.state)),
+        ("key", lambda snap: _key_facts(snap.state)),
         ("anchor", _anchor_facts),
         ("revocation", _revocation_facts),
     ]
     for what, of in facts:
-        a, b = of(first.state), of(second.state)
+        a, b = of(first), of(second)
         for key in sorted(a.keys() | b.keys()):
             subject = f"{what} {key}"
             if key not in b:

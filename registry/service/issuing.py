@@ -6,8 +6,10 @@ transaction, its hash and nonce recorded BEFORE it is broadcast) -> `anchored` (
 `confirmed` (N confirmations) -> receipts.
 
 After a crash, `resume()` looks at every sealed/submitted/anchored batch and asks the chain
-`anchorOf(root)`: what is there is only confirmed; what is not is re-sent — the same signed
+`anchorOf(agency, root)` (anchors live in per-agency namespaces, keyed by the agency's identity
+address): what is there is only confirmed; what is not is re-sent — the same signed
 transaction when one was recorded, so a root is never anchored twice and no record is lost.
+Another agency anchoring the same root (a front-runner copying ours) changes nothing for us.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from registry.chain.tx import (
     wait_for_confirmations,
 )
 from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
-from registry.receipt import Receipt, build_batch_receipts, build_receipt
+from registry.receipt import KIND_CODES, Receipt, build_batch_receipts, build_receipt
 from registry.salts import record_salt_source
 from registry.store import Store, repo
 from registry.store.errors import NotFound
@@ -68,9 +70,22 @@ class IssuingConfig:
     retry_max: float = 30.0
 
 
+def batch_tree(leaves: Sequence[tuple[bytes, str]]) -> merkle.MerkleTree:
+    """The Merkle tree of a batch's (digest, digest kind) pairs in leaf order (the kind is bound
+    into each leaf)."""
+    return merkle.MerkleTree.from_digests(
+        [bytes(digest) for digest, _ in leaves], [KIND_CODES[kind] for _, kind in leaves]
+    )
+
+
 @dataclass
 class Issuer:
-    """Issues records for one agency account: seal, sign, anchor, confirm, resume."""
+    """Issues records for one agency: seal, sign, anchor, confirm, resume.
+
+    `account` is the agency's current transaction account; `agency_address` its identity (the
+    address it was registered with; default: the account, true until the authority moves the
+    agency), which names it in signed roots, anchors and receipts. `salt_secret` is the
+    agency's own 32-byte salt secret (keys.load_salt_secret), needed to seal records."""
 
     store: Store
     registry: RegistryContract
@@ -78,8 +93,23 @@ class Issuer:
     signing_key: Ed25519PrivateKey
     agency_id: int
     config: IssuingConfig = IssuingConfig()
+    agency_address: str | None = None
+    salt_secret: bytes | None = field(default=None, repr=False)
     _trees: dict[int, merkle.MerkleTree] = field(default_factory=dict, repr=False)
     """Trees of recently sealed batches, so receipts need not rebuild them (bounded)."""
+
+    @property
+    def identity(self) -> str:
+        """The agency's identity address (EIP-55)."""
+        return str(self.agency_address or self.account.address)
+
+    def _salt_secret(self) -> bytes:
+        if self.salt_secret is None or len(self.salt_secret) != keys.SALT_SECRET_BYTES:
+            raise InvalidInput(
+                "this issuer has no salt secret: give Issuer(salt_secret=...) the agency's "
+                "32-byte secret (keys.load_salt_secret); salts never come from the signing key"
+            )
+        return self.salt_secret
 
     @property
     def _tx_options(self) -> TxOptions:
@@ -93,9 +123,10 @@ class Issuer:
     # ---------------------------------------------------------------- submit
 
     def seal(self, data: Mapping[str, Any]) -> record.SealedDocument:
-        """Seal a structured record with this agency's deterministic salts: the same record
-        sealed twice has the same digest, so submitting it again is idempotent."""
-        return seal_with_secret(keys.salt_secret(self.signing_key), data)
+        """Seal a structured record with this agency's deterministic salts (from its salt
+        secret): the same record sealed twice has the same digest, also across signing-key
+        rotations, so submitting it again is idempotent."""
+        return seal_with_secret(self._salt_secret(), data)
 
     def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
         """Store records as `pending`; durable when this returns. Idempotent per digest."""
@@ -127,17 +158,18 @@ class Issuer:
                 )
                 if not claimed:
                     return sealed
-                tree = merkle.MerkleTree.from_digests([digest for _, digest in claimed])
+                tree = batch_tree([(digest, kind) for _, digest, kind in claimed])
                 signature = keys.sign_root(
                     self.signing_key,
                     chain_id=self.registry.chain_id,
                     registry=self.registry.address,
+                    agency=self.identity,
                     root=tree.root,
                 )
                 batch_id = repo.seal_batch(
                     session,
                     agency_id=self.agency_id,
-                    record_ids=[record_id for record_id, _ in claimed],
+                    record_ids=[record_id for record_id, _, _ in claimed],
                     root=tree.root,
                     signature=signature,
                     public_key=keys.public_key_bytes(self.signing_key),
@@ -167,11 +199,9 @@ class Issuer:
             nonce = batch.tx_nonce
         if state in (BatchState.CONFIRMED, BatchState.FAILED):
             return
-        on_chain = self.registry.anchor_of(root)
+        # Our namespace only: the same root anchored by another agency is no concern of ours.
+        on_chain = self.registry.anchor_of(self.identity, root)
         if on_chain.agency is not None:
-            if on_chain.agency != self.account.address:
-                self._fail(batch_id, f"root already anchored by {on_chain.agency}")
-                return
             self._confirm(batch_id, tx_hash or self._anchor_tx_from_log(root))
             return
         if state == BatchState.SEALED or raw is None or tx_hash is None or nonce is None:
@@ -203,15 +233,17 @@ class Issuer:
         return signed
 
     def _anchor_tx_from_log(self, root: bytes) -> bytes | None:
-        """The tx that anchored `root`, from its Anchored event (root is an indexed topic)."""
+        """The tx that anchored `root` for this agency, from its
+        `Anchored(address indexed agency, bytes32 indexed root, uint32 leafCount)` event."""
         event = self.registry.contract.events.Anchored()
         topic = HexBytes(self.registry.w3.keccak(text=event.signature))
+        agency_topic = HexBytes(b"\0" * 12 + keys.address_bytes(self.identity))
         logs = self.registry.w3.eth.get_logs(
             {
                 "address": self.registry.address,
                 "fromBlock": 0,
                 "toBlock": "latest",
-                "topics": [topic, HexBytes(root)],
+                "topics": [topic, agency_topic, HexBytes(root)],
             }
         )
         return bytes(logs[0]["transactionHash"]) if logs else None
@@ -332,7 +364,7 @@ class Issuer:
         digests = [bytes(digest) for digest, _ in rows]
         tree = self._trees.get(batch_id)
         if tree is None or tree.root != info.root or tree.count != len(digests):
-            tree = merkle.MerkleTree.from_digests(digests)
+            tree = batch_tree(rows)
         return build_batch_receipts(
             digests=digests,
             kinds=[kind for _, kind in rows],  # type: ignore[misc]
@@ -341,8 +373,7 @@ class Issuer:
             root=info.root,
             chain_id=self.registry.chain_id,
             registry=self.registry.address,
-            agency=self.account.address,
-            tx_hash=info.tx_hash,
+            agency=self.identity,
             block_number=info.block_number,
             anchored_at=info.anchored_at,
             public_key=info.public_key,
@@ -354,7 +385,6 @@ class Issuer:
 class _BatchInfo:
     root: bytes
     count: int
-    tx_hash: bytes
     block_number: int
     anchored_at: int
     public_key: bytes
@@ -365,7 +395,6 @@ class _BatchInfo:
         return cls(
             root=bytes(batch.root),
             count=int(batch.leaf_count),
-            tx_hash=bytes(batch.tx_hash),
             block_number=int(batch.block_number),
             anchored_at=int(batch.anchored_at),
             public_key=bytes(batch.signing_public_key),
@@ -378,7 +407,6 @@ class _BatchInfo:
         *,
         digest: bytes,
         kind: str,
-        index: int,
         proof: Iterable[bytes],
         agency: str,
     ) -> Receipt:
@@ -387,12 +415,10 @@ class _BatchInfo:
             digest_kind=kind,  # type: ignore[arg-type]
             root=self.root,
             proof=list(proof),
-            index=index,
             count=self.count,
             chain_id=registry.chain_id,
             registry=registry.address,
             agency=agency,
-            tx_hash=self.tx_hash,
             block_number=self.block_number,
             anchored_at=self.anchored_at,
             public_key=self.public_key,
@@ -406,13 +432,12 @@ def receipt_for_batch_record(
     *,
     digest: bytes,
     kind: str,
-    index: int,
     proof: Iterable[bytes],
     agency: str,
 ) -> Receipt:
-    """The receipt of one record of a confirmed batch."""
+    """The receipt of one record of a confirmed batch; `agency` is its identity address."""
     return _BatchInfo.of(batch).receipt(
-        registry, digest=digest, kind=kind, index=index, proof=proof, agency=agency
+        registry, digest=digest, kind=kind, proof=proof, agency=agency
     )
 
 
@@ -491,7 +516,7 @@ def issue_records(
     """Bulk issue, pipelined: while workers seal the next chunk, this process stores the
     previous one, seals every full batch and anchors it. Returns the digests in input order;
     when it returns every record is anchored and confirmed."""
-    secret = keys.salt_secret(issuer.signing_key)
+    secret = issuer._salt_secret()
     if pool is None or len(records) < POOL_THRESHOLD:
         parts: Iterable[list[tuple[bytes, str]]] = (
             _seal_chunk(secret, records[i : i + chunk]) for i in range(0, len(records), chunk)

@@ -138,9 +138,7 @@ class ChainReader:
         self._checks[key] = _Cached(result, now)
         return result
 
-    def key_window(
-        self, chain_id: int, address: str, agency: str, public_key: bytes
-    ) -> KeyWindow:
+    def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         key = (chain_id, address, agency, public_key)
         cached = self._keys.get(key)
         if cached is not None:
@@ -258,7 +256,9 @@ def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) 
         anchored_at=_iso(result.anchor.anchored_at),
         block_number=result.anchor.block_number,
     )
-    name = reader.agency_name(receipt.anchor.chain_id, receipt.anchor.registry, receipt.anchor.agency)
+    name = reader.agency_name(
+        receipt.anchor.chain_id, receipt.anchor.registry, receipt.anchor.agency
+    )
     facts["agency_name"] = name
     return [
         _anchored_check(receipt, result),
@@ -286,13 +286,19 @@ def _anchored_check(receipt: Receipt, result: CheckResult) -> Check:
     anchored_at = _iso(chain.anchored_at)
     misstated = []
     if chain.leaf_count != receipt.merkle.count:
-        misstated.append(f"batch has {chain.leaf_count} records, receipt says {receipt.merkle.count}")
+        misstated.append(
+            f"batch has {chain.leaf_count} records, receipt says {receipt.merkle.count}"
+        )
     if chain.anchored_at != anchor.anchored_at_unix:
         misstated.append(f"anchored at {anchored_at}, receipt says {_iso(anchor.anchored_at_unix)}")
     if chain.block_number != anchor.block_number:
-        misstated.append(f"anchored in block {chain.block_number}, receipt says {anchor.block_number}")
+        misstated.append(
+            f"anchored in block {chain.block_number}, receipt says {anchor.block_number}"
+        )
     if misstated:
-        return Check.failed(CheckName.ANCHORED, "the receipt misstates the anchor: " + "; ".join(misstated))
+        return Check.failed(
+            CheckName.ANCHORED, "the receipt misstates the anchor: " + "; ".join(misstated)
+        )
     return Check.passed(
         CheckName.ANCHORED,
         f"root anchored at {anchored_at} (block {chain.block_number}) by {chain.agency}",
@@ -342,7 +348,9 @@ def _key_check(receipt: Receipt, reader: ChainReader, name: str, anchored_at: in
     public_key = receipt.signature.public_key
     window = reader.key_window(anchor.chain_id, anchor.registry, anchor.agency, public_key)
     if window.agency is None:
-        return Check.failed(CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}")
+        return Check.failed(
+            CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}"
+        )
     if not window.valid_at(anchored_at):
         until = _iso(window.valid_until) if window.valid_until else "now"
         return Check.failed(

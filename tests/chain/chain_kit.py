@@ -3,6 +3,7 @@ custom-error name, block times, and calls executed in the latest block's second.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,4 +72,10 @@ def call_in_latest_block(registry: RegistryContract, sender: LocalAccount, call:
     try:
         return call.call({"from": sender.address}, block_identifier="latest")
     except REVERTS as exc:
-        raise revert_to_error(registry.abi, exc, "call in the latest block") from exc
+        # eth-tester's eth_call puts the revert data in its message as a bytes literal, which
+        # registry.chain.tx.revert_data does not read; anvil's carries it in `data`.
+        message = str(exc.args[0]) if exc.args else ""
+        if message.startswith("execution reverted: b"):
+            raw = ast.literal_eval(message.removeprefix("execution reverted: "))
+            raise revert_to_error(registry.abi, type(exc)(raw), "eth_call") from exc
+        raise revert_to_error(registry.abi, exc, "eth_call") from exc

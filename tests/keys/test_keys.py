@@ -1,4 +1,5 @@
-"""Agency signing keys: encrypted storage, the 101-byte root message, sign and verify."""
+"""Agency keys: encrypted storage of signing keys and salt secrets, the 121-byte v2 root
+message, sign and verify."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry import keys
 from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 from registry.keys import (
     ROOT_MESSAGE_TAG,
+    generate_salt_secret,
     generate_signing_key,
+    load_salt_secret,
     load_signing_key,
     public_key_bytes,
     root_signing_message,
+    save_salt_secret,
     save_signing_key,
     sign_root,
     signing_key_from_seed,
@@ -27,6 +32,7 @@ from registry.keys import (
 )
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ROOT = bytes(range(32))
 PASSPHRASE = "correct horse battery staple"
 
@@ -139,21 +145,27 @@ def test_load_missing_or_foreign_files(tmp_path: Path) -> None:
 
 
 def test_root_message_layout() -> None:
-    message = root_signing_message(chain_id=31337, registry=REGISTRY, root=ROOT)
-    assert len(message) == 101
-    assert message[:17] == ROOT_MESSAGE_TAG == b"RecordRegistry/v1"
+    message = root_signing_message(chain_id=31337, registry=REGISTRY, agency=AGENCY, root=ROOT)
+    assert len(message) == 121
+    assert message[:17] == ROOT_MESSAGE_TAG == b"RecordRegistry/v2"
     assert message[17:49] == (31337).to_bytes(32, "big")
     assert message[49:69] == bytes.fromhex(REGISTRY[2:])
-    assert message[69:] == ROOT
+    assert message[69:89] == bytes.fromhex(AGENCY[2:])
+    assert message[89:] == ROOT
 
 
 def test_root_message_accepts_address_bytes_and_lower_case() -> None:
-    expected = root_signing_message(chain_id=1, registry=REGISTRY, root=ROOT)
-    assert root_signing_message(chain_id=1, registry=REGISTRY.lower(), root=ROOT) == expected
-    assert (
-        root_signing_message(chain_id=1, registry=bytes.fromhex(REGISTRY[2:]), root=ROOT)
-        == expected
+    expected = root_signing_message(chain_id=1, registry=REGISTRY, agency=AGENCY, root=ROOT)
+    lower = root_signing_message(
+        chain_id=1, registry=REGISTRY.lower(), agency=AGENCY.lower(), root=ROOT
     )
+    raw = root_signing_message(
+        chain_id=1,
+        registry=bytes.fromhex(REGISTRY[2:]),
+        agency=bytes.fromhex(AGENCY[2:]),
+        root=ROOT,
+    )
+    assert lower == raw == expected
 
 
 @pytest.mark.parametrize(
@@ -166,11 +178,19 @@ def test_root_message_accepts_address_bytes_and_lower_case() -> None:
         {"registry": REGISTRY.replace("F", "f", 1)},  # broken checksum
         {"registry": "0x1234"},
         {"registry": b"\x00" * 19},
+        {"agency": AGENCY.replace("C", "c", 1)},
+        {"agency": b"\x00" * 21},
         {"root": ROOT[:31]},
     ],
 )
 def test_root_message_refuses_bad_parts(kwargs: dict[str, Any]) -> None:
-    args: dict[str, Any] = {"chain_id": 31337, "registry": REGISTRY, "root": ROOT, **kwargs}
+    args: dict[str, Any] = {
+        "chain_id": 31337,
+        "registry": REGISTRY,
+        "agency": AGENCY,
+        "root": ROOT,
+        **kwargs,
+    }
     with pytest.raises(InvalidInput):
         root_signing_message(**args)
 
@@ -191,14 +211,15 @@ def test_known_test_vector() -> None:
 def test_sign_and_verify() -> None:
     key = generate_signing_key()
     public = public_key_bytes(key)
-    signature = sign_root(key, chain_id=31337, registry=REGISTRY, root=ROOT)
+    signature = sign_root(key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=ROOT)
     assert len(signature) == 64 and len(public) == 32
-    ok: dict[str, Any] = {"chain_id": 31337, "registry": REGISTRY, "root": ROOT}
+    ok: dict[str, Any] = {"chain_id": 31337, "registry": REGISTRY, "agency": AGENCY, "root": ROOT}
     assert verify_root_signature(public, signature, **ok)
     assert public_key_bytes(key.public_key()) == public
     changes: list[dict[str, Any]] = [
         {"chain_id": 1},
-        {"registry": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"},
+        {"registry": AGENCY},
+        {"agency": REGISTRY},
         {"root": bytes(32)},
     ]
     for change in changes:
@@ -212,7 +233,7 @@ def test_sign_and_verify() -> None:
 
 KEY = signing_key_from_seed(b"\x02" * 32)
 PUBLIC = public_key_bytes(KEY)
-SIGNATURE = sign_root(KEY, chain_id=5, registry=REGISTRY, root=ROOT)
+SIGNATURE = sign_root(KEY, chain_id=5, registry=REGISTRY, agency=AGENCY, root=ROOT)
 
 
 @settings(max_examples=150, deadline=None)
@@ -234,5 +255,47 @@ def test_any_flipped_bit_fails_verification(which: str, bit: int) -> None:
         bytes(parts["signature"]),
         chain_id=5,
         registry=REGISTRY,
+        agency=AGENCY,
         root=bytes(parts["root"]),
     )
+
+
+# --------------------------------------------------------------------------- salt secret
+
+
+def test_salt_secret_round_trip_encrypted_0600(tmp_path: Path) -> None:
+    secret = generate_salt_secret()
+    assert len(secret) == 32 and secret != generate_salt_secret()
+    path = tmp_path / "agency.salt.json"
+    save_salt_secret(secret, path, PASSPHRASE)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert secret.hex() not in text and '"kdf": "scrypt"' in text and "aes-256-gcm" in text
+    assert load_salt_secret(path, PASSPHRASE) == secret
+    with pytest.raises(SigningKeyError, match="already there"):
+        save_salt_secret(generate_salt_secret(), path, PASSPHRASE)
+    assert load_salt_secret(path, PASSPHRASE) == secret
+
+
+def test_salt_secret_wrong_passphrase_damage_and_foreign_files(tmp_path: Path) -> None:
+    path = tmp_path / "agency.salt.json"
+    save_salt_secret(generate_salt_secret(), path, PASSPHRASE)
+    with pytest.raises(WrongPassphrase, match="wrong passphrase"):
+        load_salt_secret(path, "not it")
+    damaged = path.read_text().replace('"ciphertext": "', '"ciphertext": "00', 1)
+    (tmp_path / "damaged.json").write_text(damaged)
+    with pytest.raises(SigningKeyError, match="not a salt-secret file"):
+        load_salt_secret(tmp_path / "damaged.json", PASSPHRASE)
+    (tmp_path / "foreign.json").write_text('{"type": "x"}')
+    with pytest.raises(SigningKeyError, match="not a salt-secret file"):
+        load_salt_secret(tmp_path / "foreign.json", PASSPHRASE)
+    with pytest.raises(SigningKeyError, match="no such"):
+        load_salt_secret(tmp_path / "missing.json", PASSPHRASE)
+    with pytest.raises(SigningKeyError, match="empty"):
+        save_salt_secret(generate_salt_secret(), tmp_path / "x.json", "")
+
+
+def test_salts_no_longer_come_from_the_signing_key() -> None:
+    """v1's keys.salt_secret(signing_key) fails loudly: no silent fallback."""
+    with pytest.raises(SigningKeyError, match="own salt secret"):
+        keys.salt_secret(generate_signing_key())

@@ -50,7 +50,7 @@ def test_batch_receipts_reject_mismatched_lengths():
             chain_id=1,
             registry=REGISTRY,
             agency=AGENCY,
-                block_number=1,
+            block_number=1,
             anchored_at=1,
             public_key=b"\x02" * 32,
             signature=b"\x03" * 64,

@@ -68,9 +68,7 @@ def test_flipped_digest_kind_is_tampered() -> None:
 def test_record_receipt_never_verifies_a_file_with_the_same_digest() -> None:
     """Attack (issue 9, item 1): a file whose SHA-256 equals a record's digest."""
     record_receipt = make_receipt(kind="record")
-    checks = check_receipt_offline(
-        record_receipt, digest=record_receipt.digest, digest_kind="file"
-    )
+    checks = check_receipt_offline(record_receipt, digest=record_receipt.digest, digest_kind="file")
     assert statuses(checks)["integrity"] == "fail"
 
 
@@ -146,7 +144,12 @@ def test_any_flipped_bit_in_the_signature_or_key_fails_signature(which: str, bit
 def test_any_flipped_bit_in_the_digest_fails_integrity(bit: int) -> None:
     changed = dataclasses.replace(RECEIPT, digest=Digest(flip(RECEIPT.digest, bit)))
     assert statuses(check_receipt_offline(changed))["integrity"] == "fail"
-    assert statuses(check_receipt_offline(RECEIPT, digest=changed.digest, digest_kind="file"))["integrity"] == "fail"
+    assert (
+        statuses(check_receipt_offline(RECEIPT, digest=changed.digest, digest_kind="file"))[
+            "integrity"
+        ]
+        == "fail"
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,20 +6,23 @@ import threading
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from store_helpers import ADDRESS_A, digest
 
 from registry.errors import InvalidInput, UnknownAgency
 from registry.store import (
     ClaimLost,
-    DuplicateRecord,
     Record,
     Store,
     add_agency,
     add_records,
     batch_by_id,
+    batch_by_root,
     batch_digests,
     claim_pending,
     counts_by_status,
+    mark_anchored,
+    mark_confirmed,
     pending_summary,
     read_journal,
     record_by_digest,
@@ -38,7 +41,7 @@ def _items(numbers: range, kind: str = "file") -> list[tuple[bytes, str, str | N
 def _seal(store: Store, agency: int, limit: int, root: bytes) -> tuple[int, list[int]]:
     with store.session() as session:
         claimed = claim_pending(session, agency_id=agency, limit=limit)
-        ids = [record_id for record_id, _ in claimed]
+        ids = [record_id for record_id, _, _ in claimed]
         batch = seal_batch(
             session,
             agency_id=agency,
@@ -72,19 +75,60 @@ def test_ids_follow_submission_order(store: Store, agencies: tuple[int, int]) ->
     assert result.ids == sorted(result.ids)
 
 
-def test_duplicate_of_another_agency_is_refused_whole(
-    store: Store, agencies: tuple[int, int]
-) -> None:
+def test_digest_unique_per_agency(store: Store, agencies: tuple[int, int]) -> None:
+    """Agency B submitting A's digest gets a record of its own: no refusal naming A, no
+    squatting; each agency's submission stays idempotent; the public lookup finds the earliest
+    anchored one, a lookup for an agency finds only its own."""
     a, b = agencies
     with store.session() as session:
-        add_records(session, agency_id=a, items=_items(range(3)))
-    refusal = pytest.raises(DuplicateRecord, match="0x" + digest(1).hex())
-    with refusal as refused, store.session() as session:
-        add_records(session, agency_id=b, items=_items(range(10, 13)) + _items(range(1, 2)))
-    assert refused.value.agency_id == a
+        mine = add_records(session, agency_id=a, items=_items(range(3)))
+        theirs = add_records(session, agency_id=b, items=_items(range(1, 2)) + _items(range(7, 8)))
+        again = add_records(session, agency_id=b, items=_items(range(1, 2)))
+    assert len(theirs.new_ids) == 2 and not set(theirs.ids) & set(mine.ids)
+    assert again.existing_ids == [theirs.ids[0]] and again.new_ids == []
     with store.session() as session:
-        assert counts_by_status(session, agency_id=b)["pending"] == 0
+        assert counts_by_status(session, agency_id=b)["pending"] == 2
         assert counts_by_status(session, agency_id=a)["pending"] == 3
+        own_b = record_by_digest(session, digest(1), agency_id=b)
+        own_a = record_by_digest(session, digest(1), agency_id=a)
+        assert own_b is not None and own_b.id == theirs.ids[0]
+        assert own_a is not None and own_a.id == mine.ids[1]
+        assert record_by_digest(session, digest(7), agency_id=a) is None
+        public = record_by_digest(session, digest(1))
+        assert public is not None and public.id == mine.ids[1]  # none anchored: the earliest
+    # B's copy is anchored first: the public lookup now finds B's (the earliest anchored one).
+    batch, _ = _seal(store, b, 2, b"\x0b" * 32)
+    with store.session() as session:
+        mark_anchored(session, batch, block_number=1, block_hash=b"\x01" * 32, anchored_at=1)
+        mark_confirmed(session, batch, confirmations=1)
+        public = record_by_digest(session, digest(1))
+        assert public is not None and public.agency_id == b
+
+
+def test_batch_root_unique_per_agency(store: Store, agencies: tuple[int, int]) -> None:
+    a, b = agencies
+    with store.session() as session:
+        add_records(session, agency_id=a, items=_items(range(2)))
+        add_records(session, agency_id=b, items=_items(range(2)))
+    first, _ = _seal(store, a, 2, b"\x0c" * 32)
+    second, _ = _seal(store, b, 2, b"\x0c" * 32)  # the same root in B's namespace
+    with store.session() as session:
+        found_b = batch_by_root(session, b"\x0c" * 32, agency_id=b)
+        assert found_b is not None and found_b.id == second
+        found = batch_by_root(session, b"\x0c" * 32)
+        assert found is not None and found.id == first
+        add_records(session, agency_id=a, items=_items(range(5, 7)))
+    with pytest.raises(IntegrityError), store.session() as session:
+        claimed = claim_pending(session, agency_id=a, limit=2)
+        seal_batch(
+            session,
+            agency_id=a,
+            record_ids=[i for i, *_ in claimed],
+            root=b"\x0c" * 32,
+            signature=SIG,
+            public_key=KEY,
+            leaf_count=2,
+        )
 
 
 def test_submission_is_durable_when_the_call_returns(
@@ -139,7 +183,7 @@ def test_leaf_index_is_the_position_given(store: Store, agencies: tuple[int, int
     with store.session() as session:
         add_records(session, agency_id=a, items=_items(range(5)))
         claimed = claim_pending(session, agency_id=a, limit=5)
-        ids = [record_id for record_id, _ in reversed(claimed)]
+        ids = [record_id for record_id, *_ in reversed(claimed)]
         batch = seal_batch(
             session,
             agency_id=a,
@@ -162,7 +206,7 @@ def test_a_failed_seal_rolls_back_the_claim(store: Store, agencies: tuple[int, i
         seal_batch(
             session,
             agency_id=a,
-            record_ids=[i for i, _ in claimed],
+            record_ids=[i for i, *_ in claimed],
             root=b"\x03" * 32,
             signature=SIG,
             public_key=KEY,
@@ -261,14 +305,14 @@ def test_postgres_claimers_skip_each_others_rows(pg_store: Store) -> None:
     with pg_store.session() as first, pg_store.session() as second:
         mine = claim_pending(first, agency_id=a, limit=4)
         theirs = claim_pending(second, agency_id=a, limit=4)
-        assert {i for i, _ in mine}.isdisjoint({i for i, _ in theirs})
-        assert [d for _, d in mine] == [digest(n) for n in range(4)]
-        assert [d for _, d in theirs] == [digest(n) for n in range(4, 8)]
+        assert {i for i, *_ in mine}.isdisjoint({i for i, *_ in theirs})
+        assert [d for _, d, _ in mine] == [digest(n) for n in range(4)]
+        assert [d for _, d, _ in theirs] == [digest(n) for n in range(4, 8)]
         for session, claimed, root in ((first, mine, b"\x07"), (second, theirs, b"\x08")):
             seal_batch(
                 session,
                 agency_id=a,
-                record_ids=[i for i, _ in claimed],
+                record_ids=[i for i, *_ in claimed],
                 root=root * 32,
                 signature=SIG,
                 public_key=KEY,
@@ -315,7 +359,7 @@ def test_write_session_reads_then_claims_while_others_submit(
         seal_batch(
             session,
             agency_id=a,
-            record_ids=[i for i, _ in claimed],
+            record_ids=[i for i, *_ in claimed],
             root=b"\x09" * 32,
             signature=SIG,
             public_key=KEY,
