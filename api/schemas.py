@@ -405,7 +405,10 @@ class RevocationPublic(ApiModel):
     reason: int
     reason_text: str
     replacement: str | None
-    tx_hash: str | None
+    tx_hash: str | None = Field(
+        description="The revoking transaction this server sent (an operator's record; "
+        "verifiers read revocations from the chain's `check()`, never from here)."
+    )
     block_number: int
     already: bool = Field(description="True when it was revoked before (nothing was sent).")
 
@@ -501,6 +504,7 @@ class AgencyPublic(ApiModel):
                 "address": EXAMPLE_AGENCY,
                 "name": "Civil Registry Office",
                 "status": "active",
+                "account": EXAMPLE_AGENCY,
                 "registeredAt": "2026-11-01T08:00:00Z",
                 "statusChangedAt": "2026-11-01T08:00:00Z",
                 "signingKey": EXAMPLE_KEY,
@@ -517,9 +521,16 @@ class AgencyPublic(ApiModel):
         },
     )
 
-    address: str
+    address: str = Field(description="The agency's identity: its namespace on chain, for good.")
     name: str
-    status: Literal["active", "suspended"]
+    status: Literal["active", "suspended", "compromised", "none"] = Field(
+        description="`compromised`: the registry authority marked its account compromised "
+        "(anchors and revocations inside the window are void); active again once moved."
+    )
+    account: str | None = Field(
+        description="The transaction account acting for it now (moved by the authority after "
+        "a compromise; the identity stays)."
+    )
     registered_at: str
     status_changed_at: str
     signing_key: str

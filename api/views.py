@@ -93,13 +93,21 @@ def key_view(public_key: bytes, window: KeyWindow) -> dict[str, Any]:
     }
 
 
+_STATUS = {
+    AgencyStatus.ACTIVE: "active",
+    AgencyStatus.SUSPENDED: "suspended",
+    AgencyStatus.COMPROMISED: "compromised",
+}
+
+
 def agency_view(
     info: AgencyInfo, keys: list[tuple[bytes, KeyWindow]], *, issues_here: bool
 ) -> dict[str, Any]:
     return {
         "address": info.address,
         "name": info.name,
-        "status": "suspended" if info.status == AgencyStatus.SUSPENDED else "active",
+        "status": _STATUS.get(info.status, "none"),
+        "account": info.account,
         "registeredAt": iso(info.registered_at),
         "statusChangedAt": iso(info.status_changed_at),
         "signingKey": "0x" + info.signing_key.hex(),

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
 
 from registry import keys, record
@@ -139,9 +140,10 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     edu_issuer.drain()
     with store.session() as session:
         out.issued = counts_by_status(session)["anchored"]
-    batches = [civil_issuer.receipts(b) for b in civil_issuer.confirmed_batches()]
+    batch_ids = civil_issuer.confirmed_batches()
+    batches = [civil_issuer.receipts(b) for b in batch_ids]
     out.batches = len(batches)
-    gas = w3.eth.get_transaction_receipt(HexBytes(batches[0][0].anchor.tx_hash))["gasUsed"]
+    gas = _anchor_gas(w3, store, batch_ids[0])
     say(
         f"Civil Registry issued {count:,} birth certificates in {out.batches} batches of "
         f"{civil_issuer.config.batch_size} (one anchor transaction each: {gas:,} gas, "
@@ -414,6 +416,14 @@ def _anchor_by_hand(
 def _receipt_of(doc: record.SealedDocument) -> Receipt:
     assert doc.receipt is not None
     return doc.receipt
+
+
+def _anchor_gas(w3: Web3, store: Store, batch_id: int) -> int:
+    """Gas of the batch's anchor transaction (the store keeps its hash; receipts do not)."""
+    with store.session() as session:
+        batch = repo.batch_by_id(session, batch_id)
+        tx_hash = bytes(batch.tx_hash) if batch is not None and batch.tx_hash else b""
+    return int(w3.eth.get_transaction_receipt(HexBytes(tx_hash))["gasUsed"])
 
 
 def _advance(w3: Web3, seconds: int) -> None:

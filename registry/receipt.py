@@ -29,13 +29,13 @@ from registry.merkle import KIND_FILE, KIND_RECORD, leaf_hash, process_proof
 from registry.types import Address, Digest, Leaf, Root, SigningKey32, to_hex
 
 __all__ = [
+    "KIND_CODES",
     "MAX_CHAIN_ID",
     "MAX_LEAF_COUNT",
     "MAX_PROOF_LENGTH",
     "MAX_RECEIPT_BYTES",
     "RECEIPT_TYPE",
     "RECEIPT_VERSION",
-    "KIND_CODES",
     "Anchor",
     "DigestKind",
     "MerkleInfo",

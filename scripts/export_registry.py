@@ -1,11 +1,16 @@
-"""Export a registry, rebuilt from its event log alone, to CSV files for auditors.
+"""Export a registry, rebuilt from its event log alone, to CSV files for auditors (protocol v2).
 
     .venv/bin/python scripts/export_registry.py --rpc http://127.0.0.1:8545 \
         --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 --out export/
 
-Writes anchors.csv (every anchored batch root), revocations.csv (every revocation, with its
-reason and replacement), agencies.csv and keys.csv (every signing key and its validity
-window) into --out. Needs only a JSON-RPC node: not the operator's server or database.
+Writes into --out, one row per fact, every fact scoped to its agency:
+anchors.csv (every anchored batch root, and whether a compromise window makes it void),
+revocations.csv (every revocation, the agency's own and the registry authority's, with its
+reason, replacement and whether it is void), agencies.csv (identity, current transaction
+account, status), keys.csv (every signing key with its validity window, and keys proposed but
+not confirmed), compromises.csv (every compromise window), status_history.csv (every status
+change, never overwritten) and moves.csv (every move to a new transaction account).
+Needs only a JSON-RPC node: not the operator's server or database.
 Exit code 0 done, 2 bad input, 3 node unreachable.
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,19 +27,26 @@ from registry.chain import AgencyStatus, RegistryContract, connect
 from registry.chain.contract import Reason
 from registry.errors import InvalidInput, RegistryError
 from registry.service.audit import ChainSnapshot, iter_event_rows, read_registry
-from registry.types import to_hex
+from registry.service.verify import REASON_TEXT
+from registry.types import Address, to_hex
 
-REASONS = {
-    Reason.ISSUED_IN_ERROR: "issued in error",
-    Reason.SUPERSEDED: "superseded",
-    Reason.FRAUD: "fraud",
-    Reason.WITHDRAWN: "withdrawn by the agency",
-    Reason.COURT_ORDER: "court order",
+STATUS = {
+    AgencyStatus.NONE: "none",
+    AgencyStatus.ACTIVE: "active",
+    AgencyStatus.SUSPENDED: "suspended",
+    AgencyStatus.COMPROMISED: "compromised",
 }
 
 
 def iso(ts: int) -> str:
     return "" if ts == 0 else datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reason_text(code: int) -> str:
+    try:
+        return REASON_TEXT[Reason(code)]
+    except ValueError:
+        return ""
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -49,11 +61,40 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return count
 
 
+def _revocation_rows(snapshot: ChainSnapshot, names: dict[Address, str]) -> Iterator[list[object]]:
+    """Revoked (the agency's own) and RevokedByAuthority events, in chain order."""
+    for ev in snapshot.events:
+        if ev.name not in ("Revoked", "RevokedByAuthority"):
+            continue
+        agency, hash_, root = (
+            Address(ev.args["agency"]),
+            bytes(ev.args["hash"]),
+            bytes(ev.args["root"]),
+        )
+        by_authority = ev.name == "RevokedByAuthority"
+        replacement = b"" if by_authority else bytes(ev.args["replacement"])
+        void = "" if by_authority else iso(snapshot.void_revocations.get((agency, hash_), 0))
+        yield [
+            agency,
+            names.get(agency, ""),
+            to_hex(hash_),
+            "batch" if hash_ == root else "record",
+            to_hex(root),
+            "authority" if by_authority else "agency",
+            int(ev.args["reason"]),
+            reason_text(int(ev.args["reason"])),
+            to_hex(replacement) if any(replacement) else "",
+            void,
+            ev.block_number,
+            to_hex(ev.tx_hash),
+            iso(ev.timestamp),
+        ]
+
+
 def export(snapshot: ChainSnapshot, out: Path) -> dict[str, int]:
-    """Write the four CSV files of `snapshot` into `out`; returns rows per file."""
+    """Write the CSV files of `snapshot` into `out`; returns rows per file."""
     state = snapshot.state
     names = {address: info.name for address, info in state.agencies.items()}
-    anchored_by = {root: a.agency for root, a in state.anchors.items()}
     anchors = (
         (
             to_hex(bytes(ev.args["root"])),
@@ -64,49 +105,54 @@ def export(snapshot: ChainSnapshot, out: Path) -> dict[str, int]:
             to_hex(ev.tx_hash),
             iso(ev.timestamp),
             ev.timestamp,
+            iso(snapshot.void_anchors.get((ev.args["agency"], bytes(ev.args["root"])), 0)),
         )
         for ev in iter_event_rows(snapshot, "Anchored")
-    )
-    revocations = (
-        (
-            ev.args["agency"],
-            names.get(ev.args["agency"], ""),
-            to_hex(bytes(ev.args["hash"])),
-            "batch" if anchored_by.get(bytes(ev.args["hash"])) == ev.args["agency"] else "record",
-            to_hex(bytes(ev.args["root"])),
-            int(ev.args["reason"]),
-            REASONS.get(Reason(int(ev.args["reason"])), ""),
-            "" if not any(ev.args["replacement"]) else to_hex(bytes(ev.args["replacement"])),
-            ev.block_number,
-            to_hex(ev.tx_hash),
-            iso(ev.timestamp),
-        )
-        for ev in iter_event_rows(snapshot, "Revoked")
     )
     agencies = (
         (
             address,
             info.name,
-            "suspended" if info.status is AgencyStatus.SUSPENDED else "active",
+            info.account or "",
+            STATUS[info.status],
             to_hex(info.signing_key),
             iso(info.registered_at),
             iso(info.status_changed_at),
         )
         for address, info in state.agencies.items()
     )
-    keys = (
+    keys: list[tuple[object, ...]] = [
         (
             to_hex(key),
-            window.agency,
-            names.get(window.agency, "") if window.agency else "",
+            agency,
+            names.get(agency, ""),
+            "confirmed",
             iso(window.valid_from),
             iso(window.valid_until) if window.valid_until else "current",
         )
-        for key, window in state.keys.items()
+        for (agency, key), window in state.keys.items()
+    ]
+    keys += [
+        (to_hex(key), agency, names.get(agency, ""), "proposed", "", "")
+        for agency, key in state.pending_keys.items()
+    ]
+    compromises = (
+        (agency, names.get(agency, ""), iso(w.since), iso(w.until) if w.until else "open")
+        for agency, windows in state.compromises.items()
+        for w in windows
     )
-    return {
-        "anchors.csv": write_csv(
-            out / "anchors.csv",
+    history = (
+        (agency, names.get(agency, ""), STATUS[change.status], iso(change.at))
+        for agency, changes in state.status_history.items()
+        for change in changes
+    )
+    moves = (
+        (agency, names.get(agency, ""), old, new, iso(at))
+        for agency, old, new, at in snapshot.moves
+    )
+    files: list[tuple[str, Sequence[str], Iterable[Sequence[object]]]] = [
+        (
+            "anchors.csv",
             (
                 "root",
                 "agency",
@@ -116,43 +162,54 @@ def export(snapshot: ChainSnapshot, out: Path) -> dict[str, int]:
                 "tx_hash",
                 "anchored_at",
                 "anchored_at_unix",
+                "void_since",
             ),
             anchors,
         ),
-        "revocations.csv": write_csv(
-            out / "revocations.csv",
+        (
+            "revocations.csv",
             (
                 "agency",
                 "agency_name",
                 "hash",
                 "scope",
                 "root",
+                "by",
                 "reason",
                 "reason_text",
                 "replacement",
+                "void_since",
                 "block_number",
                 "tx_hash",
                 "revoked_at",
             ),
-            revocations,
+            _revocation_rows(snapshot, names),
         ),
-        "agencies.csv": write_csv(
-            out / "agencies.csv",
-            ("address", "name", "status", "signing_key", "registered_at", "status_changed_at"),
+        (
+            "agencies.csv",
+            (
+                "agency",
+                "name",
+                "account",
+                "status",
+                "signing_key",
+                "registered_at",
+                "status_changed_at",
+            ),
             agencies,
         ),
-        "keys.csv": write_csv(
-            out / "keys.csv",
-            ("key", "agency", "agency_name", "valid_from", "valid_until"),
-            keys,
-        ),
-    }
+        ("keys.csv", ("key", "agency", "agency_name", "state", "valid_from", "valid_until"), keys),
+        ("compromises.csv", ("agency", "agency_name", "since", "until"), compromises),
+        ("status_history.csv", ("agency", "agency_name", "status", "at"), history),
+        ("moves.csv", ("agency", "agency_name", "old_account", "new_account", "at"), moves),
+    ]
+    return {name: write_csv(out / name, header, rows) for name, header, rows in files}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Export every anchor, revocation, agency and signing key of a registry, "
-        "rebuilt from its event log, to CSV files.",
+        description="Export every anchor, revocation, agency, signing key, compromise window, "
+        "status change and account move of a registry, rebuilt from its event log, to CSV files.",
         epilog="Example: python scripts/export_registry.py --rpc http://127.0.0.1:8545 "
         "--registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 --out export/",
     )

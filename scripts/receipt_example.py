@@ -7,7 +7,6 @@
 The example is a batch of two records anchored together: the file "hello registry\\n" and
 a small structured record. The signing key is derived from the seed 0x01 * 32 and the
 salts are fixed bytes: TEST ONLY, anyone can sign with that key and guess those salts.
-The transaction hash is a stand-in (keccak256 of a label), not a real transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from registry.keys import (
     sign_root,
     signing_key_from_seed,
 )
-from registry.merkle import MerkleTree, keccak256, leaf_hash
+from registry.merkle import KIND_FILE, KIND_RECORD, MerkleTree, keccak256, leaf_hash
 from registry.receipt import DigestKind, build_receipt, check_receipt_offline, receipt_to_json
 from registry.record import (
     attach_receipt,
@@ -55,12 +54,13 @@ TEST_SEED = bytes([0x01]) * 32  # TEST ONLY
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # first contract of anvil's account 0
 AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil's well-known test account 1
-TX_LABEL = b"example transaction"
 KECCAK_ONE_LINER = (
-    "python3 -c 'import sys, sha3; d = bytes.fromhex(sys.argv[1][2:]); "
-    'print("0x" + sha3.keccak_256(sha3.keccak_256(d).digest()).hexdigest())\' '
+    "python3 -c 'import sys, sha3; k = int(sys.argv[1]); d = bytes.fromhex(sys.argv[2][2:]); "
+    "e = k.to_bytes(32, \"big\") + d; "
+    'print("0x" + sha3.keccak_256(sha3.keccak_256(e).digest()).hexdigest())\' '
 )
-"""Shell command printing a digest's leaf; needs safe-pysha3 (hashlib.sha3_256 is NOT keccak256)."""
+"""Shell command printing a (kind, digest) leaf; needs safe-pysha3 (hashlib.sha3_256 is NOT
+keccak256)."""
 BLOCK_NUMBER = 2
 ANCHORED_AT = "2026-11-23T10:00:00Z"
 ANCHORED_AT_UNIX = 1795428000
@@ -87,7 +87,8 @@ def example_blocks() -> dict[str, tuple[str, str]]:
 
     # 1. The file digest and its leaf.
     file_digest = bytes_digest(FILE_CONTENT)
-    file_leaf = leaf_hash(file_digest)
+    file_leaf = leaf_hash(KIND_FILE, file_digest)
+    encoded = KIND_FILE.to_bytes(32, "big") + file_digest
     blocks["file"] = (
         "text",
         "\n".join(
@@ -96,10 +97,11 @@ def example_blocks() -> dict[str, tuple[str, str]]:
                 f"{file_digest.hex()}  -",
                 "",
                 f"digest = {to_hex(file_digest)}",
-                f"keccak256(digest) = {to_hex(keccak256(file_digest))}",
-                f"leaf = keccak256(keccak256(digest)) = {to_hex(file_leaf)}",
+                f"abi.encode(uint8 1, digest) = {to_hex(encoded)}",
+                f"keccak256(abi.encode(1, digest)) = {to_hex(keccak256(encoded))}",
+                f"leaf = keccak256(keccak256(abi.encode(1, digest))) = {to_hex(file_leaf)}",
                 "",
-                f"$ {KECCAK_ONE_LINER}{to_hex(file_digest)}",
+                f"$ {KECCAK_ONE_LINER}{KIND_FILE} {to_hex(file_digest)}",
                 to_hex(file_leaf),
             ]
         ),
@@ -125,14 +127,16 @@ def example_blocks() -> dict[str, tuple[str, str]]:
     lines += [
         "",
         f"record digest = SHA-256(concatenation) = {to_hex(sealed.digest)}",
-        f"leaf = keccak256(keccak256(record digest)) = {to_hex(leaf_hash(sealed.digest))}",
+        "leaf = keccak256(keccak256(abi.encode(uint8 2, record digest))) = "
+        + to_hex(leaf_hash(KIND_RECORD, sealed.digest)),
     ]
     blocks["record"] = ("text", "\n".join(lines))
 
     # 3. The batch of two: root and proofs.
     digests = [file_digest, sealed.digest]
-    tree = MerkleTree.from_digests(digests)
-    leaves = [leaf_hash(d) for d in digests]
+    kinds = [KIND_FILE, KIND_RECORD]
+    tree = MerkleTree.from_digests(digests, kinds)
+    leaves = [leaf_hash(k, d) for k, d in zip(kinds, digests, strict=True)]
     blocks["batch"] = (
         "text",
         "\n".join(
@@ -150,8 +154,10 @@ def example_blocks() -> dict[str, tuple[str, str]]:
     # 4. The agency key and the signature over the root.
     key = signing_key_from_seed(TEST_SEED)
     public_key = public_key_bytes(key)
-    message = root_signing_message(chain_id=CHAIN_ID, registry=REGISTRY, root=tree.root)
-    signature = sign_root(key, chain_id=CHAIN_ID, registry=REGISTRY, root=tree.root)
+    message = root_signing_message(
+        chain_id=CHAIN_ID, registry=REGISTRY, agency=AGENCY, root=tree.root
+    )
+    signature = sign_root(key, chain_id=CHAIN_ID, registry=REGISTRY, agency=AGENCY, root=tree.root)
     blocks["signature"] = (
         "text",
         "\n".join(
@@ -163,6 +169,7 @@ def example_blocks() -> dict[str, tuple[str, str]]:
                 f"  tag       {to_hex(ROOT_MESSAGE_TAG)}  ({ROOT_MESSAGE_TAG.decode()})",
                 f"  chain id  {to_hex(CHAIN_ID.to_bytes(32, 'big'))}  ({CHAIN_ID})",
                 f"  registry  {to_hex(bytes.fromhex(REGISTRY[2:]))}",
+                f"  agency    {to_hex(bytes.fromhex(AGENCY[2:]))}",
                 f"  root      {to_hex(tree.root)}",
                 f"  = {to_hex(message)}",
                 "",
@@ -172,19 +179,16 @@ def example_blocks() -> dict[str, tuple[str, str]]:
     )
 
     # 5. The two receipts; the file's in full, the record's inside its sealed document.
-    tx_hash = keccak256(TX_LABEL)
     receipts = [
         build_receipt(
             digest=digests[i],
             digest_kind=kind,
             root=tree.root,
             proof=tree.proof(i),
-            index=i,
             count=tree.count,
             chain_id=CHAIN_ID,
             registry=REGISTRY,
             agency=AGENCY,
-            tx_hash=tx_hash,
             block_number=BLOCK_NUMBER,
             anchored_at=ANCHORED_AT_UNIX,
             public_key=public_key,
@@ -201,7 +205,7 @@ def example_blocks() -> dict[str, tuple[str, str]]:
     blocks["redacted"] = ("json", _json(shown))
 
     # 6. What the offline check reports for the file and its receipt.
-    checks = check_receipt_offline(receipts[0], digest=file_digest)
+    checks = check_receipt_offline(receipts[0], digest=file_digest, digest_kind="file")
     blocks["checks"] = (
         "text",
         "\n".join(f"{c.name:<10} {c.status:<5} {c.reason}" for c in checks),

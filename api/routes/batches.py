@@ -108,11 +108,14 @@ def revoke_whole_batch(
     value = hex32(root)
     if body.reason == 2:
         raise InvalidField("body/reason", "a batch is not superseded as a whole; revoke records")
-    summary = batch_summary(runtime.operator.store, value)
+    if body.replacement is not None:
+        raise InvalidField("body/replacement", "a batch revocation names no replacement")
+    summary = batch_summary(runtime.operator.store, value, agency_id=agency.id)
     if summary is None:
+        # Roots are per agency: another agency may hold this root too (said, never named).
+        if batch_summary(runtime.operator.store, value) is not None:
+            raise Forbidden(f"batch {root} belongs to another agency; only it may revoke it")
         raise NotFound(f"no batch with root {root} in this registry")
-    if summary.agency != agency.address:
-        raise Forbidden(f"batch {root} belongs to another agency; only it may revoke it")
     if summary.state != "confirmed":
         raise NotAnchored(f"batch {root} is {summary.state}; it can be revoked once anchored")
     issuer = runtime.keyring.issuer_for(agency)
@@ -124,7 +127,6 @@ def revoke_whole_batch(
             agency_id=agency.id,
             root=value,
             reason=body.reason,
-            replacement=hex32(body.replacement) if body.replacement else None,
         )
     runtime.reader.forget()
     return JSONResponse(revocation_view(result))

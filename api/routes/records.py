@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import time
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -41,7 +42,7 @@ from api.schemas import (
     example_of,
 )
 from api.views import record_view, revocation_view
-from registry import keys, record
+from registry import record
 from registry.errors import InvalidInput
 from registry.receipt import Receipt, receipt_to_json
 from registry.service.api_support import (
@@ -50,8 +51,8 @@ from registry.service.api_support import (
     record_state,
     record_statuses,
 )
-from registry.service.issuing import Issuer, seal_with_secret
-from registry.service.revoking import revoke_record
+from registry.service.issuing import Issuer
+from registry.service.revoking import InvalidReplacement, revoke_record
 from registry.store import repo
 from registry.store.errors import NotFound
 from registry.store.models import Agency
@@ -100,20 +101,48 @@ def _state(runtime: ApiRuntime, digest: bytes) -> RecordState:
     return state
 
 
+def _own_state(runtime: ApiRuntime, agency: Agency, digest: bytes, *, action: str) -> RecordState:
+    """The agency's own record with this digest. Digests are unique per agency only: when
+    only another agency holds it, 403 without naming which (no internal ids, no names)."""
+    state = record_state(runtime.operator.store, digest, agency_id=agency.id)
+    if state is not None:
+        return state
+    if record_state(runtime.operator.store, digest) is not None:
+        raise Forbidden(
+            f"record 0x{digest.hex()} was issued by another agency; only the issuing agency "
+            f"may {action} it"
+        )
+    raise NotFound(f"no record with digest 0x{digest.hex()} in this registry")
+
+
 def _state_and_receipt(runtime: ApiRuntime, digest: bytes) -> tuple[RecordState, Receipt | None]:
     state = _state(runtime, digest)
     receipt = runtime.operator.receipt_for(digest) if state.status in DONE else None
     return state, receipt
 
 
-async def _wait_anchored(runtime: ApiRuntime, digests: list[bytes], timeout: float | None) -> None:
-    """Wait until every digest is anchored, or the (bounded) time is up."""
+def _own_state_and_receipt(
+    runtime: ApiRuntime, agency: Agency, digest: bytes
+) -> tuple[RecordState, Receipt | None]:
+    state = _own_state(runtime, agency, digest, action="read")
+    receipt = None
+    if state.status in DONE:
+        receipt = runtime.operator.receipt_for(digest, agency_id=agency.id)
+    return state, receipt
+
+
+async def _wait_anchored(
+    runtime: ApiRuntime, agency: Agency, digests: list[bytes], timeout: float | None
+) -> None:
+    """Wait until every one of the agency's digests is anchored, or the (bounded) time is up."""
     cap = runtime.settings.api_wait_timeout
     deadline = time.monotonic() + (cap if timeout is None else min(timeout, cap))
     runtime.worker.wake()
     interval = 0.05 if len(digests) == 1 else 0.2
     while True:
-        statuses = await run_in_threadpool(record_statuses, runtime.operator.store, digests)
+        statuses = await run_in_threadpool(
+            partial(record_statuses, agency_id=agency.id), runtime.operator.store, digests
+        )
         if all(statuses.get(d, ("", None))[0] in DONE for d in digests):
             return
         left = deadline - time.monotonic()
@@ -123,11 +152,17 @@ async def _wait_anchored(runtime: ApiRuntime, digests: list[bytes], timeout: flo
 
 
 async def _answer_one(
-    runtime: ApiRuntime, digest: bytes, *, new: bool, wait: bool, timeout: float | None
+    runtime: ApiRuntime,
+    agency: Agency,
+    digest: bytes,
+    *,
+    new: bool,
+    wait: bool,
+    timeout: float | None,
 ) -> JSONResponse:
     if wait:
-        await _wait_anchored(runtime, [digest], timeout)
-    state, receipt = await run_in_threadpool(_state_and_receipt, runtime, digest)
+        await _wait_anchored(runtime, agency, [digest], timeout)
+    state, receipt = await run_in_threadpool(_own_state_and_receipt, runtime, agency, digest)
     return JSONResponse(
         record_view(state, receipt=receipt, new=new),
         status_code=200 if receipt is not None else 202,
@@ -187,13 +222,12 @@ async def submit_record(
     digest = bytes(sealed.digest)
     document = record.sealed_json_bytes(sealed).decode("ascii")
     new = await _submit(runtime, agency, [(digest, "record", document)])
-    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
 
 
 def _seal_all(
     issuer: Issuer, records: list[Any], *, max_record_bytes: int
 ) -> list[tuple[bytes, str, str | None]]:
-    secret = keys.salt_secret(issuer.signing_key)
     items: list[tuple[bytes, str, str | None]] = []
     for index, data in enumerate(records):
         where = f"body/records/{index}"
@@ -203,7 +237,7 @@ def _seal_all(
         if size > max_record_bytes:
             raise InvalidField(where, f"record is {size} bytes; the limit is {max_record_bytes}")
         try:
-            sealed = seal_with_secret(secret, data)
+            sealed = issuer.seal(data)
         except InvalidInput as exc:
             raise seal_error(exc, where) from exc
         items.append((bytes(sealed.digest), "record", record.sealed_json_bytes(sealed).decode()))
@@ -261,8 +295,10 @@ async def submit_records(
     new = await _submit(runtime, agency, items)
     digests = [digest for digest, _, _ in items]
     if wait:
-        await _wait_anchored(runtime, digests, timeout)
-    statuses = await run_in_threadpool(record_statuses, runtime.operator.store, digests)
+        await _wait_anchored(runtime, agency, digests, timeout)
+    statuses = await run_in_threadpool(
+        partial(record_statuses, agency_id=agency.id), runtime.operator.store, digests
+    )
     receipts: dict[bytes, Receipt] = {}
     if any(status in DONE for status, _ in statuses.values()):
         receipts = await run_in_threadpool(receipts_of, issuer, digests)
@@ -314,7 +350,7 @@ async def submit_file(
         raise InvalidField("file", "the file is empty")
     digest = hasher.digest()
     new = await _submit(runtime, agency, [(digest, "file", None)])
-    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
 
 
 @router.post(
@@ -335,7 +371,7 @@ async def submit_digest(
 ) -> JSONResponse:
     digest = hex32(body.digest)
     new = await _submit(runtime, agency, [(digest, "file", None)])
-    return await _answer_one(runtime, digest, new=new[0], wait=wait, timeout=timeout)
+    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
 
 
 # ------------------------------------------------------------------ read
@@ -404,9 +440,7 @@ def get_receipt(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
 )
 def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
     value = hex32(digest)
-    state = _state(runtime, value)
-    if state.agency_id != agency.id:
-        raise Forbidden(f"record {digest} was issued by another agency")
+    state = _own_state(runtime, agency, value, action="download")
     if state.kind != "record":
         raise NotFound(
             f"{digest} is a file's digest: there is no sealed document (the receipt is at "
@@ -415,12 +449,12 @@ def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> 
     if state.status not in DONE:
         raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
     with runtime.operator.store.session() as session:
-        row = repo.record_by_digest(session, value)
+        row = repo.record_by_digest(session, value, agency_id=agency.id)
         document = row.document if row is not None else None
     if document is None:
         raise NotFound(f"record {digest} has no stored document")
     sealed = record.parse_sealed_document(document)
-    receipt = runtime.operator.receipt_for(value)
+    receipt = runtime.operator.receipt_for(value, agency_id=agency.id)
     return JSONResponse(
         record.to_json(record.attach_receipt(sealed, receipt)),
         headers={"Content-Disposition": f'attachment; filename="{digest}.sealed.json"'},
@@ -430,12 +464,21 @@ def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> 
 # ------------------------------------------------------------------ revoke
 
 
+def _replacement_error(exc: InvalidReplacement) -> InvalidField:
+    """The service's refusal of a replacement (not a live record of this agency, anchored or
+    pending here) as a field error on `body/replacement`. Its message names no other agency
+    and no internal id."""
+    return InvalidField("body/replacement", str(exc))
+
+
 @router.post(
     "/{digest}/revoke",
     summary="Revoke or supersede a record",
     description="Revoke one of the agency's own anchored records on chain; reason 2 "
-    "(superseded) names the replacement's digest. Another agency's record: 403. The node "
-    "down: 503 with Retry-After. Agency token.",
+    "(superseded) names the replacement's digest, which must be a record of the same agency, "
+    "anchored or pending in this registry (else 422 naming `body/replacement`, before any "
+    "transaction). Another agency's record: 403. The node down: 503 with Retry-After. "
+    "Agency token.",
     response_model=RevocationPublic,
     responses={
         200: {"content": {"application/json": {"example": example_of(RevocationPublic)}}},
@@ -454,26 +497,29 @@ def revoke(
         raise InvalidField(
             "body/replacement", "reason 2 (superseded) needs the replacement record's digest"
         )
+    if body.reason != 2 and replacement is not None:
+        raise InvalidField(
+            "body/replacement", "only reason 2 (superseded) names a replacement record"
+        )
     if replacement == value:
         raise InvalidField("body/replacement", "a record cannot supersede itself")
-    state = _state(runtime, value)
-    if state.agency_id != agency.id:
-        raise Forbidden(
-            f"record {digest} was issued by another agency; only the issuing agency may revoke it"
-        )
+    state = _own_state(runtime, agency, value, action="revoke")
     if state.status not in DONE:
         raise NotAnchored(f"record {digest} is {state.status}; it can be revoked once anchored")
     issuer = _issuer(runtime, agency)
     with runtime.keyring.sending(issuer.account.address):
-        result = revoke_record(
-            store=runtime.operator.store,
-            registry=runtime.operator.registry,
-            account=issuer.account,
-            agency_id=agency.id,
-            digest=value,
-            reason=body.reason,
-            replacement=replacement,
-        )
+        try:
+            result = revoke_record(
+                store=runtime.operator.store,
+                registry=runtime.operator.registry,
+                account=issuer.account,
+                agency_id=agency.id,
+                digest=value,
+                reason=body.reason,
+                replacement=replacement,
+            )
+        except InvalidReplacement as exc:
+            raise _replacement_error(exc) from exc
     runtime.reader.forget()
     return JSONResponse(revocation_view(result))
 

@@ -171,6 +171,26 @@
 
   // ---------------------------------------------------------------- the outcomes
 
+  /* The facts of a verdict beyond its outcome, read from the named checks (api/schemas.py). */
+  function checkOf(r, name) {
+    return (Array.isArray(r.checks) ? r.checks : []).find((c) => c && c.name === name) || null;
+  }
+
+  function revokedByAuthority(r) {
+    const c = checkOf(r, "revocation");
+    return Boolean(c && c.details && c.details.byAuthority);
+  }
+
+  function voidedByCompromise(r) {
+    const c = checkOf(r, "agency");
+    return Boolean(c && c.status === "fail" && c.details && c.details.void);
+  }
+
+  function malformed(r) {
+    const c = checkOf(r, "format");
+    return c && c.status === "fail" ? c : null;
+  }
+
   const OUTCOMES = {
     VALID: {
       title: "Valid",
@@ -180,30 +200,48 @@
         `This document is authentic and unaltered: it is exactly the one ${agencyWords(r)} ` +
         "issued, and it has not been revoked.",
     },
+    IN_FORCE: {
+      title: "In force: no document was checked",
+      icon: "i",
+      tone: "neutral",
+      text: (r) =>
+        "This record exists and is in force. No document was checked. " +
+        `${capitalize(agencyWords(r))} anchored a record with this fingerprint and has not ` +
+        "revoked it, but that says nothing about any document in your hands: to check a " +
+        "document, choose the document itself (with its receipt, if it came with one).",
+    },
     TAMPERED: {
       title: "Tampered: this is not the document that was issued",
       icon: "\u2717",
       tone: "bad",
-      text: () =>
-        "The document does not match what the agency anchored: it has been altered, or the " +
-        "receipt belongs to a different document. Do not rely on it.",
+      text: (r) =>
+        malformed(r)
+          ? "The receipt or the sealed record is damaged or malformed, so it proves " +
+            `nothing. Do not rely on it. (${malformed(r).reason})`
+          : "The document does not match what the agency anchored: it has been altered, or " +
+            "the receipt belongs to a different document. Do not rely on it.",
     },
     REVOKED: {
       title: "Revoked",
       icon: "\u2717",
       tone: "bad",
       text: (r) =>
-        `${capitalize(agencyWords(r))} issued this document but has since revoked it` +
+        (revokedByAuthority(r)
+          ? `${capitalize(agencyWords(r))} issued this document, and the registry authority ` +
+            "has since revoked it"
+          : `${capitalize(agencyWords(r))} issued this document but has since revoked it`) +
         (r.revocationReason ? `. Reason: ${r.revocationReason}.` : ".") +
         " Do not rely on it.",
     },
     SUPERSEDED: {
-      title: "Superseded: replaced by a newer document",
+      title: "Superseded: no longer in force",
       icon: "!",
       tone: "warn",
       text: (r) =>
-        `${capitalize(agencyWords(r))} issued this document and later replaced it with a ` +
-        "corrected or updated one. Ask the holder for the replacement and check that one.",
+        `${capitalize(agencyWords(r))} issued this document and later named another record ` +
+        "to replace it. This document is no longer in force. Ask the holder for the " +
+        "replacement document and check that one; the record named below can be looked up, " +
+        "but looking it up checks no document.",
     },
     UNKNOWN: {
       title: "Unknown to the registry",
@@ -218,10 +256,14 @@
       title: "Not trusted",
       icon: "\u2717",
       tone: "bad",
-      text: () =>
-        "The receipt points to a registry, an agency or a signing key that this service does " +
-        "not trust (for example a copy on a test network, or a look-alike registry). " +
-        "Do not rely on it.",
+      text: (r) =>
+        voidedByCompromise(r)
+          ? "This was anchored while the agency's account was compromised: the registry " +
+            "authority has marked that period, and everything the account did in it is void. " +
+            "Do not rely on it."
+          : "The receipt points to a registry, an agency or a signing key that this service " +
+            "does not trust (for example a copy on a test network, or a look-alike registry). " +
+            "Do not rely on it.",
     },
     ERROR: {
       title: "Could not check",
@@ -381,15 +423,20 @@
     }
 
     /* What to ask the API (api/routes/verify.py). Never includes a file's bytes:
-     *   a digest alone:       GET  /v1/verify/{digest}         (the registry's store has the receipt)
-     *   a digest + receipt:   POST /v1/verify?digest=0x..      body: the receipt
-     *   a sealed record:      POST /v1/verify                  body: the sealed record          */
-    function requestFor({ digest, receipt, sealed }) {
+     *   a file, no receipt:     GET  /v1/verify/{digest}?digestKind=file  (the store has the receipt)
+     *   a file + its receipt:   POST /v1/verify?digest=0x..      body: the receipt
+     *   a sealed record:        POST /v1/verify                  body: the sealed record
+     *   a typed digest / link:  GET  /v1/verify/{digest}         (no document: IN_FORCE at best)
+     *   a receipt alone:        POST /v1/verify                  body: the receipt (IN_FORCE at best)
+     * Only a digest this page computed from a file is sent as a file's digest. */
+    function requestFor({ digest, receipt, sealed, fromFile }) {
       if (sealed) return { method: "POST", url: VERIFY_URL, body: sealed };
-      if (receipt) {
+      if (receipt && fromFile) {
         return { method: "POST", url: `${VERIFY_URL}?digest=${encodeURIComponent(digest)}`, body: receipt };
       }
-      return { method: "GET", url: `${VERIFY_URL}/${encodeURIComponent(digest)}`, body: null };
+      if (receipt) return { method: "POST", url: VERIFY_URL, body: receipt };
+      const kind = fromFile ? "?digestKind=file" : "";
+      return { method: "GET", url: `${VERIFY_URL}/${encodeURIComponent(digest)}${kind}`, body: null };
     }
 
     async function buildRequest() {
@@ -436,7 +483,7 @@
         const digest = await sha256Hex(c.bytes);
         shown.digest = digest;
         shown.fileName = docFile.name;
-        return { ...requestFor({ digest, receipt }), shown };
+        return { ...requestFor({ digest, receipt, fromFile: true }), shown };
       }
       const typed = digestInput.value.trim();
       if (typed) {
@@ -449,13 +496,21 @@
         }
         const digest = typed.toLowerCase();
         shown.digest = digest;
-        return { ...requestFor({ digest, receipt }), shown };
+        if (receipt) {
+          // A typed digest is no document: the receipt is checked alone, if it is the same.
+          if (String(receipt.digest).toLowerCase() !== digest) {
+            digestDetails.open = true;
+            return fail("The digest you typed is not the one in the receipt.", digestInput);
+          }
+          return { ...requestFor({ receipt }), shown };
+        }
+        return { ...requestFor({ digest }), shown };
       }
       if (receipt) {
-        return fail(
-          "A receipt alone proves nothing about a document: choose the document as well.",
-          docInput,
-        );
+        // A receipt alone: the registry says whether its record is in force; no document is
+        // checked, and the page says so.
+        if (typeof receipt.digest === "string") shown.digest = receipt.digest;
+        return { ...requestFor({ receipt }), shown };
       }
       return fail("Choose a document to check first.", docInput);
     }
@@ -536,23 +591,26 @@
       // Only a document that checked out was issued by the agency; otherwise these facts
       // are the receipt's, not the document's.
       const issued = ["VALID", "REVOKED", "SUPERSEDED"].includes(r.outcome);
+      const record = r.outcome === "IN_FORCE";
       if (r.agencyName || r.agency) {
         add(
-          issued ? "Issued by" : "Receipt from",
+          issued ? "Issued by" : record ? "Record issued by" : "Receipt from",
           r.agencyName || r.agency,
           r.agencyName && r.agency ? el("span", { class: "mono small", text: ` ${r.agency}` }) : null,
         );
       }
       if (r.anchoredAt) {
         add(
-          issued ? "Anchored" : "Receipt anchored",
+          issued || record ? "Anchored" : "Receipt anchored",
           el("time", { datetime: r.anchoredAt, text: formatTime(r.anchoredAt) }),
           r.blockNumber !== null && r.blockNumber !== undefined ? `, block ${r.blockNumber}` : null,
         );
       }
       if (r.revocationReason && r.outcome !== "SUPERSEDED") add("Revocation reason", r.revocationReason);
+      if (r.outcome === "REVOKED" && revokedByAuthority(r)) add("Revoked by", "the registry authority");
       if (r.replacement) {
-        add("Replaced by", el("span", { class: "mono", text: r.replacement }));
+        // A digest the agency named, not a document: something to look up, nothing more.
+        add("Replacement record to look up", el("span", { class: "mono", text: r.replacement }));
       }
       if (shown.fileName) add("File", shown.fileName);
       if (shown.digest) add("Fingerprint (SHA-256)", el("span", { class: "mono", text: shown.digest }));
@@ -655,7 +713,7 @@
               el(
                 "a",
                 { href: verifyLink(r.replacement), class: "button-link", id: "replacement-link" },
-                "Check the replacement document",
+                "Look up the replacement record",
               ),
             )
           : null,

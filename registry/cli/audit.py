@@ -178,10 +178,14 @@ def audit(
         typer.Option("--json", help="Write the JSON report, with every finding, to this file."),
     ] = None,
 ) -> None:
-    """Audit a registry from its event log alone: agencies, keys and their windows, anchors,
-    revocations; with --db the operator's store against the chain (every batch recomputed to
-    its root, roots and revocations both ways, signing keys and suspensions); with --receipts
-    and --documents every receipt and document, trusting only this registry.
+    """Audit a registry from its event log alone, agency by agency: agencies (status history,
+    compromise windows, moves to new accounts), signing keys (proposals, confirmations, validity
+    windows), anchors and revocations (the agency's own and the authority's), reporting every
+    anchor or revocation inside a compromise window as void; with --db the operator's store
+    against the chain (every batch's kind-bound leaves recomputed to its root, roots and
+    revocations both ways, replacements that must be the same agency's records, signing keys
+    and their windows); with --receipts and --documents every receipt and document, trusting
+    only this registry (a receipt alone is IN_FORCE, not a finding).
 
     Exit code 0 clean, 1 findings, 2 bad input, 3 could not check (node or database down).
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-
 from web3 import Web3
 
 from registry.chain import connect

@@ -558,8 +558,14 @@ class EventIndex:
             self._at = -1e9
 
     def keys_of(self, agency: str) -> list[tuple[bytes, KeyWindow]]:
-        """Every signing key the agency ever had, oldest first, with its window."""
-        windows = [(k, w) for k, w in self.state().keys.items() if w.agency == agency]
+        """Every signing key the agency ever had, oldest first, with its window (keys live in
+        the agency's own namespace: the state is keyed by (agency, key))."""
+        wanted = agency.lower()
+        windows = [
+            (key, window)
+            for (owner, key), window in self.state().keys.items()
+            if owner.lower() == wanted
+        ]
         return sorted(windows, key=lambda kw: kw[1].valid_from)
 
 
@@ -701,9 +707,12 @@ def _summary(batch: Batch, agency: Agency) -> BatchSummary:
     )
 
 
-def batch_summary(store: Store, root: bytes) -> BatchSummary | None:
+def batch_summary(
+    store: Store, root: bytes, *, agency_id: int | None = None
+) -> BatchSummary | None:
+    """The batch with this root (of this agency: roots are per agency, as on chain)."""
     with store.session() as session:
-        batch = repo.batch_by_root(session, root)
+        batch = repo.batch_by_root(session, root, agency_id=agency_id)
         if batch is None:
             return None
         agency = repo.agency_by_id(session, batch.agency_id)
@@ -750,9 +759,13 @@ class RecordState:
     revoked_whole_batch: bool
 
 
-def record_state(store: Store, digest: bytes) -> RecordState | None:
+def record_state(
+    store: Store, digest: bytes, *, agency_id: int | None = None
+) -> RecordState | None:
+    """The agency's record with this digest; with no agency, the public lookup (several
+    agencies may hold one digest: the store's choice, see repo.record_by_digest)."""
     with store.session() as session:
-        rec = repo.record_by_digest(session, digest)
+        rec = repo.record_by_digest(session, digest, agency_id=agency_id)
         if rec is None:
             return None
         agency = repo.agency_by_id(session, rec.agency_id)
@@ -788,14 +801,17 @@ def record_state(store: Store, digest: bytes) -> RecordState | None:
         )
 
 
-def record_statuses(store: Store, digests: list[bytes]) -> dict[bytes, tuple[str, int | None]]:
-    """(status, batch id) of each of these digests that is in the store."""
+def record_statuses(
+    store: Store, digests: list[bytes], *, agency_id: int
+) -> dict[bytes, tuple[str, int | None]]:
+    """(status, batch id) of each of these digests that the agency holds in the store
+    (digests are unique per agency only)."""
     out: dict[bytes, tuple[str, int | None]] = {}
     with store.session() as session:
         for start in range(0, len(digests), 5_000):
             chunk = digests[start : start + 5_000]
             stmt = select(Record.digest, Record.status, Record.batch_id).where(
-                Record.digest.in_(chunk)
+                Record.agency_id == agency_id, Record.digest.in_(chunk)
             )
             for digest, status, batch_id in session.execute(stmt):
                 out[bytes(digest)] = (status, batch_id)
@@ -804,7 +820,7 @@ def record_statuses(store: Store, digests: list[bytes]) -> dict[bytes, tuple[str
 
 def receipts_of(issuer: Issuer, digests: list[bytes]) -> dict[bytes, Receipt]:
     """Receipts of those of the issuer's digests that are anchored, built a batch at a time."""
-    statuses = record_statuses(issuer.store, digests)
+    statuses = record_statuses(issuer.store, digests, agency_id=issuer.agency_id)
     wanted = set(digests)
     batches = sorted(
         {batch for status, batch in statuses.values() if status in _DONE and batch is not None}

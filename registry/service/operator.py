@@ -5,15 +5,22 @@ The CLI and the API are thin shells over this class. Layout of the data director
     config.toml                      settings written by `registry init` / `registry deploy`
     registry.db                      the SQLite store (unless database_url points elsewhere)
     keys/admin.json                  the registry authority's account (encrypted keystore)
-    keys/<agency>.account.json       an agency's transaction account (encrypted keystore)
-    keys/<agency>.ed25519.pem        an agency's receipt-signing key (encrypted PKCS#8)
+    keys/<agency>.account.json       an agency's current transaction account (encrypted keystore)
+    keys/<agency>.ed25519.pem        an agency's current receipt-signing key (encrypted PKCS#8)
+    keys/<agency>.salt.json          an agency's salt secret (scrypt + AES-256-GCM, keys.py)
+    keys/<agency>.*.retired.*        keys replaced by a rotation or a move (kept, never reused)
+
+An agency's identity is the address it was registered with (`Agency.address`); after the
+authority moves it to a new transaction account, `Agency.account` differs from it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
@@ -38,7 +45,8 @@ from registry.chain import (
 from registry.chain.tx import TxOptions
 from registry.errors import InvalidInput, RegistryError, UnknownAgency
 from registry.receipt import Receipt, receipt_to_json
-from registry.service.issuing import Issuer, IssuingConfig, receipt_for_batch_record
+from registry.service import authority
+from registry.service.issuing import Issuer, IssuingConfig, batch_tree, receipt_for_batch_record
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
@@ -142,6 +150,16 @@ class Operator:
     def agency_signing_key(self, name: str, passphrase: str) -> Ed25519PrivateKey:
         return keys.load_signing_key(self.keys_dir / f"{slug(name)}.ed25519.pem", passphrase)
 
+    def agency_salt_secret(self, name: str, passphrase: str) -> bytes:
+        """The agency's own salt secret (generated at creation; survives key rotations)."""
+        return keys.load_salt_secret(self.keys_dir / f"{slug(name)}.salt.json", passphrase)
+
+    def _retire(self, path: Path, tag: str) -> None:
+        """Keep a replaced key file under a name that says it is retired (never deleted)."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        stem, _, suffix = path.name.partition(".")
+        os.replace(path, path.with_name(f"{stem}.{suffix}.{tag}-{stamp}.retired"))
+
     # ----------------------------------------------------------- agencies
 
     def create_agency(
@@ -152,22 +170,25 @@ class Operator:
         admin: LocalAccount | None = None,
         fund_from_dev: bool = False,
     ) -> tuple[Agency, Issuer]:
-        """Generate an agency's account and signing key (saved encrypted in the data
-        directory), register it on chain with the authority account (`admin`, else decrypted
-        from keys/admin.json) and in the store; return it with its ready issuer."""
+        """Generate an agency's account, signing key and salt secret (saved encrypted in the
+        data directory), register it on chain with the authority account (`admin`, else
+        decrypted from keys/admin.json) and in the store; return it with its ready issuer."""
         base = self.keys_dir / slug(name)
         account_path = base.with_name(base.name + ".account.json")
         key_path = base.with_name(base.name + ".ed25519.pem")
+        salt_path = base.with_name(base.name + ".salt.json")
         with self.store.session() as session:
             if any(a.name == name for a in repo.list_agencies(session)):
                 raise DuplicateAgency(f"an agency named {name!r} is already in the store")
-        if account_path.exists() or key_path.exists():
+        if account_path.exists() or key_path.exists() or salt_path.exists():
             raise DuplicateAgency(f"agency {name!r} already has keys in {self.keys_dir}")
         admin = admin or self.admin_account(passphrase)
         account = new_account()
         signing_key = keys.generate_signing_key()
+        salt_secret = keys.generate_salt_secret()
         create_keystore(account, account_path, passphrase)
         keys.save_signing_key(signing_key, key_path, passphrase)
+        keys.save_salt_secret(salt_secret, salt_path, passphrase)
         if fund_from_dev:
             fund_from_dev_account(self.w3, account.address)
         public = keys.public_key_bytes(signing_key)
@@ -176,16 +197,19 @@ class Operator:
             agency = repo.add_agency(
                 session, address=account.address, name=name, signing_public_key=public
             )
-        return agency, self.issuer_from_keys(agency, account=account, signing_key=signing_key)
+        return agency, self.issuer_from_keys(
+            agency, account=account, signing_key=signing_key, salt_secret=salt_secret
+        )
 
     def agency(self, name_or_address: str) -> Agency:
-        """An agency of the store by name or address."""
+        """An agency of the store by name, identity address or current account."""
+        address = _checksum_or_same(name_or_address)
         with self.store.session() as session:
             found = session.scalars(
                 select(Agency).where(
                     (Agency.name == name_or_address)
-                    | (Agency.address == name_or_address)
-                    | (Agency.address == _checksum_or_same(name_or_address))
+                    | (Agency.address == address)
+                    | (Agency.account == address)
                 )
             ).first()
         if found is None:
@@ -204,9 +228,15 @@ class Operator:
         )
 
     def issuer_from_keys(
-        self, agency: Agency, *, account: LocalAccount, signing_key: Ed25519PrivateKey
+        self,
+        agency: Agency,
+        *,
+        account: LocalAccount,
+        signing_key: Ed25519PrivateKey,
+        salt_secret: bytes | None = None,
     ) -> Issuer:
-        """The agency's issuer, from keys already in memory."""
+        """The agency's issuer, from keys already in memory (`salt_secret` is needed to seal
+        structured records; without it only file digests can be issued)."""
         return Issuer(
             store=self.store,
             registry=self.registry,
@@ -214,6 +244,8 @@ class Operator:
             signing_key=signing_key,
             agency_id=agency.id,
             config=self.issuing_config(),
+            agency_address=agency.address,
+            salt_secret=salt_secret,
         )
 
     def issuer(self, agency: Agency, *, passphrase: str) -> Issuer:
@@ -222,7 +254,78 @@ class Operator:
             agency,
             account=self.agency_account(agency.name, passphrase),
             signing_key=self.agency_signing_key(agency.name, passphrase),
+            salt_secret=self.agency_salt_secret(agency.name, passphrase),
         )
+
+    # ------------------------------------------------- authority operations
+
+    def rotate_agency_key(self, name: str, *, passphrase: str) -> Agency:
+        """A new signing key for the agency: the agency proposes it, the authority confirms it
+        (both keys are held here). The new key is saved before anything is sent (as
+        <agency>.ed25519.next.pem), and replaces the current file once confirmed; the old one
+        is kept, retired. The salt secret is untouched: digests do not change."""
+        agency = self.agency(name)
+        base = self.keys_dir / slug(agency.name)
+        current = base.with_name(base.name + ".ed25519.pem")
+        pending = base.with_name(base.name + ".ed25519.next.pem")
+        account = self.agency_account(agency.name, passphrase)
+        admin = self.admin_account(passphrase)
+        if pending.exists():  # an earlier rotation stopped half-way: finish that one
+            new_key = keys.load_signing_key(pending, passphrase)
+        else:
+            new_key = keys.generate_signing_key()
+            keys.save_signing_key(new_key, pending, passphrase)
+        authority.rotate_signing_key(
+            store=self.store,
+            registry=self.registry,
+            agency_account=account,
+            admin=admin,
+            agency_id=agency.id,
+            new_key=new_key,
+        )
+        self._retire(current, "ed25519")
+        os.replace(pending, current)
+        return self.agency(agency.address)
+
+    def mark_agency_compromised(self, name: str, *, since: int, passphrase: str) -> Agency:
+        """The authority marks the agency's transaction account stolen since `since`."""
+        agency = self.agency(name)
+        authority.mark_compromised(
+            store=self.store,
+            registry=self.registry,
+            admin=self.admin_account(passphrase),
+            agency_id=agency.id,
+            since=since,
+        )
+        return self.agency(agency.address)
+
+    def move_agency(self, name: str, *, passphrase: str, fund_from_dev: bool = False) -> Agency:
+        """The authority moves the agency to a fresh transaction account (new keystore,
+        written before anything is sent); identity, keys and history are kept. The old
+        keystore is kept, retired."""
+        agency = self.agency(name)
+        base = self.keys_dir / slug(agency.name)
+        current = base.with_name(base.name + ".account.json")
+        pending = base.with_name(base.name + ".account.next.json")
+        admin = self.admin_account(passphrase)
+        if pending.exists():  # an earlier move stopped half-way: finish that one
+            account = load_keystore(pending, passphrase)
+        else:
+            account = new_account()
+            create_keystore(account, pending, passphrase)
+        if fund_from_dev:
+            fund_from_dev_account(self.w3, account.address)
+        authority.move_agency(
+            store=self.store,
+            registry=self.registry,
+            admin=admin,
+            agency_id=agency.id,
+            new_account=account.address,
+        )
+        if current.exists():
+            self._retire(current, "account")
+        os.replace(pending, current)
+        return self.agency(agency.address)
 
     # --------------------------------------------------------- documents
 
@@ -235,17 +338,18 @@ class Operator:
                 self._trees.move_to_end(batch_id)
                 return tree
         with self.store.session() as session:
-            tree = merkle.MerkleTree.from_digests(repo.batch_digests(session, batch_id))
+            tree = batch_tree(repo.batch_leaves(session, batch_id))
         with self._trees_lock:
             self._trees[batch_id] = tree
             while len(self._trees) > TREE_CACHE_SIZE:
                 self._trees.popitem(last=False)
         return tree
 
-    def receipt_for(self, digest: bytes) -> Receipt:
-        """The receipt of an anchored record; InvalidInput if unknown or not anchored yet."""
+    def receipt_for(self, digest: bytes, *, agency_id: int | None = None) -> Receipt:
+        """The receipt of an anchored record (of one agency, or the public lookup: the earliest
+        anchored one); InvalidInput if unknown or not anchored yet."""
         with self.store.session() as session:
-            rec = repo.record_by_digest(session, digest)
+            rec = repo.record_by_digest(session, digest, agency_id=agency_id)
             if rec is None:
                 raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
             if rec.batch_id is None:
@@ -264,20 +368,21 @@ class Operator:
             batch,
             digest=digest,
             kind=kind,
-            index=index,
             proof=self._batch_tree(batch.id).proof(index),
             agency=agency.address,
         )
 
-    def sealed_document_for(self, digest: bytes) -> dict[str, Any]:
+    def sealed_document_for(self, digest: bytes, *, agency_id: int | None = None) -> dict[str, Any]:
         """The sealed structured record with its receipt, as the citizen keeps it."""
         with self.store.session() as session:
-            rec = repo.record_by_digest(session, digest)
+            rec = repo.record_by_digest(session, digest, agency_id=agency_id)
             document = rec.document if rec is not None else None
+            owner = rec.agency_id if rec is not None else None
         if document is None:
             raise InvalidInput(f"0x{digest.hex()} is not a structured record of this store")
         sealed = record.parse_sealed_document(document)
-        return record.to_json(record.attach_receipt(sealed, self.receipt_for(digest)))
+        receipt = self.receipt_for(digest, agency_id=owner)
+        return record.to_json(record.attach_receipt(sealed, receipt))
 
     def trusted(self) -> list[TrustedRegistry]:
         own = TrustedRegistry(self.registry.chain_id, self.registry.address)
@@ -303,7 +408,7 @@ class Operator:
             counts = repo.counts_by_status(session)
             batches = session.scalars(select(Batch.state)).all()
             agencies = [
-                {"name": a.name, "address": a.address, "status": a.status}
+                {"name": a.name, "address": a.address, "account": a.account, "status": a.status}
                 for a in repo.list_agencies(session)
             ]
         by_state: dict[str, int] = {}
@@ -382,8 +487,11 @@ def sealed_json(item: IssueItem) -> str | None:
     return json.dumps(record.to_json(item.sealed), separators=(",", ":"))
 
 
-def write_outputs(op: Operator, items: Sequence[IssueItem], out: Path) -> list[Path]:
-    """Write a receipt per file and a sealed document (with receipt) per record into `out`."""
+def write_outputs(
+    op: Operator, items: Sequence[IssueItem], out: Path, *, agency_id: int | None = None
+) -> list[Path]:
+    """Write a receipt per file and a sealed document (with receipt) per record into `out`
+    (the records of `agency_id`; None: the public lookup)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for item in items:
@@ -391,11 +499,13 @@ def write_outputs(op: Operator, items: Sequence[IssueItem], out: Path) -> list[P
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).name)
         if item.kind == "file":
             target = out / f"{name}.receipt.json"
-            payload: dict[str, Any] = receipt_to_json(op.receipt_for(item.digest))
+            payload: dict[str, Any] = receipt_to_json(
+                op.receipt_for(item.digest, agency_id=agency_id)
+            )
         else:
             stem = Path(name).stem + (f"-{line}" if line else "")
             target = out / f"{stem}.sealed.json"
-            payload = op.sealed_document_for(item.digest)
+            payload = op.sealed_document_for(item.digest, agency_id=agency_id)
         target.write_text(json.dumps(payload, indent=2) + "\n")
         written.append(target)
     return written

@@ -5,7 +5,7 @@ the demo, the benchmarks and the tests; never by production paths (it funds from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
@@ -20,11 +20,17 @@ from registry.store import Store, add_agency, bind_store
 
 @dataclass(frozen=True)
 class DevAgency:
-    """An agency's transaction account and Ed25519 signing key, kept in memory."""
+    """An agency's transaction account, Ed25519 signing key and salt secret, kept in memory.
+    Its identity is the account it was registered with (`address`)."""
 
     name: str
     account: LocalAccount
     signing_key: Ed25519PrivateKey
+    salt_secret: bytes = field(default_factory=keys.generate_salt_secret, repr=False)
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
 
 
 def funded_account(w3: Web3) -> LocalAccount:
@@ -73,7 +79,7 @@ def bind_dev_store(store: Store, registry: RegistryContract) -> None:
 def dev_issuer(
     store: Store, registry: RegistryContract, agency: DevAgency, config: IssuingConfig
 ) -> Issuer:
-    """Add the agency to the store and return its issuer."""
+    """Add the agency to the store and return its issuer (identity = the agency's account)."""
     with store.session() as session:
         agency_id = add_agency(
             session,
@@ -88,4 +94,6 @@ def dev_issuer(
         signing_key=agency.signing_key,
         agency_id=agency_id,
         config=config,
+        agency_address=agency.account.address,
+        salt_secret=agency.salt_secret,
     )

@@ -11,7 +11,6 @@ algorithm; `outcome_of` is its precedence table.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -514,11 +513,11 @@ def verification_input(
 __all__ = [
     "ChainReader",
     "Outcome",
-    "outcome_of",
     "RegistryError",
     "TrustedRegistry",
     "Verification",
     "VerificationInput",
+    "outcome_of",
     "registry_resolver",
     "unknown_verification",
     "verification_input",

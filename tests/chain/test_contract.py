@@ -236,32 +236,6 @@ def test_signing_key_reverts(chain_env):
         reg.confirm_signing_key(admin, chain_env.outsider.address, b"\x07" * 32)
 
 
-def test_key_windows_include_the_rotation_second_and_end_there(chain_env):
-    """Both ends are inclusive: at the rotation second T the old and the new key are valid; one
-    second later only the new one. An exclusive end (`t < validUntil`) fails here."""
-    reg, a = chain_env.registry, chain_env.agency_a
-    chain_env.advance(10)
-    new_key = b"\xa3" * 32
-    _, confirmed = reg.rotate_signing_key(a, chain_env.admin, new_key)
-    t = block_time(reg, confirmed)
-    old, new = reg.key_of(a.address, chain_env.key_a), reg.key_of(a.address, new_key)
-    assert old.valid_until == t == new.valid_from
-    assert old.valid_at(t - 1) and old.valid_at(t)
-    assert not old.valid_at(t + 1)
-    assert not new.valid_at(t - 1)
-    assert new.valid_at(t) and new.valid_at(t + 1) and new.valid_at(t + 10**6)
-    # the opening second of the first key counts too, the second before it does not
-    assert old.valid_at(old.valid_from) and not old.valid_at(old.valid_from - 1)
-    # and an anchor made after the rotation is outside the old key's window
-    chain_env.advance(1)
-    anchored = reg.anchor(a, root=b"\x0a" * 32, leaf_count=1)
-    at = reg.anchor_of(a.address, b"\x0a" * 32).anchored_at
-    assert at == block_time(reg, anchored) > t
-    assert new.valid_at(at) and not old.valid_at(at)
-    # a key the agency never had is valid at no time
-    assert not reg.key_of(a.address, chain_env.key_b).valid_at(t)
-
-
 # ------------------------------------------------------------------- anchors
 
 

@@ -57,7 +57,9 @@ def test_the_example_receipt_is_valid(
     obj = json.loads(blocks["receipt"][1])
     jsonschema.validate(obj, receipt_schema)
     receipt = parse_receipt(obj)
-    checks = check_receipt_offline(receipt, digest=bytes_digest(b"hello registry\n"))
+    checks = check_receipt_offline(
+        receipt, digest=bytes_digest(b"hello registry\n"), digest_kind="file"
+    )
     assert all(c.ok for c in checks)
 
 
@@ -68,7 +70,9 @@ def test_the_example_sealed_document_verifies_before_and_after_redaction(
     digest = verify_document(sealed)
     assert sealed.receipt is not None
     jsonschema.validate(json.loads(blocks["sealed"][1])["receipt"], receipt_schema)
-    assert all(c.ok for c in check_receipt_offline(sealed.receipt, digest=digest))
+    assert all(
+        c.ok for c in check_receipt_offline(sealed.receipt, digest=digest, digest_kind="record")
+    )
     shown = json.loads(blocks["redacted"][1])
     assert shown["receipt"] == "(unchanged)"
     shown["receipt"] = None
@@ -81,11 +85,11 @@ def test_the_keccak_one_liner_prints_the_leaf(
     lines = blocks["file"][1].splitlines()
     command = next(line for line in lines if line.startswith("$ python3 -c"))
     expected = lines[lines.index(command) + 1]
-    digest = command.rsplit(" ", 1)[1]
+    kind, digest = command.rsplit(" ", 2)[1:]
     program = re.search(r"-c '(.*)'", command)
     assert program is not None
     result = subprocess.run(
-        [sys.executable, "-c", program.group(1), digest],
+        [sys.executable, "-c", program.group(1), kind, digest],
         capture_output=True,
         text=True,
         check=True,

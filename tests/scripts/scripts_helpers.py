@@ -15,7 +15,7 @@ import pytest
 
 from registry import keys, record
 from registry.chain.contract import Reason
-from registry.merkle import MerkleTree
+from registry.merkle import KIND_FILE, KIND_RECORD, MerkleTree
 from registry.receipt import build_receipt, receipt_to_json
 from registry.service.issuing import seal_with_secret
 
@@ -56,16 +56,19 @@ def issue_batch(env, folder: Path, *, registry=None) -> Issued:
     reg = registry or env.registry
     public = keys.public_key_bytes(KEY)
     if reg.agency_of(env.agency_a.address).signing_key != public:
-        reg.rotate_signing_key(env.agency_a, public)
+        reg.rotate_signing_key(env.agency_a, env.admin, public)
     pdf, revoked_pdf = b"%PDF-1.7\nlicence 1\n", b"%PDF-1.7\nlicence 2 (revoked)\n"
     # Deterministic salts: the same batch (and root) on every deployment it is issued on.
     sealed = seal_with_secret(b"\x01" * 32, {"type": "Licence", "holder": {"name": "Ana"}})
     digests = [hashlib.sha256(pdf).digest(), bytes(sealed.digest)]
     digests.append(hashlib.sha256(revoked_pdf).digest())
-    tree = MerkleTree.from_digests(digests)
-    signature = keys.sign_root(KEY, chain_id=reg.chain_id, registry=reg.address, root=tree.root)
-    tx = reg.anchor(env.agency_a, root=tree.root, leaf_count=3)
-    at = reg.anchor_of(tree.root).anchored_at
+    tree = MerkleTree.from_digests(digests, [KIND_FILE, KIND_RECORD, KIND_FILE])
+    agency = env.agency_a.address
+    signature = keys.sign_root(
+        KEY, chain_id=reg.chain_id, registry=reg.address, agency=agency, root=tree.root
+    )
+    reg.anchor(env.agency_a, root=tree.root, leaf_count=3)
+    anchor = reg.anchor_of(agency, tree.root)
 
     def receipt(i: int, kind: str):
         return build_receipt(
@@ -73,14 +76,12 @@ def issue_batch(env, folder: Path, *, registry=None) -> Issued:
             digest_kind=kind,
             root=tree.root,
             proof=tree.proof(i),
-            index=i,
             count=3,
             chain_id=reg.chain_id,
             registry=reg.address,
-            agency=env.agency_a.address,
-            tx_hash=tx.tx_hash,
-            block_number=tx.block_number,
-            anchored_at=at,
+            agency=agency,
+            block_number=anchor.block_number,
+            anchored_at=anchor.anchored_at,
             public_key=public,
             signature=signature,
         )

@@ -11,7 +11,7 @@ from scripts_helpers import ANVIL, KEY, issue_batch, run_script, url
 from registry import keys
 from registry.chain import RegistryContract
 from registry.chain.devnode import free_port
-from registry.merkle import MerkleTree
+from registry.merkle import KIND_FILE, MerkleTree
 
 pytestmark = pytest.mark.anvil
 
@@ -58,16 +58,17 @@ def test_same_deployments_exit_0(chain_env, tmp_path):
 def test_differences_exit_1(chain_env, tmp_path):
     second = _migrated(chain_env)
     issued = issue_batch(chain_env, tmp_path / "a")
-    extra = MerkleTree.from_digests([b"\x01" * 32, b"\x02" * 32])
-    second.rotate_signing_key(chain_env.agency_a, keys.public_key_bytes(KEY))
+    extra = MerkleTree.from_digests([b"\x01" * 32, b"\x02" * 32], KIND_FILE)
+    second.rotate_signing_key(chain_env.agency_a, chain_env.admin, keys.public_key_bytes(KEY))
     second.anchor(chain_env.agency_a, root=extra.root, leaf_count=2)
     second.suspend_agency(chain_env.admin, chain_env.agency_b.address)
     result = _compare(chain_env, second, "--json", str(tmp_path / "diff.json"))
     assert result.returncode == 1, result.stdout + result.stderr
     data = json.loads((tmp_path / "diff.json").read_text())
     found = {(d["kind"], d["subject"]) for d in data["differences"]}
-    assert ("only_in_first", f"anchor 0x{issued.root.hex()}") in found
-    assert ("only_in_second", f"anchor 0x{extra.root.hex()}") in found
+    a = chain_env.agency_a.address
+    assert ("only_in_first", f"anchor 0x{issued.root.hex()} by {a}") in found
+    assert ("only_in_second", f"anchor 0x{extra.root.hex()} by {a}") in found
     revocation = f"revocation 0x{issued.revoked_leaf.hex()} by {chain_env.agency_a.address}"
     assert ("only_in_first", revocation) in found
     assert ("differs", f"agency {chain_env.agency_b.address}") in found

@@ -31,6 +31,8 @@ def main() -> None:
         signing_key=keys.signing_key_from_seed(bytes.fromhex(job["seed"])),
         agency_id=job["agency_id"],
         config=IssuingConfig(batch_size=job["batch_size"], batch_age=0.0, retry_initial=0.05),
+        agency_address=job["agency"],
+        salt_secret=bytes.fromhex(job["salt_secret"]),
     )
     items = [
         (hashlib.sha256(f"{job['tag']} {i}".encode()).digest(), "file", None)

@@ -7,6 +7,7 @@ from registry.service.issuing import Issuer, IssuingConfig
 from registry.store import Store, add_agency, bind_store
 
 SEED_A = b"\x01" * 32
+SALT_SECRET_A = b"\x5a" * 32
 
 
 def make_issuer(env, store: Store, *, seed: bytes = SEED_A, **config) -> Issuer:
@@ -15,7 +16,7 @@ def make_issuer(env, store: Store, *, seed: bytes = SEED_A, **config) -> Issuer:
     public = keys.public_key_bytes(key)
     reg = env.registry
     if reg.agency_of(env.agency_a.address).signing_key != public:
-        reg.rotate_signing_key(env.agency_a, public)
+        reg.rotate_signing_key(env.agency_a, env.admin, public)
     genesis = bytes(env.w3.eth.get_block(0)["hash"])
     with store.session() as session:
         bind_store(
@@ -35,4 +36,6 @@ def make_issuer(env, store: Store, *, seed: bytes = SEED_A, **config) -> Issuer:
         signing_key=key,
         agency_id=agency_id,
         config=IssuingConfig(**{"batch_size": 10, "batch_age": 3600.0, **config}),
+        agency_address=env.agency_a.address,
+        salt_secret=SALT_SECRET_A,
     )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from issuing_helpers import SEED_A, make_issuer
+from issuing_helpers import SALT_SECRET_A, SEED_A, make_issuer
 from sqlalchemy import select
 
 from registry.chain.events import fetch_events
@@ -32,6 +32,8 @@ def run_issuer(
         "data_dir": str(tmp_path),
         "account_key": "0x" + bytes(env.agency_a.key).hex(),
         "seed": SEED_A.hex(),
+        "agency": env.agency_a.address,
+        "salt_secret": SALT_SECRET_A.hex(),
         "agency_id": agency_id,
         "batch_size": BATCH,
         "count": COUNT,

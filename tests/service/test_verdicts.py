@@ -8,8 +8,8 @@ import itertools
 
 import pytest
 
-from registry.checks import Check, CheckName
 from registry.chain.contract import Reason
+from registry.checks import Check, CheckName
 from registry.service.verify import Outcome, outcome_of
 
 ALL = (
