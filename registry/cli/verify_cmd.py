@@ -30,7 +30,7 @@ from registry.service.verify import (
     registry_resolver,
     verification_input,
     verify_digest,
-    verify_receipt,
+    verify_input,
 )
 from registry.settings import Settings
 
@@ -108,13 +108,7 @@ def verify(
     reader = ChainReader(
         registry_for=registry_resolver(node), revocation_ttl=settings.revocation_ttl
     )
-    result = verify_receipt(
-        given.receipt,
-        trusted=trusted,
-        reader=reader,
-        digest=given.digest,
-        digest_kind=given.digest_kind,
-    )
+    result = verify_input(given, trusted=trusted, reader=reader)
     _show(result, f"{path or receipt} ({given.kind})", json_out)
 
 

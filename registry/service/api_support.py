@@ -106,7 +106,8 @@ class Keyring:
         base = self.operator.keys_dir / slug(agency.name)
         account = base.with_name(base.name + ".account.json")
         signing = base.with_name(base.name + ".ed25519.pem")
-        return account.is_file() and signing.is_file()
+        salt = base.with_name(base.name + ".salt.json")
+        return account.is_file() and signing.is_file() and salt.is_file()
 
     def put(self, agency_id: int, issuer: Issuer) -> None:
         """Hand in an issuer whose keys are already in memory (tests, embedded mode)."""

@@ -438,6 +438,43 @@ def verify_digest(
     )
 
 
+def malformed_verification(reason: str) -> Verification:
+    """The verdict on a sealed document or receipt that breaks a reading rule: TAMPERED, the
+    format check naming the field; nothing else is checked."""
+    after = "the document or receipt is malformed"
+    return Verification(
+        Outcome.TAMPERED,
+        (
+            Check.failed(CheckName.FORMAT, reason),
+            *(
+                Check.skipped(name, after)
+                for name in (
+                    CheckName.INTEGRITY,
+                    CheckName.INCLUSION,
+                    CheckName.SIGNATURE,
+                    CheckName.TRUST,
+                    *_CHAIN_CHECKS,
+                )
+            ),
+        ),
+    )
+
+
+def verify_input(
+    given: VerificationInput, *, trusted: Iterable[TrustedRegistry], reader: ChainReader
+) -> Verification:
+    """Verify what `verification_input` classified: the one entry point of CLI and API."""
+    if given.format_error is not None:
+        return malformed_verification(given.format_error)
+    return verify_receipt(
+        given.receipt,
+        trusted=trusted,
+        reader=reader,
+        digest=given.digest,
+        digest_kind=given.digest_kind,
+    )
+
+
 def registry_resolver(
     connect_rpc: Callable[[int], Web3],
 ) -> Callable[[int, str], RegistryContract]:
@@ -462,6 +499,10 @@ class VerificationInput:
     receipt: Receipt | dict[str, Any]
     digest: bytes | None
     digest_kind: DigestKind | None = None
+    format_error: str | None = None
+    """Set when a sealed document or receipt (identified by its `type`) breaks a reading
+    rule: the verdict is TAMPERED with the format check naming the field (docs/receipt.md
+    section 1), the same in CLI and API."""
 
 
 _OUR_TYPES = ("SealedRecord", "RecordReceipt")
@@ -488,17 +529,27 @@ def verification_input(
     """Classify what the verifier was given: a sealed document (receipt inside), a receipt
     alone, or an opaque file (PDF, image) with its receipt alongside."""
     receipt_obj: dict[str, Any] | None = None
+    if document is None and receipt is None:
+        raise InvalidInput("nothing to verify: give a document, a receipt, or both")
     if receipt is not None:
-        receipt_obj = _typed_json(receipt, where="receipt")
+        try:
+            receipt_obj = _typed_json(receipt, where="receipt")
+        except InvalidInput as exc:
+            return VerificationInput("receipt", {}, None, format_error=str(exc))
         if receipt_obj is None or receipt_obj.get("type") != "RecordReceipt":
             raise InvalidInput("--receipt: not a RecordReceipt JSON document")
     if document is None:
-        if receipt_obj is None:
-            raise InvalidInput("nothing to verify: give a document, a receipt, or both")
+        assert receipt_obj is not None
         return VerificationInput("receipt", receipt_obj, None)
-    envelope = _typed_json(document, where=where)
+    try:
+        envelope = _typed_json(document, where=where)
+    except InvalidInput as exc:
+        return VerificationInput("sealed-document", {}, None, format_error=str(exc))
     if envelope is not None and envelope["type"] == "SealedRecord":
-        doc = parse_sealed_document(envelope)
+        try:
+            doc = parse_sealed_document(envelope)
+        except InvalidInput as exc:
+            return VerificationInput("sealed-document", {}, None, format_error=f"{where}: {exc}")
         chosen: Receipt | dict[str, Any] | None = receipt_obj or doc.receipt
         if chosen is None:
             raise InvalidInput(f"{where}: the sealed document has no receipt yet; pass --receipt")
@@ -520,7 +571,9 @@ __all__ = [
     "outcome_of",
     "registry_resolver",
     "unknown_verification",
+    "malformed_verification",
     "verification_input",
     "verify_digest",
+    "verify_input",
     "verify_receipt",
 ]

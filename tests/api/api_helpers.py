@@ -100,7 +100,9 @@ def build_api(
             agency = add_agency(
                 session, address=account.address, name=names[who], signing_public_key=public
             )
-        issuer = operator.issuer_from_keys(agency, account=account, signing_key=key)
+        issuer = operator.issuer_from_keys(
+            agency, account=account, signing_key=key, salt_secret=seed[::-1]
+        )
         runtime.keyring.put(agency.id, issuer)
     return app, operator
 

@@ -33,7 +33,8 @@ def test_register_agency_then_issue(api: Api) -> None:
     )
     assert issued.status_code == 200, issued.text
     verdict = c.post("/v1/verify", json=issued.json()["receipt"]).json()
-    assert verdict["outcome"] == "VALID" and verdict["agencyName"] == "Land Registry"
+    # A receipt alone: the record is in force, no document was checked (never VALID).
+    assert verdict["outcome"] == "IN_FORCE" and verdict["agencyName"] == "Land Registry"
     again = c.post("/v1/admin/agencies", json={"name": "Land Registry"}, headers=api.admin)
     assert again.status_code == 409
     bad = c.post("/v1/admin/agencies", json={"name": "  "}, headers=api.admin)

@@ -43,9 +43,13 @@ def test_front_run_anchor_gains_nothing(chain_env):
         res = reg.check(agency=a.address, leaf=batch.leaf(i), proof=batch.proof(i), root=batch.root)
         assert res.root_revocation.revoked_at == 0 and res.leaf_revocation.revoked_at == 0
     assert reg.revocation_of(a.address, batch.root).revoked_at == 0
-    # and B cannot revoke in A's namespace at all
+    # and a root only A anchored is not B's to revoke at all
+    only_a = make_batch("a-only", 2)
+    reg.anchor(a, root=only_a.root, leaf_count=2)
     with reverts("NotAnchored"):
-        reg.revoke(b, root=make_batch("a-only").root, leaf=ZERO, proof=[], reason=3)
+        reg.revoke(b, root=only_a.root, leaf=only_a.root, proof=[], reason=Reason.FRAUD)
+    with reverts("NotAnchored"):
+        reg.revoke(b, root=only_a.root, leaf=only_a.leaf(0), proof=only_a.proof(0), reason=3)
 
 
 def test_agency_cannot_revoke_another_agencys_record_via_its_own_batch(chain_env):
@@ -124,7 +128,7 @@ def test_stolen_transaction_key_cannot_rotate_signing_key(chain_env):
     assert reg.key_of(a, thief_key).agency is None
 
 
-def test_compromise_voids_anchors_and_revocations_from_T(chain_env):
+def test_compromise_voids_anchors_and_revocations_from_T(chain_env):  # noqa: N802 (issue's name)
     """Anchor at t0 (genuine); later a thief anchors and revokes an earlier record at t1; the
     authority marks A compromised since t1: the thief's anchor has voidSince t1, its revocation
     is reported void, the t0 anchor stays valid (voidSince 0) - also after A is moved."""

@@ -11,7 +11,13 @@ import pytest
 from registry.errors import InvalidDocument, InvalidReceipt, TamperedDocument
 from registry.keys import public_key_bytes, sign_root, signing_key_from_seed
 from registry.merkle import KIND_FILE, MerkleTree
-from registry.receipt import KIND_CODES, Receipt, build_receipt, check_receipt_offline, receipt_to_json
+from registry.receipt import (
+    KIND_CODES,
+    Receipt,
+    build_receipt,
+    check_receipt_offline,
+    receipt_to_json,
+)
 from registry.record import (
     SealedDocument,
     attach_receipt,
@@ -46,9 +52,7 @@ def anchored(doc: SealedDocument, *, kind: str = "record") -> Receipt:
         block_number=7,
         anchored_at=1_800_000_000,
         public_key=public_key_bytes(key),
-        signature=sign_root(
-            key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root
-        ),
+        signature=sign_root(key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root),
     )
 
 

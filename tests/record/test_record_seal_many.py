@@ -171,9 +171,7 @@ def _anchored(doc: SealedDocument) -> SealedDocument:
         block_number=7,
         anchored_at=1_800_000_000,
         public_key=public_key_bytes(key),
-        signature=sign_root(
-            key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root
-        ),
+        signature=sign_root(key, chain_id=31337, registry=REGISTRY, agency=AGENCY, root=tree.root),
     )
     return attach_receipt(doc, receipt)
 

@@ -182,12 +182,12 @@ def test_lone_surrogate_is_refused(text: str, pointer: str) -> None:
     ],
 )
 def test_invalid_utf8_is_refused(raw: bytes) -> None:
-    with pytest.raises(MalformedJSON, match="^document: not UTF-8 text"):
+    with pytest.raises(MalformedJSON, match=r"^document: not UTF-8 text"):
         load(raw)
 
 
 def test_oversized_text_is_refused_before_parsing() -> None:
-    with pytest.raises(RecordTooLarge, match="^document: 20 bytes is over the 19-byte limit"):
+    with pytest.raises(RecordTooLarge, match=r"^document: 20 bytes is over the 19-byte limit"):
         load_json_strict(b'{"a": "0123456789"}'.ljust(20), where="document", max_bytes=19)
 
 
@@ -219,7 +219,7 @@ def test_deep_nesting_is_refused_without_recursion(monkeypatch: pytest.MonkeyPat
             raise AssertionError("json.loads called on a too-deep text")
         return loads(text, **kwargs)
 
-    monkeypatch.setattr(record_module.json, "loads", no_parse)
+    monkeypatch.setattr(json, "loads", no_parse)  # the module record.py calls
     for text in ("[" * 1_000_000 + "]" * 1_000_000, "[" * 1_000_000, '{"a":' * 500_000):
         with pytest.raises(RecordTooDeep, match=f"nested deeper than {MAX_DOCUMENT_DEPTH}"):
             load(text, max_bytes=4 << 20)
@@ -329,7 +329,7 @@ def test_negative_zero_is_zero() -> None:
     texts = [f'{{"x": [{s}]}}' for s in spellings]
     assert len({digest_of(t) for t in texts}) == 1
     assert all(parse_record_json(t) == {"x": [0]} for t in texts)
-    assert all(repr(parse_record_json(t)["x"][0]) == "0" for t in texts)
+    assert all(json.dumps(parse_record_json(t)) == '{"x": [0]}' for t in texts)
     assert issued({"x": [-0.0]}) == issued({"x": [0]})
     assert rfc8785.dumps(-0.0) == b"0"
 

@@ -98,6 +98,7 @@ def build_world(tmp: Path) -> World:
         signing_key=signing_key,
         agency_id=agency_id,
         config=IssuingConfig(batch_size=16, batch_age=0.0),
+        salt_secret=b"\x5a" * 32,
     )
 
     citizen = tmp / "citizen"
