@@ -306,28 +306,16 @@ def _checksummed(address: str) -> Address:
 # --------------------------------------------------------------------------- parsing
 
 
-def _duplicate_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise InvalidReceipt(f"duplicate key {key!r}: a receipt names every field once")
-        obj[key] = value
-    return obj
-
-
-def _reject_constant(name: str) -> None:
-    raise InvalidReceipt(f"{name} is not a JSON number")
-
-
 def _load(text: str | bytes) -> object:
-    if len(text) > MAX_RECEIPT_BYTES:
-        raise InvalidReceipt(f"receipt: {len(text)} bytes; no receipt is over {MAX_RECEIPT_BYTES}")
+    """The receipt text, read by the same strict JSON rules as a sealed document
+    (docs/receipt.md section 2.2): no repeated key, no NaN, bounded depth, one number rule
+    (so `1.0` is the integer 1)."""
+    from registry.record import load_json_strict  # record imports this module
+
     try:
-        return json.loads(text, object_pairs_hook=_duplicate_hook, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, InvalidReceipt):
-            raise
-        raise InvalidReceipt(f"receipt: not valid JSON: {exc}") from None
+        return load_json_strict(text, where="receipt", max_bytes=MAX_RECEIPT_BYTES)
+    except InvalidInput as exc:
+        raise InvalidReceipt(str(exc)) from None
 
 
 class _Reader:

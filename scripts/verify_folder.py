@@ -9,8 +9,13 @@ documents (`*.sealed.json`, the receipt inside) and receipts alone. Each is veri
 the named checks of `registry verify`; only the registry given is trusted. Needs no operator
 server or database.
 
-Exit code 0 every document VALID, 1 at least one is not (tampered, revoked, unknown,
-untrusted, or has no receipt), 2 bad input, 3 a document could not be checked (node down).
+A receipt alone (no document next to it) is at best IN_FORCE: the record exists and is in
+force, but no document was checked; it is never VALID. A superseded document names its
+replacement as a record to look up, not as a verdict on anything.
+
+Exit code 0 every document VALID (and every receipt alone IN_FORCE), 1 at least one is not
+(tampered, revoked, superseded, unknown, untrusted, or has no receipt), 2 bad input, 3 a
+document could not be checked (node down).
 """
 
 from __future__ import annotations
@@ -63,9 +68,11 @@ def verify_folder(
 
 
 def exit_code(results: Sequence[ItemResult]) -> int:
-    """1 if anything is definitely not valid, else 3 if anything could not be checked, else 0."""
+    """1 if anything is definitely not valid (or in force, for a receipt alone), else 3 if
+    anything could not be checked, else 0."""
     outcomes = [r.verification.outcome if r.verification else None for r in results]
-    if any(o is None or o not in (Outcome.VALID, Outcome.ERROR) for o in outcomes):
+    fine = (Outcome.VALID, Outcome.IN_FORCE, Outcome.ERROR)
+    if any(o is None or o not in fine for o in outcomes):
         return 1
     return 3 if Outcome.ERROR in outcomes else 0
 
@@ -109,8 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             why = f"  [{r.finding.kind}] {r.finding.detail}"
         elif v is not None and v.agency_name:
             why = f"  {v.agency_name}, anchored {v.anchored_at}"
+            if v.outcome is Outcome.IN_FORCE:
+                why += "; no document checked (a receipt alone)"
             if v.revocation_reason:
                 why += f"; revoked: {v.revocation_reason}"
+            if v.replacement:
+                why += f"; names record {v.replacement} as its replacement (look it up)"
         print(f"{outcome:<10} {r.item.name}{why}")
     counts: dict[str, int] = {}
     for r in results:

@@ -73,6 +73,20 @@ def _type_of(raw: bytes) -> str | None:
     return None
 
 
+def _not_a_request(raw: bytes) -> InvalidField:
+    """Why a body is not a verification request (422): not JSON, not an object, or an object
+    of another `type`."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return InvalidField("body", f"malformed JSON: {exc}")
+    if not isinstance(value, dict):
+        return InvalidField("body", f"expected a JSON object, got {type(value).__name__}")
+    return InvalidField(
+        "body/type", "not a verification request: expected 'RecordReceipt' or 'SealedRecord'"
+    )
+
+
 def _receipt(raw: bytes, where: str) -> Receipt | Verification:
     """The receipt, or the TAMPERED verdict naming the malformed field."""
     try:
@@ -223,10 +237,7 @@ async def verify_json(
         return _answer(runtime, *hit)
     kind = _type_of(raw)
     if kind is None:
-        raise InvalidField(
-            "body", "not a verification request: expected a JSON object of type "
-            "'RecordReceipt' or 'SealedRecord'"
-        )
+        raise _not_a_request(raw)
     if kind == SEALED_TYPE:
         if given is not None:
             raise InvalidField(

@@ -1,7 +1,9 @@
-"""`registry agency ...`: register, list, suspend, reinstate agencies; rotate a signing key."""
+"""`registry agency ...`: register, list, suspend, reinstate agencies; rotate a signing key,
+mark an agency compromised, move it to a new account (authority operations)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,18 +21,21 @@ from registry.cli.common import (
     hex32,
     load_sender,
     open_registry,
+    passphrase_for,
     print_json,
     settings_from,
 )
-from registry.settings import Settings
-from registry.store import agency_by_address, open_store, set_agency_status
+from registry.errors import InvalidInput
+from registry.service.operator import Operator
+from registry.settings import Settings, load_settings
+from registry.store import agency_by_account, agency_by_address, open_store, set_agency_status
 
 app = typer.Typer(
     help="Agencies (registry authority). Example: registry agency list --rpc URL --registry ADDR",
     no_args_is_help=True,
 )
 
-AccountArg = Annotated[str, typer.Argument(help="The agency's account address.")]
+AccountArg = Annotated[str, typer.Argument(help="The agency's identity address.")]
 
 
 @app.command("add")
@@ -104,22 +109,72 @@ def _set_status(account: str, keystore: Path, settings: Settings, *, suspend: bo
     )
 
 
-@app.command("rotate-key")
-def rotate_key(
-    new_key: Annotated[str, typer.Argument(help="New Ed25519 public key, 32 bytes hex.")],
-    keystore: KeystoreOpt,
-    rpc: RpcOpt = None,
-    registry: RegistryOpt = None,
-    chain_id: ChainIdOpt = None,
-) -> None:
-    """Replace the agency's signing key; the old key's window closes now (agency keystore).
+NameArg = Annotated[str, typer.Argument(help="The agency's name (or identity address).")]
 
-    Example: registry agency rotate-key 0x3b.. --keystore agency.json --rpc URL --registry ADDR
+
+@app.command("rotate-key")
+def rotate_key(name: NameArg) -> None:
+    """Give an agency a new Ed25519 signing key: the agency proposes it, the authority confirms
+    it (both keys are in the data directory; the passphrase from REGISTRY_KEYSTORE_PASSPHRASE
+    or asked). The old key's window closes now; salts and digests do not change.
+
+    Example: registry agency rotate-key "Civil Registry Office"
     """
-    key = hex32(new_key, "NEW_KEY")
-    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
-    result = reg.rotate_signing_key(load_sender(keystore), key)
-    console.print(f"signing key rotated in block {result.block_number}")
+    op = _operator()
+    agency = op.rotate_agency_key(name, passphrase=passphrase_for(op.keys_dir))
+    console.print(f"{agency.name}: signing key rotated to {agency.signing_public_key}")
+
+
+@app.command("compromise")
+def compromise(
+    name: NameArg,
+    since: Annotated[
+        str,
+        typer.Option(help="When the transaction key was stolen (ISO time, UTC if no offset)."),
+    ],
+) -> None:
+    """Mark an agency compromised since a time (authority): its anchors and revocations from
+    then on are void for every verifier; earlier records stay valid. Then move it.
+
+    Example: registry agency compromise "Civil Registry Office" --since 2026-11-23T10:00:00Z
+    """
+    when = _iso_seconds(since)
+    op = _operator()
+    agency = op.mark_agency_compromised(name, since=when, passphrase=passphrase_for(op.keys_dir))
+    console.print(f"{agency.name} ({agency.address}) marked compromised since {since}")
+
+
+@app.command("move")
+def move(
+    name: NameArg,
+    fund_from_dev: Annotated[
+        bool, typer.Option(help="Fund the new account from the node's dev account (anvil).")
+    ] = False,
+) -> None:
+    """Move an agency to a new transaction account (authority): a fresh encrypted keystore in
+    the data directory; identity, keys, anchors and history are kept; the old account retires.
+
+    Example: registry agency move "Civil Registry Office" --fund-from-dev
+    """
+    op = _operator()
+    agency = op.move_agency(
+        name, passphrase=passphrase_for(op.keys_dir), fund_from_dev=fund_from_dev
+    )
+    console.print(f"{agency.name} ({agency.address}) now acts from account {agency.account}")
+
+
+def _iso_seconds(text: str) -> int:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"--since {text!r}: not an ISO time (2026-11-23T10:00:00Z)") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp())
+
+
+def _operator() -> Operator:
+    return Operator.open(load_settings())
 
 
 @app.command("list")
@@ -166,7 +221,7 @@ def _mirror_status(settings: Settings, account: str, status: str) -> None:
     store = open_store(settings.database_url, data_dir=settings.data_dir)
     try:
         with store.session() as session:
-            agency = agency_by_address(session, account)
+            agency = agency_by_address(session, account) or agency_by_account(session, account)
             if agency is not None:
                 set_agency_status(session, agency.id, status)
     finally:

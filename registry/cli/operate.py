@@ -24,7 +24,12 @@ from registry.cli.common import (
 from registry.errors import InvalidInput
 from registry.receipt import receipt_to_json
 from registry.service.operator import Operator, collect_inputs, sealed_json, write_outputs
-from registry.service.revoking import revoke_batch, revoke_record
+from registry.service.revoking import (
+    RevocationResult,
+    revoke_batch,
+    revoke_by_authority,
+    revoke_record,
+)
 from registry.settings import load_settings, write_config
 
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency name (or address) to act as.")]
@@ -125,7 +130,7 @@ def issue(
         progress.update(task, description="anchoring")
         issuer.drain()
         progress.update(task, description="writing receipts")
-        written = write_outputs(op, items, out)
+        written = write_outputs(op, items, out, agency_id=who.id)
     console.print(f"issued {len(items)} records for {who.name}; receipts in {out}/")
     if json_out:
         print_json({"issued": len(items), "out": str(out), "files": [str(p) for p in written]})
@@ -133,35 +138,81 @@ def issue(
 
 def revoke(
     digest: Annotated[str, typer.Argument(help="Digest of the record (or a batch root).")],
-    agency: AgencyOpt,
     reason: Annotated[
         int,
         typer.Option(help="1 issued in error, 2 superseded, 3 fraud, 4 withdrawn, 5 court order."),
     ],
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            "--agency",
+            help="Agency name (or address) whose record it is (with --by-authority: default "
+            "the agency that anchored it first).",
+        ),
+    ] = None,
     replacement: Annotated[
-        str | None, typer.Option(help="Digest of the superseding record (reason 2).")
+        str | None,
+        typer.Option(help="Digest of the superseding record of the same agency (reason 2)."),
     ] = None,
     batch: Annotated[bool, typer.Option(help="DIGEST is a batch root: revoke it all.")] = False,
+    by_authority: Annotated[
+        bool,
+        typer.Option(help="Revoke as the registry authority (court order, fraud; not reason 2)."),
+    ] = False,
 ) -> None:
-    """Revoke or supersede one of the agency's own records, or a whole batch.
+    """Revoke or supersede one of the agency's own records, or a whole batch; or, with
+    --by-authority, revoke any agency's record or batch as the registry authority.
 
     Example: registry revoke 0x9f86d0.. --agency "Civil Registry" --reason 2 --replacement 0x6030..
     """
     op = _operator()
-    who = op.agency(agency)
-    account = op.agency_account(who.name, _passphrase(op.keys_dir))
     target = hex32(digest, "DIGEST")
     new = hex32(replacement, "--replacement") if replacement else None
+    if by_authority:
+        if new is not None:
+            raise InvalidInput(
+                "--by-authority takes no --replacement: the authority does not supersede"
+            )
+        agency_id = op.agency(agency).id if agency else op.issuing_agency_of(target, batch=batch)
+        result = revoke_by_authority(
+            store=op.store,
+            registry=op.registry,
+            admin=op.admin_account(_passphrase(op.keys_dir)),
+            agency_id=agency_id,
+            digest=target,
+            reason=reason,
+            batch=batch,
+        )
+    else:
+        if agency is None:
+            raise InvalidInput("--agency is needed (or --by-authority)")
+        result = _revoke_own(op, agency, target, reason=reason, replacement=new, batch=batch)
+    what = "batch" if result.whole_batch else "record"
+    by = " by the authority" if result.by_authority else ""
+    console.print(
+        f"{what} {digest} revoked{by} ({Reason(result.reason).name.lower().replace('_', ' ')})"
+        + (" — already revoked" if result.already else f" in block {result.block_number}")
+    )
+
+
+def _revoke_own(
+    op: Operator,
+    agency: str,
+    target: bytes,
+    *,
+    reason: int,
+    replacement: bytes | None,
+    batch: bool,
+) -> RevocationResult:
+    who = op.agency(agency)
+    account = op.agency_account(who.name, _passphrase(op.keys_dir))
+    new = replacement
     common = dict(store=op.store, registry=op.registry, account=account, agency_id=who.id)
     if batch:
         result = revoke_batch(**common, root=target, reason=reason, replacement=new)  # type: ignore[arg-type]
     else:
         result = revoke_record(**common, digest=target, reason=reason, replacement=new)  # type: ignore[arg-type]
-    what = "batch" if result.whole_batch else "record"
-    console.print(
-        f"{what} {digest} revoked ({Reason(result.reason).name.lower().replace('_', ' ')})"
-        + (" — already revoked" if result.already else f" in block {result.block_number}")
-    )
+    return result
 
 
 def status(json_out: JsonOpt = False) -> None:

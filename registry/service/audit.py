@@ -543,7 +543,7 @@ def audit_store(
         findings.extend(_unbatched_records(session))
         revocations = list(session.scalars(select(Revocation).order_by(Revocation.id)))
         findings.extend(_check_replacements(session, snapshot, address_of))
-    findings.extend(_check_roots(snapshot, by_root))
+    findings.extend(_check_roots(snapshot, by_root, address_of.values()))
     findings.extend(_check_revocations(snapshot, revocations, address_of))
     findings.extend(_check_agencies(snapshot, agencies.values()))
     counts = {
@@ -810,13 +810,19 @@ def _unbatched_records(session: Session) -> list[Finding]:
 
 
 def _check_roots(
-    snapshot: ChainSnapshot, by_root: dict[tuple[Address | None, bytes], _BatchRow]
+    snapshot: ChainSnapshot,
+    by_root: dict[tuple[Address | None, bytes], _BatchRow],
+    served_agencies: Iterable[Address],
 ) -> list[Finding]:
-    """Every root an agency anchored has its batch of that agency in the store (void anchors
-    are reported once, as such); every confirmed batch's root is on chain under its agency."""
+    """Every root an agency of the store anchored has its batch of that agency in the store
+    (void anchors are reported once, as such); every confirmed batch's root is on chain under
+    its agency. Other agencies' anchors are theirs and their operators' business."""
     findings = []
     state = snapshot.state
+    served = {agency for agency, _ in by_root} | set(served_agencies)
     for (agency, root), anchor in state.anchors.items():
+        if agency not in served:
+            continue  # another operator's agency (or one copying a root: its own namespace)
         if (agency, root) in by_root or (agency, root) in snapshot.void_anchors:
             continue
         tx, block = state.anchor_tx.get((agency, root), (b"", 0))
@@ -856,28 +862,39 @@ def _check_revocations(
     revocations: Iterable[Revocation],
     address_of: dict[int, Address],
 ) -> list[Finding]:
-    """The agencies' own revocations on chain and in the store agree: same (agency, hash),
-    reason, replacement. The authority's revocations are not the operator's to record (they
-    are counted in the summary); void ones are reported once, as such."""
+    """Revocations on chain and in the store agree, the agencies' own and the authority's
+    apart: same (agency, hash), reason, replacement. Void ones (an agency's inside one of its
+    compromise windows) are reported once, as such; other agencies' are not this store's."""
     findings = []
-    in_store: set[tuple[Address, bytes]] = set()
-    own = snapshot.agency_revocations
+    in_store: set[tuple[Address, bytes, bool]] = set()
+    on_chain_all: dict[tuple[Address, bytes, bool], RevocationInfo] = {
+        (agency, hash_, False): info
+        for (agency, hash_), info in snapshot.agency_revocations.items()
+    }
+    on_chain_all.update(
+        ((agency, hash_, True), info)
+        for (agency, hash_), info in snapshot.state.revocations.items()
+        if info.by_authority
+    )
     for rev in revocations:
         agency = address_of.get(rev.agency_id)
         if agency is None:
             continue
-        key = (agency, bytes(rev.hash))
+        by_authority = bool(getattr(rev, "by_authority", False))
+        key = (agency, bytes(rev.hash), by_authority)
         in_store.add(key)
-        subject = f"revocation {to_hex(bytes(rev.hash))} by {agency}"
-        on_chain = own.get(key)
+        who = "the authority" if by_authority else agency
+        subject = f"revocation {to_hex(bytes(rev.hash))} by {who}"
+        on_chain = on_chain_all.get(key)
         if on_chain is None:
             late = rev.block_number is not None and rev.block_number > snapshot.to_block
             if rev.state == RevocationState.CONFIRMED and not late:
+                event = "RevokedByAuthority" if by_authority else "Revoked"
                 findings.append(
                     Finding(
                         FindingKind.REVOCATION_MISSING_ON_CHAIN,
                         subject,
-                        f"the store says confirmed (reason {rev.reason}), but no Revoked event "
+                        f"the store says confirmed (reason {rev.reason}), but no {event} event "
                         "has it: verifiers still see the record as valid",
                     )
                 )
@@ -895,16 +912,21 @@ def _check_revocations(
             findings.append(
                 Finding(FindingKind.REVOCATION_MISMATCH, subject, "; ".join(differences))
             )
-    for (agency, hash_), info in own.items():
-        if (agency, hash_) in in_store or (agency, hash_) in snapshot.void_revocations:
+    served = set(address_of.values())
+    for (agency, hash_, by_authority), info in on_chain_all.items():
+        if agency not in served or (agency, hash_, by_authority) in in_store:
             continue
+        if not by_authority and (agency, hash_) in snapshot.void_revocations:
+            continue
+        who = "the authority" if by_authority else agency
         findings.append(
             Finding(
                 FindingKind.REVOCATION_MISSING_IN_STORE,
-                f"revocation {to_hex(hash_)} by {agency}",
+                f"revocation {to_hex(hash_)} by {who}",
                 f"revoked on chain at {_iso(info.revoked_at)} (reason {info.reason}, "
-                f"replacement {_replacement_text(info.replacement)}); the store has no "
-                "such revocation",
+                f"replacement {_replacement_text(info.replacement)}"
+                f"{', of ' + str(agency) + ' records' if by_authority else ''}); the store has "
+                "no such revocation",
             )
         )
     return findings

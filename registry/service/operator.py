@@ -50,7 +50,7 @@ from registry.service.issuing import Issuer, IssuingConfig, batch_tree, receipt_
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
-from registry.store.errors import DuplicateAgency
+from registry.store.errors import DuplicateAgency, NotFound
 from registry.store.models import Agency, Batch, BatchState
 
 TREE_CACHE_SIZE = 8
@@ -326,6 +326,21 @@ class Operator:
             self._retire(current, "account")
         os.replace(pending, current)
         return self.agency(agency.address)
+
+    def issuing_agency_of(self, digest: bytes, *, batch: bool = False) -> int:
+        """The store id of the agency whose record (or, with `batch`, batch root) this is: the
+        earliest anchored one when several agencies hold the digest."""
+        with self.store.session() as session:
+            if batch:
+                found = repo.batch_by_root(session, digest)
+                owner = found.agency_id if found is not None else None
+            else:
+                rec = repo.record_by_digest(session, digest)
+                owner = rec.agency_id if rec is not None else None
+        if owner is None:
+            what = "batch with root" if batch else "record with digest"
+            raise NotFound(f"no {what} 0x{digest.hex()} in this registry's store")
+        return owner
 
     # --------------------------------------------------------- documents
 

@@ -52,7 +52,7 @@ def test_agency_a_cannot_touch_b_records(api: Api) -> None:
     problem(c.post(f"/v1/batches/{root}/revoke", json={"reason": 1}, headers=api.agency_a), 403)
     # ...while B can, and the public can read and verify without a token.
     assert c.get(f"/v1/records/{digest}/document", headers=api.agency_b).status_code == 200
-    assert c.get(f"/v1/verify/{digest}").json()["outcome"] == "VALID"
+    assert c.get(f"/v1/verify/{digest}").json()["outcome"] == "IN_FORCE"
     batch = c.post(f"/v1/batches/{root}/revoke", json={"reason": 4}, headers=api.agency_b)
     assert batch.status_code == 200 and batch.json()["wholeBatch"] is True
     assert c.get(f"/v1/verify/{digest}").json()["outcome"] == "REVOKED"

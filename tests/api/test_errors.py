@@ -54,9 +54,15 @@ def test_422_names_the_field(api: Api) -> None:
     body = problem(c.post("/v1/verify", json={"type": "Passport"}), 422)
     assert fields(body) == ["body/type"]
     receipt = api.submit({"r": 1})["receipt"]
+    # A malformed receipt is a verification request: 200 TAMPERED, the format check naming
+    # the field (docs/api.md), never a 422 and never a 500.
     broken = {**receipt, "merkle": {**receipt["merkle"], "proof": ["0x12"]}}
-    body = problem(c.post("/v1/verify", json=broken), 422)
-    assert fields(body) == ["body/merkle/proof/0"]
+    answer = c.post("/v1/verify", json=broken)
+    assert answer.status_code == 200, answer.text
+    verdict = answer.json()
+    assert verdict["outcome"] == "TAMPERED"
+    assert verdict["checks"][0]["name"] == "format" and verdict["checks"][0]["status"] == "fail"
+    assert verdict["checks"][0]["reason"].startswith("merkle.proof[0]: ")
     body = problem(c.post("/v1/verify", params={"digest": "0x12"}, json=receipt), 422)
     assert fields(body) == ["query.digest"]
     body = problem(
@@ -142,11 +148,35 @@ def test_429_rate_limit(chain_env: Any, store: Store, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"[]", b"null", b'{"type": "SealedRecord"}', b'{"type": "RecordReceipt", "version": 2}'],
+    ("body", "field"),
+    [(b"[]", "body"), (b"null", "body"), (b"{", "body"), (b'{"type": "Passport"}', "body/type")],
 )
-def test_never_a_500_on_bad_verify_input(api: Api, body: bytes) -> None:
+def test_not_a_verification_request_is_422(api: Api, body: bytes, field: str) -> None:
     answer = api.client.post(
         "/v1/verify", content=body, headers={"content-type": "application/json"}
     )
-    problem(answer, 422)
+    assert fields(problem(answer, 422)) == [field]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"type": "SealedRecord"}', "version"),
+        (b'{"type": "RecordReceipt", "version": 2}', "digest"),
+        (b'{"type": "RecordReceipt", "version": 1}', "version"),
+        (b'{"type": "RecordReceipt", "type": "RecordReceipt"}', "receipt"),
+        (b'{"type": "SealedRecord", "version": 1, "version": 1}', "version"),
+    ],
+)
+def test_malformed_receipt_or_document_is_tampered(api: Api, body: bytes, field: str) -> None:
+    """Anything that parses as JSON of our type is a verification request: a malformed one
+    is 200 TAMPERED with the format check failing and naming the field; never a 500."""
+    answer = api.client.post(
+        "/v1/verify", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    verdict = answer.json()
+    assert verdict["outcome"] == "TAMPERED"
+    fmt = verdict["checks"][0]
+    assert fmt["name"] == "format" and fmt["status"] == "fail"
+    assert field in fmt["reason"], fmt

@@ -16,13 +16,14 @@ def test_agencies_keys_and_windows(api: Api) -> None:
     assert {a["name"] for a in listed} == {"Civil Registry Office", "Ministry of Education"}
     one = c.get(f"/v1/agencies/{api.address_a.lower()}").json()
     assert one["address"] == api.address_a and one["status"] == "active" and one["issuesHere"]
+    assert one["account"] == api.address_a
     # The fixture registered a placeholder key, then rotated to the real one: two windows.
     first, current = one["keys"]
     assert first["current"] is False and first["validUntil"] is not None
     assert current["current"] is True and current["validUntil"] is None
     assert current["publicKey"] == one["signingKey"]
     new_key = keys.public_key_bytes(keys.signing_key_from_seed(b"\x0c" * 32))
-    api.env.registry.rotate_signing_key(api.env.agency_a, new_key)
+    api.env.registry.rotate_signing_key(api.env.agency_a, api.env.admin, new_key)
     api.runtime.events.invalidate()
     again = c.get(f"/v1/agencies/{api.address_a}").json()
     assert [k["current"] for k in again["keys"]] == [False, False, True]
@@ -56,7 +57,7 @@ def test_health_readiness_metrics_info(api: Api) -> None:
     text = c.get("/metrics").text
     for line in (
         'registry_records{status="anchored"} 1.0',
-        'registry_verifications_total{outcome="VALID"} 1.0',
+        'registry_verifications_total{outcome="IN_FORCE"} 1.0',  # a receipt alone
         'registry_verifications_total{outcome="UNKNOWN"} 1.0',
         "registry_oldest_pending_age_seconds 0.0",
         "registry_oldest_unfinished_batch_age_seconds 0.0",

@@ -20,8 +20,10 @@ def test_submit_wait_receipt_verify_supersede(api: Api) -> None:
     assert first["agencyName"] == "Civil Registry Office"
     digest = first["digest"]
     receipt = first["receipt"]
-    parse_receipt(receipt)  # a well-formed v1 receipt
-    assert receipt["digestKind"] == "record" and receipt["digest"] == digest
+    parse_receipt(receipt)  # a well-formed v2 receipt
+    assert receipt["version"] == 2 and receipt["digestKind"] == "record"
+    assert receipt["digest"] == digest
+    assert "index" not in receipt["merkle"] and "txHash" not in receipt["anchor"]
     assert first["batch"]["state"] == "confirmed" and first["batch"]["txHash"]
 
     status = c.get(f"/v1/records/{digest}").json()
@@ -35,14 +37,16 @@ def test_submit_wait_receipt_verify_supersede(api: Api) -> None:
     assert sealed["type"] == "SealedRecord" and sealed["receipt"] == receipt
     assert sealed["data"] == BIRTH
 
-    for answer in (
-        c.post("/v1/verify", json=receipt),
-        c.post("/v1/verify", json=sealed),
-        c.get(f"/v1/verify/{digest}"),
+    # The sealed document is checked (VALID); its receipt alone, or its digest looked up,
+    # says only that the record is in force (IN_FORCE), never VALID.
+    for answer, outcome in (
+        (c.post("/v1/verify", json=sealed), "VALID"),
+        (c.post("/v1/verify", json=receipt), "IN_FORCE"),
+        (c.get(f"/v1/verify/{digest}"), "IN_FORCE"),
     ):
         assert answer.status_code == 200, answer.text
         result = answer.json()
-        assert result["outcome"] == "VALID", result
+        assert result["outcome"] == outcome, result
         assert result["agencyName"] == "Civil Registry Office"
         assert {check["name"] for check in result["checks"]} >= {"format", "anchored", "key"}
 
@@ -62,7 +66,7 @@ def test_submit_wait_receipt_verify_supersede(api: Api) -> None:
         assert result["outcome"] == "SUPERSEDED", result
         assert result["replacement"] == corrected["digest"]
     assert c.get(f"/v1/records/{digest}").json()["status"] == "revoked"
-    assert c.post("/v1/verify", json=corrected["receipt"]).json()["outcome"] == "VALID"
+    assert c.post("/v1/verify", json=corrected["receipt"]).json()["outcome"] == "IN_FORCE"
 
 
 def test_bulk_file_and_digest_submissions(api: Api) -> None:
@@ -76,7 +80,7 @@ def test_bulk_file_and_digest_submissions(api: Api) -> None:
     assert (body["count"], body["new"], body["anchored"]) == (3, 3, 3)
     for item in body["records"]:
         verdict = c.post("/v1/verify", json=item["receipt"]).json()
-        assert verdict["outcome"] == "VALID"
+        assert verdict["outcome"] == "IN_FORCE"
 
     pdf = b"%PDF-1.7 diploma of Mari Tamm\n"
     digest = "0x" + hashlib.sha256(pdf).hexdigest()
@@ -102,6 +106,9 @@ def test_bulk_file_and_digest_submissions(api: Api) -> None:
     assert altered.json()["outcome"] == "TAMPERED"
     alone = c.post("/v1/verify/file", files={"document": ("d.pdf", pdf)})
     assert alone.json()["outcome"] == "VALID"  # looked up by its SHA-256
+    hashed = c.get(f"/v1/verify/{digest}", params={"digestKind": "file"})
+    assert hashed.json()["outcome"] == "VALID"  # the browser hashed the file in hand
+    assert c.get(f"/v1/verify/{digest}").json()["outcome"] == "IN_FORCE"  # a digest typed
 
     other = "0x" + hashlib.sha256(b"kept in-house").hexdigest()
     by_digest = c.post(
@@ -109,10 +116,19 @@ def test_bulk_file_and_digest_submissions(api: Api) -> None:
     )
     assert by_digest.status_code == 200
     assert by_digest.json()["agencyName"] == "Ministry of Education"
-    # Another agency cannot claim a digest that is already A's.
-    clash = c.post("/v1/records/digest", json={"digest": digest}, headers=api.agency_b)
-    assert clash.status_code == 409
-    assert clash.headers["content-type"] == "application/problem+json"
+    # Digests are unique per agency: B issuing the same file is B's own record; it neither
+    # takes A's nor blocks it, and the answer names only B.
+    same = c.post(
+        "/v1/records/digest", params={"wait": True}, json={"digest": digest}, headers=api.agency_b
+    )
+    assert same.status_code == 200, same.text
+    assert same.json()["new"] is True and same.json()["agencyName"] == "Ministry of Education"
+    assert same.json()["receipt"]["anchor"]["agency"] == api.address_b
+    assert "Civil Registry Office" not in same.text
+    assert c.get(f"/v1/records/{digest}", params={}).json()["agency"] in (
+        api.address_a,
+        api.address_b,
+    )
 
 
 def bulk_json(value: object) -> str:

@@ -29,7 +29,7 @@ def make_issuer(env, store: Store, *, seed: bytes = SEED_A, batch_size: int = 10
     public = keys.public_key_bytes(key)
     reg = env.registry
     if reg.agency_of(env.agency_a.address).signing_key != public:
-        reg.rotate_signing_key(env.agency_a, public)
+        reg.rotate_signing_key(env.agency_a, env.admin, public)
     with store.session() as session:
         bind_store(
             session,
@@ -93,3 +93,66 @@ def execute(store: Store, sql: str, **params) -> None:
     """Change the store behind the pipeline's back, as a dishonest operator could."""
     with store.session() as session:
         session.execute(text(sql), params)
+
+
+def anchor_by_hand(env, store: Store, agency_id: int, digests: list[bytes], *, key, account=None):
+    """Anchor file digests as agency A without the pipeline (as bench/audit.py does): records
+    added, claimed, sealed into a batch signed over the v2 message, anchored from `account`
+    (default A's), marked confirmed. Returns (batch id, tree)."""
+    from registry.merkle import KIND_FILE, MerkleTree
+    from registry.store import repo
+
+    reg, agency = env.registry, env.agency_a.address
+    with store.session() as session:
+        repo.add_records(session, agency_id=agency_id, items=[(d, "file", None) for d in digests])
+    with store.session(write=True) as session:
+        claimed = repo.claim_pending(session, agency_id=agency_id, limit=len(digests))
+        tree = MerkleTree.from_digests([d for _, d, _ in claimed], KIND_FILE)
+        batch_id = repo.seal_batch(
+            session,
+            agency_id=agency_id,
+            record_ids=[i for i, _, _ in claimed],
+            root=tree.root,
+            signature=keys.sign_root(
+                key, chain_id=reg.chain_id, registry=reg.address, agency=agency, root=tree.root
+            ),
+            public_key=keys.public_key_bytes(key),
+            leaf_count=tree.count,
+        )
+    tx = reg.anchor(account or env.agency_a, root=tree.root, leaf_count=tree.count)
+    anchor = reg.anchor_of(agency, tree.root)
+    with store.session() as session:
+        repo.mark_submitted(session, batch_id, tx_hash=tx.tx_hash, nonce=0, raw_tx=b"")
+        repo.mark_anchored(
+            session,
+            batch_id,
+            block_number=anchor.block_number,
+            block_hash=tx.block_hash,
+            anchored_at=anchor.anchored_at,
+        )
+        repo.mark_confirmed(session, batch_id, confirmations=1)
+    return batch_id, tree
+
+
+def store_agency(env, store: Store, *, seed: bytes = SEED_A) -> tuple[int, object]:
+    """Agency A in the store (bound to the test registry) with the seed's key, rotated in on
+    chain (proposed by A, confirmed by the authority). Returns (agency id, signing key)."""
+    key = keys.signing_key_from_seed(seed)
+    public = keys.public_key_bytes(key)
+    reg = env.registry
+    if reg.agency_of(env.agency_a.address).signing_key != public:
+        reg.rotate_signing_key(env.agency_a, env.admin, public)
+    with store.session() as session:
+        bind_store(
+            session,
+            chain_id=reg.chain_id,
+            genesis_hash=bytes(env.w3.eth.get_block(0)["hash"]),
+            registry_address=reg.address,
+        )
+        agency_id = add_agency(
+            session,
+            address=env.agency_a.address,
+            name="Civil Registry Office",
+            signing_public_key=public,
+        ).id
+    return agency_id, key

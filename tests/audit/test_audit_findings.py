@@ -28,7 +28,7 @@ from registry.chain import RegistryContract
 from registry.chain.contract import Reason
 from registry.chain.events import RegistryEvent
 from registry.errors import ChainUnavailable, InvalidInput
-from registry.merkle import MerkleTree, leaf_hash
+from registry.merkle import KIND_FILE, MerkleTree, leaf_hash
 from registry.receipt import build_receipt, receipt_to_json
 from registry.service.audit import (
     AuditOutcome,
@@ -77,7 +77,9 @@ def test_clean_audit_every_chain_and_store(chain_env, store, tmp_path):
     s = report.summary
     assert s["anchors"] == 3 and s["anchored_records"] == 25 and s["revocations"] == 2
     assert s["store_batches"] == 3 and s["store_records"] == 25 and s["store_revocations"] == 2
-    assert s["files_checked"] == 25 and s["files_valid"] == 23 and s["files_revoked"] == 2
+    # receipts alone: in force at best, never VALID
+    assert s["files_checked"] == 25 and s["files_in_force"] == 23 and s["files_revoked"] == 2
+    assert s["files_valid"] == 0
     assert s["agencies"] == 2 and s["findings"] == 0
     assert report.outcome.exit_code == 0
 
@@ -89,12 +91,14 @@ def test_chain_alone_rebuilds_what_the_views_say(chain_env, store):
     issue_files(issuer, 12)
     snapshot = read_registry(chain_env.registry, span=2)
     reg = chain_env.registry
-    for root, anchor in snapshot.state.anchors.items():
-        assert reg.anchor_of(root) == anchor
+    for (agency, root), anchor in snapshot.state.anchors.items():
+        assert reg.anchor_of(agency, root) == anchor
     for address, agency in snapshot.state.agencies.items():
         assert reg.agency_of(address) == agency
-    for key, window in snapshot.state.keys.items():
-        assert reg.key_of(key) == window
+        assert reg.compromises_of(address) == snapshot.state.compromises[address]
+        assert reg.status_history_of(address) == snapshot.state.status_history[address]
+    for (agency, key), window in snapshot.state.keys.items():
+        assert reg.key_of(agency, key) == window
     report = run_audit(chain_env, log_span=3)
     assert report.outcome is AuditOutcome.CLEAN and report.summary["anchors"] == 2
 
@@ -175,12 +179,13 @@ def test_root_on_chain_missing_from_store(chain_env, store):
     """The agency anchors a batch around the operator: the store has no such batch."""
     issuer = make_issuer(chain_env, store)
     issue_files(issuer, 10)
-    tree = MerkleTree.from_digests([file_digest("off-the-books", i) for i in range(3)])
+    tree = MerkleTree.from_digests([file_digest("off-the-books", i) for i in range(3)], KIND_FILE)
     chain_env.registry.anchor(chain_env.agency_a, root=tree.root, leaf_count=3)
     report = run_audit(chain_env, store)
     (finding,) = report.findings
     assert finding.kind == FindingKind.ROOT_NOT_IN_STORE
-    assert finding.subject == f"root 0x{tree.root.hex()}" and "3 records" in finding.detail
+    assert finding.subject == f"root 0x{tree.root.hex()} by {chain_env.agency_a.address}"
+    assert "3 records" in finding.detail
 
 
 @EMBEDDED
@@ -225,14 +230,14 @@ def test_revocation_missing_from_store(chain_env, store):
     chain_env.registry.revoke(
         chain_env.agency_a,
         root=receipt.merkle.root,
-        leaf=leaf_hash(digests[5]),
+        leaf=leaf_hash(KIND_FILE, digests[5]),
         proof=list(receipt.merkle.proof),
         reason=Reason.COURT_ORDER,
     )
     report = run_audit(chain_env, store)
     (finding,) = report.findings
     assert finding.kind == FindingKind.REVOCATION_MISSING_IN_STORE
-    assert f"0x{leaf_hash(digests[5]).hex()}" in finding.subject
+    assert f"0x{leaf_hash(KIND_FILE, digests[5]).hex()}" in finding.subject
     assert "reason 5" in finding.detail
 
 
@@ -256,12 +261,16 @@ def test_revocation_missing_on_chain_and_mismatch(chain_env, store):
             session,
             agency_id=issuer.agency_id,
             batch_id=batch_id,
-            hash=leaf_hash(digests[2]),
+            hash=leaf_hash(KIND_FILE, digests[2]),
             reason=3,
             record_id=record.id,
         )
         repo.confirm_revocation(session, rev.id, block_number=1)
-    execute(store, "UPDATE revocations SET reason = 4 WHERE hash = :h", h=leaf_hash(digests[1]))
+    execute(
+        store,
+        "UPDATE revocations SET reason = 4 WHERE hash = :h",
+        h=leaf_hash(KIND_FILE, digests[1]),
+    )
     report = run_audit(chain_env, store)
     assert kinds(report) == {"revocation_missing_on_chain", "revocation_mismatch"}
     (mismatch,) = of_kind(report, FindingKind.REVOCATION_MISMATCH)
@@ -295,7 +304,9 @@ def test_batch_and_receipt_signed_by_rotated_out_key(chain_env, store, tmp_path)
     issuer = make_issuer(chain_env, store)
     chain_env.advance(5)
     new_key = keys.signing_key_from_seed(b"\x0b" * 32)
-    chain_env.registry.rotate_signing_key(chain_env.agency_a, keys.public_key_bytes(new_key))
+    chain_env.registry.rotate_signing_key(
+        chain_env.agency_a, chain_env.admin, keys.public_key_bytes(new_key)
+    )
     chain_env.advance(10)
     issue_files(issuer, 10)  # signed with the old key, anchored after the rotation
     write_receipts(issuer, tmp_path / "r")
@@ -343,44 +354,49 @@ def test_event_order_anchor_while_suspended():
         return RegistryEvent(name, args, n, 0, b"\0" * 32, 1_000 + n)
 
     events = [
-        ev("AgencySuspended", 1, account=agency),
+        ev("AgencySuspended", 1, agency=agency),
         ev("Anchored", 2, root=b"\x01" * 32, agency=agency, leafCount=1),
-        ev("AgencyReinstated", 3, account=agency),
+        ev("AgencyReinstated", 3, agency=agency),
         ev("Anchored", 4, root=b"\x02" * 32, agency=agency, leafCount=1),
     ]
     snapshot = ChainSnapshot(agency, 1, 0, 4, state=None, events=events)  # type: ignore[arg-type]
     _replay_suspensions(snapshot)
     (finding,) = snapshot.findings
     assert finding.kind == FindingKind.ANCHORED_WHILE_SUSPENDED
-    assert finding.subject == "root 0x" + "01" * 32
+    assert finding.subject == f"root 0x{'01' * 32} by {agency}"
     assert snapshot.suspensions[agency] == [(1_001, 1_003)]
 
 
 # ------------------------------------------------------------------- receipts and documents
 
 
-def _anchored_receipt(env, registry: RegistryContract, *, chain_id: int | None = None):
-    """A receipt with a valid proof and signature, for a root anchored on `registry`."""
-    key = keys.signing_key_from_seed(b"\x0c" * 32)
-    digests = [file_digest("copy", i) for i in range(4)]
-    tree = MerkleTree.from_digests(digests)
-    tx = registry.anchor(env.agency_a, root=tree.root, leaf_count=4)
+def _anchored_receipt(
+    env, registry: RegistryContract, *, chain_id: int | None = None, tag: str = "copy", key=None
+):
+    """A receipt with a valid proof and signature (by `key`, default a key of seed 0x0c), for
+    a root agency A anchored on `registry`."""
+    key = key or keys.signing_key_from_seed(b"\x0c" * 32)
+    agency = env.agency_a.address
+    digests = [file_digest(tag, i) for i in range(4)]
+    tree = MerkleTree.from_digests(digests, KIND_FILE)
+    registry.anchor(env.agency_a, root=tree.root, leaf_count=4)
+    anchor = registry.anchor_of(agency, tree.root)
     chain = chain_id or registry.chain_id
     return build_receipt(
         digest=digests[1],
         digest_kind="file",
         root=tree.root,
         proof=tree.proof(1),
-        index=1,
         count=4,
         chain_id=chain,
         registry=registry.address,
-        agency=env.agency_a.address,
-        tx_hash=tx.tx_hash,
-        block_number=tx.block_number,
-        anchored_at=registry.anchor_of(tree.root).anchored_at,
+        agency=agency,
+        block_number=anchor.block_number,
+        anchored_at=anchor.anchored_at,
         public_key=keys.public_key_bytes(key),
-        signature=keys.sign_root(key, chain_id=chain, registry=registry.address, root=tree.root),
+        signature=keys.sign_root(
+            key, chain_id=chain, registry=registry.address, agency=agency, root=tree.root
+        ),
     )
 
 
@@ -455,11 +471,11 @@ def test_receipt_for_a_root_never_anchored(chain_env, store, tmp_path):
     issue_files(issuer, 10)
     write_receipts(issuer, tmp_path / "r")
     other = receipt_to_json(issuer.receipts(issuer.confirmed_batches()[0])[0])
-    tree = MerkleTree.from_digests([file_digest("never", i) for i in range(2)])
+    tree = MerkleTree.from_digests([file_digest("never", i) for i in range(2)], KIND_FILE)
     digest = file_digest("never", 0)
-    other.update(digest="0x" + digest.hex(), leaf="0x" + leaf_hash(digest).hex())
+    other.update(digest="0x" + digest.hex(), leaf="0x" + leaf_hash(KIND_FILE, digest).hex())
     other["merkle"].update(root="0x" + tree.root.hex(), proof=["0x" + tree.proof(0)[0].hex()])
-    other["merkle"].update(index=0, count=2)
+    other["merkle"].update(count=2)
     (tmp_path / "r" / "unknown.json").write_text(json.dumps(other))
     report = run_audit(chain_env, store, receipts_dir=tmp_path / "r")
     (finding,) = report.findings

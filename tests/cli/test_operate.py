@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -103,7 +104,7 @@ def test_another_agency_cannot_revoke(op):
     run, root = op
     digest = json.loads((root / "out" / "marriage.sealed.json").read_text())["digest"]
     result = run("revoke", digest, "--agency", "Ministry of Education", "--reason", "3", code=2)
-    assert "only the issuing agency" in result.output
+    assert "issued by this agency" in result.output and "#" not in result.output
 
 
 def test_bad_inputs(op):
@@ -147,3 +148,34 @@ def test_bad_digests_are_one_line_errors(op):
     assert "--digest: expected 32 bytes" in run("verify", "--digest", "0x12", code=2).output
     unknown = last_json(run("verify", "--digest", "0x" + "ab" * 32, "--json", code=1))
     assert unknown["outcome"] == "UNKNOWN"  # the same answer the API gives
+
+
+def test_authority_commands_rotate_compromise_move_revoke(op, anvil_node):
+    """rotate-key keeps digests; compromise + move keep the identity; the authority revokes
+    any record but never supersedes."""
+    from web3 import HTTPProvider, Web3
+
+    run, root = op
+    before = json.loads((root / "out" / "marriage.sealed.json").read_text())["digest"]
+    run("agency", "rotate-key", "Civil Registry Office")
+    marriage = str(root / "in" / "sub" / "marriage.json")
+    run("issue", marriage, "--agency", "Civil Registry Office", "--out", str(root / "rotated"))
+    after = json.loads((root / "rotated" / "marriage.sealed.json").read_text())["digest"]
+    assert after == before  # the salt secret survives the rotation
+
+    now = Web3(HTTPProvider(anvil_node.url)).eth.get_block("latest")["timestamp"]
+    since = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run("agency", "compromise", "Ministry of Education", "--since", since)
+    agencies = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
+    assert agencies["Ministry of Education"]["status"] == "compromised"
+    run("agency", "move", "Ministry of Education", "--fund-from-dev")
+    moved = {a["name"]: a for a in last_json(run("status", "--json"))["agencies"]}
+    ministry = moved["Ministry of Education"]
+    assert ministry["status"] == "active" and ministry["account"] != ministry["address"]
+    assert ministry["address"] == agencies["Ministry of Education"]["address"]
+
+    receipt = json.loads((root / "out" / "birth-0001.pdf.receipt.json").read_text())
+    refused = run("revoke", receipt["digest"], "--by-authority", "--reason", "2", code=2)
+    assert "does not supersede" in refused.output
+    done = run("revoke", receipt["digest"], "--by-authority", "--reason", "5")
+    assert "revoked by the authority (court order)" in done.output

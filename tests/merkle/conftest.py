@@ -1,4 +1,5 @@
-"""The OpenZeppelin oracle: runs tests/merkle/oz_tree.mjs under node on a batch of trees."""
+"""The OpenZeppelin oracle: runs tests/merkle/oz_tree.mjs (StandardMerkleTree over
+["uint8", "bytes32"]) under node on a batch of trees."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 OZ_SCRIPT = Path(__file__).with_name("oz_tree.mjs")
 OZ_PACKAGE = REPO / "contracts" / "node_modules" / "@openzeppelin" / "merkle-tree"
 
-OzCase = tuple[Sequence[bytes], Sequence[int]]
-"""A tree's digests, and the indices to ask a multiproof for."""
+OzCase = tuple[Sequence[bytes], Sequence[int], Sequence[int]]
+"""A tree's digests, their leaf kinds (1 file, 2 record), and the indices to multiprove."""
 
 OzTrees = Callable[[Sequence[OzCase]], list[dict[str, Any]]]
 
@@ -44,8 +45,12 @@ def oz_trees() -> OzTrees:
 
     def run(cases: Sequence[OzCase]) -> list[dict[str, Any]]:
         request = [
-            {"digests": [hex32(d) for d in digests], "multiproof": list(indices)}
-            for digests, indices in cases
+            {
+                "digests": [hex32(d) for d in digests],
+                "kinds": list(kinds),
+                "multiproof": list(indices),
+            }
+            for digests, kinds, indices in cases
         ]
         done = subprocess.run(
             [node, str(OZ_SCRIPT)],

@@ -59,6 +59,24 @@ def test_revoked_tampered_and_unpaired_exit_1(chain_env, tmp_path):
 
 
 @ANVIL
+def test_receipt_alone_is_in_force_and_a_copied_root_changes_nothing(chain_env, tmp_path):
+    """A receipt with no document is IN_FORCE (never VALID), exit 0; agency B anchoring and
+    revoking A's root in its own namespace changes no verdict on A's documents."""
+    issued = issue_batch(chain_env, tmp_path / "docs")
+    (issued.folder / "revoked.pdf").unlink()
+    (issued.folder / "revoked.receipt.json").unlink()
+    (issued.folder / "licence.pdf").unlink()
+    reg = chain_env.registry
+    reg.anchor(chain_env.agency_b, root=issued.root, leaf_count=3)
+    reg.revoke(chain_env.agency_b, root=issued.root, leaf=issued.root, proof=[], reason=3)
+    result = _verify(chain_env, issued.folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()[:-1]}
+    assert lines == {"holder.sealed.json": "VALID", "licence.pdf.receipt.json": "IN_FORCE"}
+    assert "no document checked" in result.stdout
+
+
+@ANVIL
 def test_receipt_of_another_registry_is_untrusted(chain_env, tmp_path):
     from registry.chain import RegistryContract
 
