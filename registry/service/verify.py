@@ -553,7 +553,20 @@ def verification_input(
         chosen: Receipt | dict[str, Any] | None = receipt_obj or doc.receipt
         if chosen is None:
             raise InvalidInput(f"{where}: the sealed document has no receipt yet; pass --receipt")
-        return VerificationInput("sealed-document", chosen, bytes(document_digest(doc)), "record")
+        recomputed = bytes(document_digest(doc))
+        if recomputed != bytes(doc.digest):
+            # The document's own statement of what it is disagrees with its contents.
+            return VerificationInput(
+                "sealed-document",
+                chosen,
+                recomputed,
+                "record",
+                format_error=(
+                    f"{where}: digest: the stated digest {to_hex(bytes(doc.digest))} is not the "
+                    f"digest of the disclosed data {to_hex(recomputed)}: the document was altered"
+                ),
+            )
+        return VerificationInput("sealed-document", chosen, recomputed, "record")
     if envelope is not None and receipt_obj is None:
         return VerificationInput("receipt", envelope, None)
     if receipt_obj is None:

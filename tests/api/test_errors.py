@@ -163,7 +163,7 @@ def test_not_a_verification_request_is_422(api: Api, body: bytes, field: str) ->
     [
         (b'{"type": "SealedRecord"}', "version"),
         (b'{"type": "RecordReceipt", "version": 2}', "digest"),
-        (b'{"type": "RecordReceipt", "version": 1}', "version"),
+        (b'{"type": "RecordReceipt", "version": 1}', "missing"),
         (b'{"type": "RecordReceipt", "type": "RecordReceipt"}', "receipt"),
         (b'{"type": "SealedRecord", "version": 1, "version": 1}', "version"),
     ],

@@ -50,6 +50,8 @@ def make_issuer(env, store: Store, *, seed: bytes = SEED_A, batch_size: int = 10
         signing_key=key,
         agency_id=agency_id,
         config=IssuingConfig(batch_size=batch_size, batch_age=3600.0),
+        agency_address=env.agency_a.address,
+        salt_secret=b"\x01" * 32,  # TEST ONLY
     )
 
 

@@ -51,7 +51,7 @@ def test_clean_audit_exit_0(cli, chain_env, store, tmp_path):
     assert "CLEAN" in result.output and "anchored records" in result.output
     data = json.loads(report.read_text())
     assert data["outcome"] == "clean" and data["findings"] == []
-    assert data["summary"]["store_records"] == 25 and data["summary"]["files_valid"] == 25
+    assert data["summary"]["store_records"] == 25 and data["summary"]["files_in_force"] == 25
 
 
 @ANVIL

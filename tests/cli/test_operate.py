@@ -72,9 +72,10 @@ def test_verify_documents_and_digest(op):
     for args in (
         [str(pdf), "--receipt", str(out / "birth-0001.pdf.receipt.json")],
         [str(out / "marriage.sealed.json")],
-        ["--digest", "0x" + hashlib.sha256(pdf.read_bytes()).hexdigest()],
     ):
         assert last_json(run("verify", *args, "--json"))["outcome"] == "VALID", args
+    typed = ["--digest", "0x" + hashlib.sha256(pdf.read_bytes()).hexdigest(), "--json"]
+    assert last_json(run("verify", *typed, code=4))["outcome"] == "IN_FORCE"  # no document
     receipt = json.loads(run("receipt", "0x" + hashlib.sha256(pdf.read_bytes()).hexdigest()).output)
     assert receipt["type"] == "RecordReceipt" and receipt["digestKind"] == "file"
 

@@ -223,3 +223,17 @@ def test_bad_inputs_are_one_line_errors(cli, anvil_node, issued, tmp_path):
         and "receipt.merkle.root" in bad.output
         and "Traceback" not in bad.output
     )
+
+
+def test_node_on_another_chain_is_error_not_untrusted(cli, anvil_node, issued, tmp_path):
+    """The receipt names chain 1; the node given is anvil's chain: wrong endpoint, ERROR (exit
+    3), never UNTRUSTED."""
+    out, reg = issued
+    receipt = json.loads((out / "extract.receipt.json").read_text())
+    receipt["anchor"]["chainId"] = 1
+    (tmp_path / "chain1.json").write_text(json.dumps(receipt))
+    result, data = run(
+        cli, anvil_node, reg, str(out / "extract.pdf"), "--receipt", str(tmp_path / "chain1.json")
+    )
+    assert result.exit_code == 3 and data["outcome"] == "ERROR", result.output
+    assert "chain" in {c["name"]: c["reason"] for c in data["checks"]}["anchored"]

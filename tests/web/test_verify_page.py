@@ -159,11 +159,18 @@ def test_superseded_links_to_its_replacement(
     assert "Superseded" in page.inner_text("#result h2")
     assert world.digests["corrected-certificate"] in result_text(page)
     shoot(page, artifacts, "superseded")
-    page.get_by_role("link", name="Check the replacement document").click()
+    text = result_text(page)
+    assert "Replacement record to look up" in text
+    assert "authentic" not in text
+    page.get_by_role("link", name="Look up the replacement record").click()
     page.wait_for_url(re.compile(re.escape(world.digests["corrected-certificate"])))
     replacement = page.locator("#result [data-outcome]")
     replacement.wait_for()
-    assert replacement.get_attribute("data-outcome") == "VALID"
+    # A looked-up record is in force; no document was checked, so never "Valid".
+    assert replacement.get_attribute("data-outcome") == "IN_FORCE"
+    looked_up = result_text(page)
+    assert "This record exists and is in force. No document was checked." in looked_up
+    assert "Valid" not in page.inner_text("#result h2") and "authentic" not in looked_up
 
 
 def test_file_never_issued_is_unknown(page: Any, server: Server, world: World) -> None:
@@ -171,8 +178,41 @@ def test_file_never_issued_is_unknown(page: Any, server: Server, world: World) -
     assert "Unknown to the registry" in page.inner_text("#result h2")
     data = world.files["unknown"].read_bytes()
     digest = "0x" + hashlib.sha256(data).hexdigest()
-    assert requests.verify_calls() == [("GET", f"v1/verify/{digest}", None)]
+    # The browser hashed the file in hand: it says so (digestKind=file), so that the answer
+    # could be VALID; a typed digest is sent without it.
+    assert requests.verify_calls() == [("GET", f"v1/verify/{digest}?digestKind=file", None)]
     requests.assert_never_sent(data)
+
+
+def test_receipt_alone_is_in_force_never_valid(
+    page: Any, server: Server, world: World, artifacts: Path
+) -> None:
+    """A receipt with no document: the record exists and is in force; nothing was checked
+    against a document, and the page never calls it valid or authentic."""
+    requests = Requests(page)
+    page.goto(server.url + "/")
+    page.set_input_files("#receipt", str(world.files["diploma-receipt"]))
+    page.get_by_role("button", name="Check", exact=True).click()
+    result = page.locator("#result [data-outcome]")
+    result.wait_for()
+    assert result.get_attribute("data-outcome") == "IN_FORCE"
+    text = result_text(page)
+    assert "This record exists and is in force. No document was checked." in text
+    assert "Valid" not in page.inner_text("#result h2")
+    assert "authentic" not in text and "unaltered" not in text
+    receipt = json.loads(world.files["diploma-receipt"].read_text())
+    assert requests.verify_calls() == [("POST", "v1/verify", receipt)]
+    assert "txHash" not in text and "index" not in receipt["merkle"]
+    shoot(page, artifacts, "in-force")
+
+
+def test_typed_digest_is_in_force(page: Any, server: Server, world: World) -> None:
+    requests = Requests(page)
+    page.goto(server.url + "/?digest=" + world.digests["diploma"])
+    result = page.locator("#result [data-outcome]")
+    result.wait_for()
+    assert result.get_attribute("data-outcome") == "IN_FORCE"
+    assert requests.verify_calls() == [("GET", f"v1/verify/{world.digests['diploma']}", None)]
 
 
 def test_unreachable_registry_says_nothing_against_the_document(
@@ -185,27 +225,52 @@ def test_unreachable_registry_says_nothing_against_the_document(
     shoot(page, artifacts, "error")
 
 
+VOIDED = {"name": "agency", "status": "fail", "reason": "compromised", "details": {"void": True}}
+BY_AUTHORITY = {
+    "name": "revocation",
+    "status": "fail",
+    "reason": "this record revoked by the registry authority",
+    "details": {"reasonCode": 5, "byAuthority": True},
+}
+
+
 @pytest.mark.parametrize(
-    ("outcome", "heading", "words"),
+    ("outcome", "failed", "heading", "words"),
     [
-        ("ERROR", "Could not check", "this says nothing against the document"),
-        ("UNTRUSTED", "Not trusted", "a look-alike registry"),
+        ("ERROR", None, "Could not check", "this says nothing against the document"),
+        ("UNTRUSTED", None, "Not trusted", "a look-alike registry"),
+        (
+            "UNTRUSTED",
+            VOIDED,
+            "Not trusted",
+            "anchored while the agency's account was compromised",
+        ),
+        ("REVOKED", BY_AUTHORITY, "Revoked", "the registry authority has since revoked it"),
     ],
 )
 def test_outcomes_the_world_does_not_produce(
-    page: Any, server: Server, world: World, outcome: str, heading: str, words: str
+    page: Any,
+    server: Server,
+    world: World,
+    outcome: str,
+    failed: dict[str, Any] | None,
+    heading: str,
+    words: str,
 ) -> None:
-    """A node outage (ERROR, answered 200 by the API) and a look-alike registry (UNTRUSTED),
-    answered here by the browser itself with the API's JSON shape."""
+    """A node outage (ERROR, answered 200 by the API), a look-alike registry and an anchor
+    voided by a compromise (UNTRUSTED), a revocation by the registry authority: answered
+    here by the browser itself with the API's JSON shape."""
     answer = {
         "outcome": outcome,
         "agency": None,
         "agencyName": None,
         "anchoredAt": None,
         "blockNumber": None,
-        "revocationReason": None,
+        "revocationReason": "court order" if outcome == "REVOKED" else None,
         "replacement": None,
-        "checks": [{"name": "anchored", "status": "error", "reason": "node down", "details": {}}],
+        "checks": [
+            failed or {"name": "anchored", "status": "error", "reason": "node down", "details": {}}
+        ],
     }
     page.route(VERIFY_CALLS, lambda route: route.fulfill(json=answer))
     check(page, server, world.files["diploma"], world.files["diploma-receipt"])
@@ -216,15 +281,16 @@ def test_outcomes_the_world_does_not_produce(
 def test_damaged_receipt_is_explained(
     page: Any, server: Server, world: World, tmp_path: Path
 ) -> None:
-    """A receipt the API cannot read (422 problem+json): said so, with the field named."""
+    """A malformed receipt is TAMPERED (200, the format check failing): said so, with the
+    field named."""
     receipt = json.loads(world.files["diploma-receipt"].read_text())
     receipt["merkle"]["root"] = "0x1234"
     damaged = tmp_path / "damaged.receipt.json"
     damaged.write_text(json.dumps(receipt))
-    check(page, server, world.files["diploma"], damaged)
-    assert page.get_attribute("#result [data-outcome]", "data-status") == "422"
-    assert "could not read what was sent" in page.inner_text("#result h2")
-    assert "root" in result_text(page)
+    outcome, _ = check(page, server, world.files["diploma"], damaged)
+    assert outcome == "TAMPERED"
+    text = result_text(page)
+    assert "damaged or malformed" in text and "merkle.root" in text
 
 
 def test_receipt_field_refuses_other_files(page: Any, server: Server, world: World) -> None:
