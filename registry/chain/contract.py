@@ -176,7 +176,7 @@ def _revocation(raw: Sequence[Any]) -> RevocationInfo:
     )
 
 
-def _checksum(value: str, what: str) -> str:
+def _checksum(value: str, what: str) -> Address:
     if not isinstance(value, str) or not Web3.is_address(value):
         raise InvalidInput(f"{what} {value!r}: not a 20-byte hex address")
     return Web3.to_checksum_address(value)
@@ -328,8 +328,8 @@ class RegistryContract:
         reason: int,
         replacement: bytes = b"\0" * 32,
     ) -> TxResult:
-        """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof; sent as
-        the cheaper `revokeBatch` unless it supersedes)."""
+        """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof, sent as
+        the cheaper `revokeBatch`; a whole batch cannot be superseded)."""
         if bytes(leaf) == bytes(root) and not proof and not any(replacement):
             call = self.contract.functions.revokeBatch(_bytes32(root, "root"), int(reason))
             return self._send(agency, call, f"revokeBatch(0x{root.hex()})")
@@ -377,7 +377,7 @@ class RegistryContract:
         raw = self._view(call, "anchorOf")
         anchored = int(raw[0]) != 0
         return AnchorInfo(
-            agency=Address(address) if anchored else None,
+            agency=address if anchored else None,
             anchored_at=int(raw[0]),
             block_number=int(raw[1]),
             leaf_count=int(raw[2]),
@@ -400,7 +400,7 @@ class RegistryContract:
         address = _checksum(agency, "agency")
         raw = self._view(self.contract.functions.agencyOf(address), "agencyOf")
         return AgencyInfo(
-            address=Address(address),
+            address=address,
             status=AgencyStatus(int(raw[0])),
             registered_at=int(raw[1]),
             status_changed_at=int(raw[2]),
@@ -429,7 +429,7 @@ class RegistryContract:
         address = _checksum(agency, "agency")
         raw = self._view(self.contract.functions.keyOf(address, _bytes32(key, "key")), "keyOf")
         return KeyWindow(
-            agency=Address(address) if int(raw[0]) else None,
+            agency=address if int(raw[0]) else None,
             valid_from=int(raw[0]),
             valid_until=int(raw[1]),
         )
@@ -461,7 +461,7 @@ class RegistryContract:
         return CheckResult(
             included=bool(raw[0]),
             anchor=AnchorInfo(
-                agency=Address(address) if anchored else None,
+                agency=address if anchored else None,
                 anchored_at=int(raw[1]),
                 block_number=int(raw[2]),
                 leaf_count=int(raw[3]),

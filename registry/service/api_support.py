@@ -293,9 +293,7 @@ class CachingChainReader(ChainReader):
             self._answers[key] = (result, time.monotonic())
         return result
 
-    def key_window(
-        self, chain_id: int, address: str, agency: str, public_key: bytes
-    ) -> KeyWindow:
+    def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         key = (chain_id, address, agency.lower(), public_key)
         hit = self._open_keys.get(key)
         if hit is not None and self._fresh(hit[1], chain_id, address):

@@ -545,9 +545,7 @@ def pending_summary(session: Session, *, agency_id: int) -> tuple[int, datetime 
     return int(count or 0), oldest
 
 
-def claim_pending(
-    session: Session, *, agency_id: int, limit: int
-) -> list[tuple[int, bytes, str]]:
+def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple[int, bytes, str]]:
     """Lock and return up to `limit` of the agency's oldest pending records as
     (id, digest, digest kind): the kind is bound into the record's Merkle leaf.
 

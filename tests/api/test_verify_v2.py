@@ -37,9 +37,7 @@ def _field_hash_preimage(sealed: dict[str, Any]) -> bytes:
 def _issued(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     """A's anchored record: its receipt and its sealed document."""
     first = api.submit(BIRTH)
-    sealed = api.client.get(
-        f"/v1/records/{first['digest']}/document", headers=api.agency_a
-    ).json()
+    sealed = api.client.get(f"/v1/records/{first['digest']}/document", headers=api.agency_a).json()
     return first["receipt"], sealed
 
 

@@ -58,6 +58,16 @@ def _latest(env) -> int:
     return int(env.w3.eth.get_block("latest")["timestamp"])
 
 
+def _advance(env, seconds: int) -> None:
+    """env.advance, from the pending block's time on eth-tester (whose clock an earlier test's
+    time travel may have left ahead of the latest block after a snapshot revert)."""
+    if env.kind == "anvil":
+        _advance(env, seconds)
+        return
+    now = max(_latest(env), int(env.w3.eth.get_block("pending")["timestamp"]))
+    env.w3.provider.make_request("testing_timeTravel", [now + seconds])
+
+
 def test_front_running_copy_gains_nothing_and_is_no_finding(chain_env, store, tmp_path):
     """Agency B copies A's root first and revokes "it" for fraud: A's batch is anchored in A's
     namespace, A's receipts stay in force, and A's store audits clean."""
@@ -88,9 +98,9 @@ def test_theft_anchor_and_revocation_in_compromise_window_are_void(chain_env, st
     digests = [file_digest("genuine", i) for i in range(4)]
     _, tree = anchor_by_hand(env, store, agency_id, digests, key=key)
     _write_receipts(env, tmp_path / "r", tree, digests, key)
-    env.advance(30)
+    _advance(env, 30)
     theft = _latest(env) + 1
-    env.advance(1)
+    _advance(env, 1)
     stolen = [file_digest("stolen", i) for i in range(2)]
     thief_tree = MerkleTree.from_digests(stolen, KIND_FILE)
     reg.anchor(env.agency_a, root=thief_tree.root, leaf_count=2)
@@ -102,7 +112,7 @@ def test_theft_anchor_and_revocation_in_compromise_window_are_void(chain_env, st
         proof=tree.proof(2),
         reason=Reason.FRAUD,
     )
-    env.advance(5)
+    _advance(env, 5)
     reg.mark_compromised(env.admin, env.agency_a.address, since=theft)
     moved_to = new_account()
     reg.move_agency(env.admin, env.agency_a.address, new_account=moved_to.address)
@@ -133,12 +143,12 @@ def test_key_proposed_from_a_compromised_account(chain_env):
     """The thief proposes its own key and the authority, not yet aware, confirms it; once the
     compromise is marked back to before the proposal, the audit names that key."""
     env, reg = chain_env, chain_env.registry
-    env.advance(10)
+    _advance(env, 10)
     theft = _latest(env) + 1
-    env.advance(1)
+    _advance(env, 1)
     thief_key = b"\x66" * 32
     reg.rotate_signing_key(env.agency_a, env.admin, thief_key)
-    env.advance(5)
+    _advance(env, 5)
     reg.mark_compromised(env.admin, env.agency_a.address, since=theft)
     report = run_audit(env)
     (finding,) = report.findings
