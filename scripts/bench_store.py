@@ -75,7 +75,7 @@ def bench(
                     seal_batch(
                         session,
                         agency_id=agency,
-                        record_ids=[record_id for record_id, _ in claimed],
+                        record_ids=[record_id for record_id, _, _ in claimed],
                         root=root,
                         signature=b"\x00" * 64,
                         public_key=b"\x01" * 32,

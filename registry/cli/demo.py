@@ -8,7 +8,9 @@ from registry.cli.common import console
 
 
 def demo() -> None:
-    """Run the demo on an in-memory chain: deploy, two agencies, a batch, checks, a forgery.
+    """Run the demo on an in-memory chain: deploy, two agencies, batches, the verdicts (valid,
+    tampered, redacted, superseded, untrusted, a receipt alone IN_FORCE), then the v2 attacks:
+    front-running, a stolen transaction key, the authority's compromise mark and move.
 
     Example: registry demo
     """

@@ -66,7 +66,7 @@ def test_node_down_then_back(tmp_path: Path) -> None:
                 headers=bearer(token),
             ).json()
             receipt, digest = issued["receipt"], issued["digest"]
-            assert c.post("/v1/verify", json=receipt).json()["outcome"] == "VALID"
+            assert c.post("/v1/verify", json=receipt).json()["outcome"] == "IN_FORCE"
 
             node.stop()  # the outage
             time.sleep(1.5)  # past the revocation TTL, and the follower has noticed
@@ -99,7 +99,7 @@ def test_node_down_then_back(tmp_path: Path) -> None:
             while c.get(f"/v1/records/{queued.json()['digest']}").json()["status"] != "anchored":
                 assert time.monotonic() < deadline, "not anchored after the node came back"
                 time.sleep(0.2)
-            assert c.post("/v1/verify", json=receipt).json()["outcome"] == "VALID"
+            assert c.post("/v1/verify", json=receipt).json()["outcome"] == "IN_FORCE"
             assert c.get("/readyz").status_code == 200
         store.close()
     finally:

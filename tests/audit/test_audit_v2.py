@@ -62,7 +62,7 @@ def _advance(env, seconds: int) -> None:
     """env.advance, from the pending block's time on eth-tester (whose clock an earlier test's
     time travel may have left ahead of the latest block after a snapshot revert)."""
     if env.kind == "anvil":
-        _advance(env, seconds)
+        env.advance(seconds)
         return
     now = max(_latest(env), int(env.w3.eth.get_block("pending")["timestamp"]))
     env.w3.provider.make_request("testing_timeTravel", [now + seconds])

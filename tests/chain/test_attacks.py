@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chain_kit import (
     ZERO,
+    advance,
     block_time,
     call_in_latest_block,
     latest_time,
@@ -107,7 +108,7 @@ def test_stolen_transaction_key_cannot_rotate_signing_key(chain_env):
     reg.propose_signing_key(thief, thief_key)
     with reverts("AccessControlUnauthorizedAccount"):
         reg.confirm_signing_key(thief, a, thief_key)
-    chain_env.advance(30 * 24 * 3600)  # no delay lets the key in by itself
+    advance(chain_env, 24 * 3600)  # no delay lets the key in by itself
     assert reg.agency_of(a).signing_key == chain_env.key_a
     window = reg.key_of(a, thief_key)
     assert window.agency is None and not window.valid_at(latest_time(reg))
@@ -120,7 +121,7 @@ def test_stolen_transaction_key_cannot_rotate_signing_key(chain_env):
     new = new_account()
     fund_from_dev_account(chain_env.w3, new.address)
     reg.move_agency(admin, a, new_account=new.address)
-    chain_env.advance(1)
+    advance(chain_env, 1)
     genuine_key = b"\x6a" * 32
     reg.propose_signing_key(new, genuine_key)
     reg.confirm_signing_key(admin, a, genuine_key)
@@ -136,7 +137,7 @@ def test_compromise_voids_anchors_and_revocations_from_T(chain_env):  # noqa: N8
     genuine = make_batch("genuine", 4)
     at_t0 = reg.anchor(a, root=genuine.root, leaf_count=4)
     t0 = block_time(reg, at_t0)
-    chain_env.advance(60)
+    advance(chain_env, 60)
     forged = make_batch("forged", 2)
     at_t1 = reg.anchor(a, root=forged.root, leaf_count=2)  # the thief, with A's account
     t1 = block_time(reg, at_t1)
@@ -184,7 +185,7 @@ def test_move_agency_keeps_identity_and_history(chain_env):
     reg.anchor(old, root=before.root, leaf_count=3)
     reg.suspend_agency(admin, a)
     reg.reinstate_agency(admin, a)
-    chain_env.advance(10)
+    advance(chain_env, 10)
     since = latest_time(reg)
     reg.mark_compromised(admin, a, since=since)
     new = new_account()
@@ -201,7 +202,7 @@ def test_move_agency_keeps_identity_and_history(chain_env):
     with reverts("AccountNotYetUsable"):
         call_in_latest_block(reg, new, reg.contract.functions.anchor(b"\x52" * 32, 1))
     # ... and acts for the same identity from the next second on
-    chain_env.advance(1)
+    advance(chain_env, 1)
     after = make_batch("after-move", 2)
     anchored = reg.anchor(new, root=after.root, leaf_count=2)
     assert block_time(reg, anchored) > at
@@ -239,7 +240,7 @@ def test_authority_revokes_any_record(chain_env):
     batch_a, batch_b = make_batch("court-a", 4), make_batch("court-b", 4)
     reg.anchor(a, root=batch_a.root, leaf_count=4)
     reg.anchor(b, root=batch_b.root, leaf_count=4)
-    chain_env.advance(5)
+    advance(chain_env, 5)
     stolen = reg.revoke(
         a,
         root=batch_a.root,
@@ -308,9 +309,9 @@ def test_suspension_history_survives_reinstatement(chain_env):
     registered = reg.agency_of(a.address).registered_at
     times = []
     for _ in range(2):
-        chain_env.advance(3)
+        advance(chain_env, 3)
         times.append(block_time(reg, reg.suspend_agency(admin, a.address)))
-        chain_env.advance(3)
+        advance(chain_env, 3)
         times.append(block_time(reg, reg.reinstate_agency(admin, a.address)))
     assert reg.status_history_of(a.address) == [
         StatusChange(AgencyStatus.ACTIVE, registered),
@@ -354,7 +355,7 @@ def test_key_window_ends_are_inclusive(chain_env):
     """Both ends are inclusive: at the rotation second T the old and the new key are valid; one
     second later only the new one. An exclusive end (`t < validUntil`) fails here."""
     reg, a = chain_env.registry, chain_env.agency_a
-    chain_env.advance(10)
+    advance(chain_env, 10)
     new_key = b"\xa3" * 32
     _, confirmed = reg.rotate_signing_key(a, chain_env.admin, new_key)
     t = block_time(reg, confirmed)
@@ -367,7 +368,7 @@ def test_key_window_ends_are_inclusive(chain_env):
     # the opening second of the first key counts too, the second before it does not
     assert old.valid_at(old.valid_from) and not old.valid_at(old.valid_from - 1)
     # and an anchor made after the rotation is outside the old key's window
-    chain_env.advance(1)
+    advance(chain_env, 1)
     anchored = reg.anchor(a, root=b"\x0a" * 32, leaf_count=1)
     at = reg.anchor_of(a.address, b"\x0a" * 32).anchored_at
     assert at == block_time(reg, anchored) > t
