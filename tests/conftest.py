@@ -67,7 +67,11 @@ class ChainEnv:
 
     def advance(self, seconds: int) -> None:
         """Move block time forward by `seconds` and mine a block."""
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        # eth-tester's clock is its pending block, which can run ahead of the latest block
+        # after a snapshot revert; counting from it never travels backwards.
+        now = int(
+            self.w3.eth.get_block("latest" if self.kind == "anvil" else "pending")["timestamp"]
+        )
         if self.kind == "anvil":
             self.w3.provider.make_request("evm_setNextBlockTimestamp", [now + seconds])  # type: ignore[arg-type]
             self.mine()

@@ -39,7 +39,6 @@ from registry.chain.contract import AgencyStatus as ChainAgencyStatus
 from registry.chain.contract import CheckResult, KeyWindow
 from registry.chain.events import RegistryState, fetch_events, rebuild_state
 from registry.chain.tx import rpc_errors
-from registry.checks import Check, CheckName
 from registry.errors import RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
@@ -47,7 +46,7 @@ from registry.service.operator import Operator, slug, tx_options
 from registry.service.verify import (
     ChainReader,
     Outcome,
-    Verification,
+    malformed_verification,
 )
 from registry.settings import Settings
 from registry.store import Store, repo
@@ -398,34 +397,6 @@ class CachingChainReader(ChainReader):
         for key in list(self._open_keys):
             if key[2] in agencies or (key[2], key[3]) in old_keys:
                 self._open_keys.pop(key, None)
-
-
-def malformed_verification(problem: str) -> Verification:
-    """The verdict on a receipt or sealed document that parsed as JSON of our type but is not
-    well-formed (a bad field, a duplicate key, an unsupported version): TAMPERED, the format
-    check failing with the parser's message, which starts with the field at fault."""
-    field_name, sep, _ = problem.partition(": ")
-    details: dict[str, Any] = {"field": field_name} if sep else {}
-    after = "the receipt or document is malformed"
-    return Verification(
-        Outcome.TAMPERED,
-        (
-            Check.failed(CheckName.FORMAT, problem, **details),
-            *(
-                Check.skipped(name, after)
-                for name in (
-                    CheckName.INTEGRITY,
-                    CheckName.INCLUSION,
-                    CheckName.SIGNATURE,
-                    CheckName.TRUST,
-                    CheckName.ANCHORED,
-                    CheckName.AGENCY,
-                    CheckName.KEY,
-                    CheckName.REVOCATION,
-                )
-            ),
-        ),
-    )
 
 
 class VerificationCache:

@@ -360,11 +360,13 @@ class Operator:
                 self._trees.popitem(last=False)
         return tree
 
-    def receipt_for(self, digest: bytes, *, agency_id: int | None = None) -> Receipt:
+    def receipt_for(
+        self, digest: bytes, *, agency_id: int | None = None, kind: str | None = None
+    ) -> Receipt:
         """The receipt of an anchored record (of one agency, or the public lookup: the earliest
-        anchored one); InvalidInput if unknown or not anchored yet."""
+        anchored one, records of `kind` first); InvalidInput if unknown or not anchored yet."""
         with self.store.session() as session:
-            rec = repo.record_by_digest(session, digest, agency_id=agency_id)
+            rec = repo.record_by_digest(session, digest, agency_id=agency_id, kind=kind)
             if rec is None:
                 raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
             if rec.batch_id is None:

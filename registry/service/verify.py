@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from web3 import Web3
 
@@ -189,7 +189,7 @@ def verify_receipt(
     checks = check_receipt_offline(receipt, digest=digest, digest_kind=digest_kind)
     status = {c.name: c.status for c in checks}
     if status[CheckName.FORMAT] is not CheckStatus.PASS:
-        return Verification(Outcome.TAMPERED, (*checks, *_chain_skipped("bad format")))
+        return malformed_verification(next(c.reason for c in checks if not c.ok))
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     anchor = parsed.anchor
     facts: dict[str, Any] = {}
@@ -377,7 +377,8 @@ def _revocation_check(result: CheckResult, facts: dict[str, Any]) -> Check:
             CheckName.REVOCATION, "neither the record nor its batch is revoked" + note
         )
     scope = "the whole batch" if batch_revoked else "this record"
-    reason = REASON_TEXT.get(Reason(revocation.reason), f"reason {revocation.reason}")
+    # .get on the raw code: a node answering a code outside 1-5 must not crash the verifier
+    reason = REASON_TEXT.get(revocation.reason, f"reason {revocation.reason}")  # type: ignore[call-overload]
     who = "the registry authority" if revocation.by_authority else "the agency"
     replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
     text = f"{scope} revoked by {who} at {_iso(revocation.revoked_at)}: {reason}"
@@ -412,8 +413,14 @@ def unknown_verification(reason: str) -> Verification:
     )
 
 
+class ReceiptLookup(Protocol):
+    """Finds the receipt of an anchored record by digest, preferring records of `kind`."""
+
+    def __call__(self, digest: bytes, *, kind: str | None = None) -> Receipt: ...
+
+
 def verify_digest(
-    receipt_for: Callable[[bytes], Receipt],
+    receipt_for: ReceiptLookup,
     digest: bytes,
     *,
     digest_kind: DigestKind | None,
@@ -426,7 +433,7 @@ def verify_digest(
     caller only typed a digest: then no document was checked and the best outcome is
     IN_FORCE."""
     try:
-        receipt = receipt_for(digest)
+        receipt = receipt_for(digest, kind=digest_kind)
     except InvalidInput as exc:
         return unknown_verification(str(exc))
     if digest_kind is None:
@@ -440,12 +447,15 @@ def verify_digest(
 
 def malformed_verification(reason: str) -> Verification:
     """The verdict on a sealed document or receipt that breaks a reading rule: TAMPERED, the
-    format check naming the field; nothing else is checked."""
+    format check naming the field (its message starts with it; also `details.field`);
+    nothing else is checked."""
+    field_name, sep, _ = reason.partition(": ")
+    details: dict[str, Any] = {"field": field_name} if sep else {}
     after = "the document or receipt is malformed"
     return Verification(
         Outcome.TAMPERED,
         (
-            Check.failed(CheckName.FORMAT, reason),
+            Check.failed(CheckName.FORMAT, reason, **details),
             *(
                 Check.skipped(name, after)
                 for name in (
@@ -581,10 +591,10 @@ __all__ = [
     "TrustedRegistry",
     "Verification",
     "VerificationInput",
+    "malformed_verification",
     "outcome_of",
     "registry_resolver",
     "unknown_verification",
-    "malformed_verification",
     "verification_input",
     "verify_digest",
     "verify_input",

@@ -502,17 +502,23 @@ _IN_FORCE_FIRST = (RecordStatus.ANCHORED.value, RecordStatus.REVOKED.value)
 
 
 def record_by_digest(
-    session: Session, digest: bytes, *, agency_id: int | None = None
+    session: Session, digest: bytes, *, agency_id: int | None = None, kind: str | None = None
 ) -> Record | None:
     """The agency's record with this digest; with `agency_id` None (the public lookup, where
-    several agencies may hold one digest) the earliest anchored one, else the earliest one."""
+    several agencies may hold one digest) the earliest anchored one, else the earliest one.
+    `kind` ("file" or "record": what the caller hashed) puts records of that kind first, so
+    another agency anchoring the same 32 bytes as the other kind cannot shadow a record."""
     stmt = select(Record).where(Record.digest == digest)
     if agency_id is not None:
-        return session.scalars(stmt.where(Record.agency_id == agency_id)).first()
+        stmt = stmt.where(Record.agency_id == agency_id)
     rows = list(session.scalars(stmt.order_by(Record.id)))
-    anchored = [r for r in rows if r.status in _IN_FORCE_FIRST]
-    first = anchored or rows
-    return first[0] if first else None
+    rows.sort(
+        key=lambda r: (
+            kind is not None and r.digest_kind != kind,
+            agency_id is None and r.status not in _IN_FORCE_FIRST,
+        )
+    )
+    return rows[0] if rows else None
 
 
 def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[str, int]:

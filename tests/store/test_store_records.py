@@ -370,3 +370,16 @@ def test_write_session_reads_then_claims_while_others_submit(
     with store.session() as session:
         assert counts_by_status(session, agency_id=a)["batched"] == 5
         assert pending_summary(session, agency_id=a)[0] == 3
+
+
+def test_public_lookup_prefers_the_kind_hashed(store: Store, agencies: tuple[int, int]) -> None:
+    """B anchoring A's record digest as a *file* must not shadow A's record when a verifier
+    looks up a sealed record by its digest (and the reverse for a file upload)."""
+    a, b = agencies
+    with store.session() as session:
+        squat = add_records(session, agency_id=b, items=[(digest(40), "file", None)])
+        real = add_records(session, agency_id=a, items=[(digest(40), "record", "{}")])
+        as_record = record_by_digest(session, digest(40), kind="record")
+        as_file = record_by_digest(session, digest(40), kind="file")
+        assert as_record is not None and as_record.id == real.ids[0]
+        assert as_file is not None and as_file.id == squat.ids[0]
