@@ -141,6 +141,7 @@ contract RecordRegistry is AccessControl {
     error AccountInUse(address account);
     error UnknownAgency(address agency);
     error NotAnAgencyAccount(address account);
+    error AccountRetired(address account);
     error AgencyNotActive(address agency);
     error AgencyNotSuspended(address agency);
     error AccountNotYetUsable(address account, uint64 notBefore);
@@ -228,6 +229,8 @@ contract RecordRegistry is AccessControl {
             if (n > 0 && since <= windows[n - 1].until) revert InvalidCompromiseTime(since);
             windows.push(Compromise(since, 0));
         }
+        // A key proposed from the stolen account must never be confirmed by mistake later.
+        delete _pendingKeys[agency];
         _setStatus(agency, a, AgencyStatus.Compromised);
         emit AgencyCompromised(agency, since);
     }
@@ -245,6 +248,7 @@ contract RecordRegistry is AccessControl {
         }
         address old = a.account;
         _accounts[old] = Account(address(0), false, true, 0);
+        delete _pendingKeys[agency]; // proposed from the old account: propose again from the new
         a.account = newAccount;
         uint64 nowTs = uint64(block.timestamp);
         Compromise[] storage windows = _compromises[agency];
@@ -520,6 +524,7 @@ contract RecordRegistry is AccessControl {
     }
 
     function _revertCannotAct(address account, Account memory acct) private pure {
+        if (acct.retired) revert AccountRetired(account);
         if (acct.agency == address(0)) revert NotAnAgencyAccount(account);
         if (!acct.active) revert AgencyNotActive(acct.agency);
         revert AccountNotYetUsable(account, acct.notBefore);

@@ -155,9 +155,15 @@ class MerkleTree:
             word = _kind_word(kinds, where="kinds")
             leaves = [k(k(word + d).digest()).digest() for d in digests]
         else:
+            if not isinstance(kinds, Sequence) or isinstance(kinds, str | bytes):
+                raise InvalidInput(f"kinds: expected a kind or a sequence of kinds, got {kinds!r}")
             if len(kinds) != count:
                 raise InvalidInput(f"kinds: {len(kinds)} kinds for {count} digests")
             words = _KIND_WORDS
+            # One C pass: True and 1.0 hash like 1 and would pass the dict lookup below.
+            if set(map(type, kinds)) != {int}:
+                for i, t in enumerate(kinds):
+                    _kind_word(t, where=f"kinds[{i}]")
             try:
                 leaves = [k(k(words[t] + d).digest()).digest() for t, d in zip(kinds, digests)]
             except KeyError:

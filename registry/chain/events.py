@@ -272,6 +272,7 @@ def _on_compromised(state: RegistryState, ev: RegistryEvent) -> None:
         windows[-1] = Compromise(since, 0)
     else:
         windows.append(Compromise(since, 0))
+    state.pending_keys.pop(agency, None)  # the contract drops a proposal from a stolen account
     _set_status(state, agency, AgencyStatus.COMPROMISED, ev.timestamp)
 
 
@@ -279,6 +280,7 @@ def _on_moved(state: RegistryState, ev: RegistryEvent) -> None:
     agency, at = Address(ev.args["agency"]), ev.timestamp
     old, new = Address(ev.args["oldAccount"]), Address(ev.args["newAccount"])
     state.accounts[old] = AccountInfo(agency=None, active=False, retired=True, not_before=0)
+    state.pending_keys.pop(agency, None)
     info = replace(state.agencies[agency], account=new)
     state.agencies[agency] = info
     windows = state.compromises[agency]

@@ -193,10 +193,10 @@ def test_move_agency_keeps_identity_and_history(chain_env):
     moved = reg.move_agency(admin, a, new_account=new.address)
     at = block_time(reg, moved)
 
-    # the old account is finished
-    with reverts("NotAnAgencyAccount"):
+    # the old account is finished, and says so
+    with reverts("AccountRetired"):
         reg.anchor(old, root=b"\x51" * 32, leaf_count=1)
-    with reverts("NotAnAgencyAccount"):
+    with reverts("AccountRetired"):
         reg.revoke(old, root=before.root, leaf=before.root, proof=[], reason=Reason.FRAUD)
     # the new account cannot act in the move's own second (it would fall in the window) ...
     with reverts("AccountNotYetUsable"):
@@ -375,3 +375,17 @@ def test_key_window_ends_are_inclusive(chain_env):
     assert new.valid_at(at) and not old.valid_at(at)
     # a key the agency never had is valid at no time
     assert not reg.key_of(a.address, chain_env.key_b).valid_at(t)
+
+
+def test_key_proposed_by_a_thief_is_dropped_on_compromise(chain_env):
+    """A key proposed from a stolen account can never be confirmed by mistake later: marking
+    the compromise (and moving the agency) drops the pending proposal."""
+    reg, admin, a = chain_env.registry, chain_env.admin, chain_env.agency_a
+    thief_key = b"\x77" * 32
+    reg.propose_signing_key(a, thief_key)
+    assert reg.pending_key_of(a.address) == thief_key
+    now = int(chain_env.w3.eth.get_block("latest")["timestamp"])
+    reg.mark_compromised(admin, a.address, since=now)
+    assert reg.pending_key_of(a.address) is None
+    with reverts("NoSuchPendingKey"):
+        reg.confirm_signing_key(admin, a.address, thief_key)

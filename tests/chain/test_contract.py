@@ -724,6 +724,7 @@ def test_event_log_alone_rebuilds_every_view(chain_env):
     late = make_batch("rebuild-thief", 2)
     thief_anchor = reg.anchor(a, root=late.root, leaf_count=2)
     reg.revoke(a, root=batch_a.root, leaf=batch_a.leaf(0), proof=batch_a.proof(0), reason=3)
+    reg.propose_signing_key(a, b"\x7e" * 32)  # the thief's key: dropped by the compromise mark
     reg.mark_compromised(admin, a.address, since=block_time(reg, thief_anchor))
     new = new_account()
     reg.move_agency(admin, a.address, new_account=new.address)

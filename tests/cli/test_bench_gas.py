@@ -1,4 +1,4 @@
-"""`registry bench gas --json`: the figures of issue #2, with anchor within 3% of its floor."""
+"""`registry bench gas --json`: every function's gas and the protocol v2 targets of issue 9."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ KEYS = {
     "anchor_floor",
     "revoke_leaf_depth17",
     "revoke_batch",
-    "register_agency",
+    "registerAgency",
+    "proposeSigningKey",
+    "confirmSigningKey",
+    "markCompromised",
+    "moveAgency",
+    "revokeByAuthority_leaf_depth17",
+    "revoke_leaf_depth17_with_replacement",
     "deploy",
     "gas_per_record_batch_100000",
 }
@@ -32,3 +38,6 @@ def test_bench_gas_json(cli, backend, request):
     )  # vs OpenAttestation per document
     assert figures["gas_per_record_batch_100000"] == pytest.approx(figures["anchor"] / 100_000)
     assert figures["revoke_leaf_depth17"] > figures["revoke_batch"]
+    assert figures["revoke_leaf_depth17"] <= 73_280  # TrustVC, one leaf with a depth-17 proof
+    assert figures["revoke_leaf_depth17_with_replacement"] <= 95_000
+    assert figures["revoke_batch"] <= 52_000
