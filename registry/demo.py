@@ -32,12 +32,12 @@ from registry import keys, record
 from registry.chain import RegistryContract, connect
 from registry.chain.contract import Reason
 from registry.errors import ContractRevert
-from registry.merkle import KIND_RECORD, MerkleTree
-from registry.receipt import Receipt, build_receipt, kind_leaf, receipt_to_json
+from registry.receipt import Receipt, kind_leaf, receipt_to_json
 from registry.service.issuing import Issuer, IssuingConfig
 from registry.service.revoking import revoke_record
 from registry.service.sandbox import (
     DevAgency,
+    anchor_by_hand,
     bind_dev_store,
     deploy_dev_registry,
     dev_issuer,
@@ -386,31 +386,15 @@ def _anchor_by_hand(
 ) -> list[Receipt]:
     """Anchor sealed records without the pipeline (what a thief holding only the transaction
     key, or an agency on its new account, can do), and build their receipts."""
-    digests = [bytes(d.digest) for d in docs]
-    tree = MerkleTree.from_digests(digests, KIND_RECORD)
-    chain_id, address = registry.chain_id, registry.address
-    signature = keys.sign_root(
-        signing_key, chain_id=chain_id, registry=address, agency=agency, root=tree.root
+    _, receipts = anchor_by_hand(
+        registry,
+        account=account,
+        signing_key=signing_key,
+        digests=[bytes(d.digest) for d in docs],
+        kind="record",
+        agency=agency,
     )
-    registry.anchor(account, root=tree.root, leaf_count=len(digests))
-    anchor = registry.anchor_of(agency, tree.root)
-    return [
-        build_receipt(
-            digest=d,
-            digest_kind="record",
-            root=tree.root,
-            proof=tree.proof(i),
-            count=len(digests),
-            chain_id=chain_id,
-            registry=address,
-            agency=agency,
-            block_number=anchor.block_number,
-            anchored_at=anchor.anchored_at,
-            public_key=keys.public_key_bytes(signing_key),
-            signature=signature,
-        )
-        for i, d in enumerate(digests)
-    ]
+    return receipts
 
 
 def _receipt_of(doc: record.SealedDocument) -> Receipt:

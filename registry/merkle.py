@@ -165,7 +165,10 @@ class MerkleTree:
                 for i, t in enumerate(kinds):
                     _kind_word(t, where=f"kinds[{i}]")
             try:
-                leaves = [k(k(words[t] + d).digest()).digest() for t, d in zip(kinds, digests)]
+                leaves = [
+                    k(k(words[t] + d).digest()).digest()
+                    for t, d in zip(kinds, digests, strict=True)
+                ]
             except KeyError:
                 for i, t in enumerate(kinds):
                     _kind_word(t, where=f"kinds[{i}]")

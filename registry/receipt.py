@@ -13,7 +13,6 @@ message starts with the JSON path of the field at fault, e.g. ``merkle.proof[3]`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

@@ -56,7 +56,7 @@ REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # first contract of anv
 AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil's well-known test account 1
 KECCAK_ONE_LINER = (
     "python3 -c 'import sys, sha3; k = int(sys.argv[1]); d = bytes.fromhex(sys.argv[2][2:]); "
-    "e = k.to_bytes(32, \"big\") + d; "
+    'e = k.to_bytes(32, "big") + d; '
     'print("0x" + sha3.keccak_256(sha3.keccak_256(e).digest()).hexdigest())\' '
 )
 """Shell command printing a (kind, digest) leaf; needs safe-pysha3 (hashlib.sha3_256 is NOT

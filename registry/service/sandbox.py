@@ -5,6 +5,7 @@ the demo, the benchmarks and the tests; never by production paths (it funds from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,6 +15,8 @@ from web3 import Web3
 from registry import keys
 from registry.chain import RegistryContract, fund_from_dev_account, new_account
 from registry.chain.tx import TxOptions
+from registry.merkle import MerkleTree
+from registry.receipt import KIND_CODES, DigestKind, Receipt, build_batch_receipts
 from registry.service.issuing import Issuer, IssuingConfig
 from registry.store import Store, add_agency, bind_store
 
@@ -97,3 +100,46 @@ def dev_issuer(
         agency_address=agency.account.address,
         salt_secret=agency.salt_secret,
     )
+
+
+def anchor_by_hand(
+    registry: RegistryContract,
+    *,
+    account: LocalAccount,
+    signing_key: Ed25519PrivateKey,
+    digests: Sequence[bytes],
+    kind: DigestKind,
+    agency: str | None = None,
+    anchor: bool = True,
+) -> tuple[MerkleTree, list[Receipt]]:
+    """Sign and anchor a batch of digests of one kind outside the pipeline and store (what a
+    thief holding only a transaction key can do, or a test setting a scene), and build every
+    receipt from what the chain recorded. `agency` is the identity `account` acts for (itself
+    by default); with `anchor=False` the root must already be anchored."""
+    identity = agency or account.address
+    tree = MerkleTree.from_digests(digests, KIND_CODES[kind])
+    if anchor:
+        registry.anchor(account, root=tree.root, leaf_count=tree.count)
+    on_chain = registry.anchor_of(identity, tree.root)
+    signature = keys.sign_root(
+        signing_key,
+        chain_id=registry.chain_id,
+        registry=registry.address,
+        agency=identity,
+        root=tree.root,
+    )
+    receipts = build_batch_receipts(
+        digests=list(digests),
+        kinds=[kind] * len(digests),
+        proofs=tree.all_proofs(),
+        leaves=tree.leaves(),
+        root=tree.root,
+        chain_id=registry.chain_id,
+        registry=registry.address,
+        agency=identity,
+        block_number=on_chain.block_number,
+        anchored_at=on_chain.anchored_at,
+        public_key=keys.public_key_bytes(signing_key),
+        signature=signature,
+    )
+    return tree, receipts

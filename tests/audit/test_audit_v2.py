@@ -23,34 +23,25 @@ from registry import keys
 from registry.chain import new_account
 from registry.chain.contract import Reason
 from registry.merkle import KIND_FILE, MerkleTree
-from registry.receipt import build_receipt, receipt_to_json
+from registry.receipt import receipt_to_json
+from registry.service import sandbox
 from registry.service.audit import AuditOutcome, FindingKind
 from registry.store import add_agency, repo
 
 
 def _write_receipts(env, folder, tree, digests, key, *, prefix="r"):
     """One receipt per digest of an anchored file batch of agency A, as JSON files."""
-    reg, agency = env.registry, env.agency_a.address
-    anchor = reg.anchor_of(agency, tree.root)
-    signature = keys.sign_root(
-        key, chain_id=reg.chain_id, registry=reg.address, agency=agency, root=tree.root
+    _, receipts = sandbox.anchor_by_hand(
+        env.registry,
+        account=env.agency_a,
+        signing_key=key,
+        digests=digests,
+        kind="file",
+        anchor=False,
     )
+    assert receipts[0].merkle.root == tree.root
     folder.mkdir(parents=True, exist_ok=True)
-    for i, digest in enumerate(digests):
-        receipt = build_receipt(
-            digest=digest,
-            digest_kind="file",
-            root=tree.root,
-            proof=tree.proof(i),
-            count=tree.count,
-            chain_id=reg.chain_id,
-            registry=reg.address,
-            agency=agency,
-            block_number=anchor.block_number,
-            anchored_at=anchor.anchored_at,
-            public_key=keys.public_key_bytes(key),
-            signature=signature,
-        )
+    for i, receipt in enumerate(receipts):
         (folder / f"{prefix}{i}.receipt.json").write_text(json.dumps(receipt_to_json(receipt)))
 
 

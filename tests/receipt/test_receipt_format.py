@@ -295,5 +295,5 @@ def test_integral_numbers_read_by_the_one_number_rule() -> None:
     text = json.dumps(GOOD).replace('"count": 5', '"count": 5.0')
     assert parse_receipt(text) == parse_receipt(GOOD)
     assert parse_receipt(text.replace('"count": 5.0', '"count": 5e0')) == parse_receipt(GOOD)
-    with pytest.raises(InvalidReceipt, match="merkle.count"):
+    with pytest.raises(InvalidReceipt, match=r"merkle\.count"):
         parse_receipt(text.replace('"count": 5.0', '"count": 5.5'))

@@ -9,12 +9,11 @@ import hashlib
 import pytest
 from issuing_helpers import make_issuer
 
-from registry import keys, merkle
+from registry import keys
 from registry.errors import ContractRevert
-from registry.receipt import build_receipt
 from registry.service import authority
 from registry.service.issuing import Issuer
-from registry.service.sandbox import funded_account
+from registry.service.sandbox import anchor_by_hand, funded_account
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, verify_receipt
 from registry.store import agency_by_id
 
@@ -46,30 +45,15 @@ def thief_receipt(env, identity: str, signing_key, tag: str):
     """The thief, holding the agency's transaction key, anchors a root it chose in the
     agency's namespace and writes a receipt for it, signed with `signing_key`."""
     digest = hashlib.sha256(tag.encode()).digest()
-    tree = merkle.MerkleTree.from_digests([digest], merkle.KIND_FILE)
-    reg = env.registry
-    reg.anchor(env.agency_a, root=tree.root, leaf_count=1)
-    anchor = reg.anchor_of(identity, tree.root)
-    return build_receipt(
-        digest=digest,
-        digest_kind="file",
-        root=tree.root,
-        proof=tree.proof(0),
-        count=1,
-        chain_id=reg.chain_id,
-        registry=reg.address,
+    _, (receipt,) = anchor_by_hand(
+        env.registry,
+        account=env.agency_a,
+        signing_key=signing_key,
+        digests=[digest],
+        kind="file",
         agency=identity,
-        block_number=anchor.block_number,
-        anchored_at=anchor.anchored_at,
-        public_key=keys.public_key_bytes(signing_key),
-        signature=keys.sign_root(
-            signing_key,
-            chain_id=reg.chain_id,
-            registry=reg.address,
-            agency=identity,
-            root=tree.root,
-        ),
     )
+    return receipt
 
 
 def test_theft_scenario_end_to_end(chain_env, store):

@@ -17,6 +17,7 @@ from registry import keys, merkle
 from registry.chain import RegistryContract, connect
 from registry.chain.contract import Reason
 from registry.receipt import Receipt, build_receipt, receipt_to_json
+from registry.service.sandbox import anchor_by_hand
 from registry.service.verify import (
     ChainReader,
     Outcome,
@@ -42,33 +43,15 @@ def issue_batch(
     """Anchor `count` digests for agency A (or `account`, acting for `agency`) and build their
     receipts, signed with `key` (default: A's registered test key)."""
     key = key or KEY_A
-    account = account or env.agency_a
-    agency = agency or account.address
     digests = [hashlib.sha256(f"{tag} {i}".encode()).digest() for i in range(count)]
-    tree = merkle.MerkleTree.from_digests(digests, merkle.KIND_FILE if kind == "file" else 2)
-    reg = env.registry
-    signature = keys.sign_root(
-        key, chain_id=reg.chain_id, registry=reg.address, agency=agency, root=tree.root
+    tree, receipts = anchor_by_hand(
+        env.registry,
+        account=account or env.agency_a,
+        signing_key=key,
+        digests=digests,
+        kind=kind,
+        agency=agency,
     )
-    reg.anchor(account, root=tree.root, leaf_count=tree.count)
-    on_chain = reg.anchor_of(agency, tree.root)
-    receipts = [
-        build_receipt(
-            digest=d,
-            digest_kind=kind,
-            root=tree.root,
-            proof=tree.proof(i),
-            count=tree.count,
-            chain_id=reg.chain_id,
-            registry=reg.address,
-            agency=agency,
-            block_number=on_chain.block_number,
-            anchored_at=on_chain.anchored_at,
-            public_key=keys.public_key_bytes(key),
-            signature=signature,
-        )
-        for i, d in enumerate(digests)
-    ]
     return Issued(tree, digests, receipts, key)
 
 
