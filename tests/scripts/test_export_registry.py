@@ -78,6 +78,7 @@ def test_export_v2_compromise_move_authority_and_front_run(chain_env, tmp_path):
     reg.mark_compromised(env.admin, env.agency_a.address, since=theft)
     new = new_account()
     reg.move_agency(env.admin, env.agency_a.address, new_account=new.address)
+    reg.propose_signing_key(env.agency_b, b"\x67" * 32)  # left pending
     out = tmp_path / "export"
     result = run_script(
         "export_registry.py", "--rpc", url(env), "--registry", reg.address, "--out", str(out)
@@ -105,7 +106,9 @@ def test_export_v2_compromise_move_authority_and_front_run(chain_env, tmp_path):
     assert history == ["active", "compromised", "active"]
     (move,) = _rows(out / "moves.csv")
     assert move["old_account"] == env.agency_a.address and move["new_account"] == new.address
-    assert any(k["state"] == "proposed" for k in _rows(out / "keys.csv"))
+    proposed = [k for k in _rows(out / "keys.csv") if k["state"] == "proposed"]
+    # the thief's proposal was dropped by the compromise mark; B's stays pending
+    assert [k["agency"] for k in proposed] == [env.agency_b.address]
 
 
 def test_help_has_an_example():
