@@ -367,6 +367,19 @@ def _nests_deeper(text: str, max_depth: int) -> bool:
     return "(" in brackets
 
 
+def nests_deeper(text: bytes | str, max_depth: int) -> bool:
+    """Whether JSON text nests objects and arrays deeper than ``max_depth``, decided without
+    parsing it (so without recursion): for code that must look at untrusted JSON before
+    the strict reader does. Text that is not UTF-8 counts as not nested (the reader refuses
+    it anyway)."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return _nests_deeper(text, max_depth)
+
+
 _LOCATE_LIMIT = 1 << 16
 """Tokens the error path reads to name the pointer of too-deep nesting, at most."""
 

@@ -34,7 +34,13 @@ from api.runtime import ApiRuntime
 from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPublic, example_of
 from registry.errors import InvalidInput
 from registry.receipt import DigestKind, Receipt, parse_receipt
-from registry.record import MAX_DOCUMENT_BYTES, document_digest, parse_sealed_document
+from registry.record import (
+    MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
+    document_digest,
+    nests_deeper,
+    parse_sealed_document,
+)
 from registry.service.api_support import malformed_verification
 from registry.service.verify import Outcome, Verification, verify_digest, verify_receipt
 
@@ -64,6 +70,8 @@ def _type_of(raw: bytes) -> str | None:
     only to classify it: the strict parsers read it again), else None."""
     if len(raw) > MAX_DOCUMENT_BYTES or not raw.lstrip().startswith(b"{"):
         return None
+    if nests_deeper(raw, MAX_DOCUMENT_DEPTH):
+        return None  # json.loads would recurse once per level: never hand it such text
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -76,6 +84,8 @@ def _type_of(raw: bytes) -> str | None:
 def _not_a_request(raw: bytes) -> InvalidField:
     """Why a body is not a verification request (422): not JSON, not an object, or an object
     of another `type`."""
+    if nests_deeper(raw, MAX_DOCUMENT_DEPTH):
+        return InvalidField("body", f"nested deeper than {MAX_DOCUMENT_DEPTH} levels")
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -180,3 +180,17 @@ def test_malformed_receipt_or_document_is_tampered(api: Api, body: bytes, field:
     fmt = verdict["checks"][0]
     assert fmt["name"] == "format" and fmt["status"] == "fail"
     assert field in fmt["reason"], fmt
+
+
+@pytest.mark.parametrize("opener", [b"[", b'{"a":'])
+def test_deeply_nested_body_is_refused_not_a_crash(api: Api, opener: bytes) -> None:
+    """200,000 levels of nesting (~200 KB) once overflowed the C stack in json.loads and killed
+    the server; the depth is now decided on the raw text first."""
+    body = b'{"type": "SealedRecord", "x": ' + opener * 200_000
+    answer = api.client.post(
+        "/v1/verify", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code in (200, 422), answer.text
+    if answer.status_code == 200:
+        assert answer.json()["outcome"] == "TAMPERED"
+    assert api.client.get("/healthz").status_code == 200
