@@ -193,6 +193,13 @@ def verify_receipt(
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     anchor = parsed.anchor
     facts: dict[str, Any] = {}
+    if outcome_of(checks, document=digest is not None) is Outcome.TAMPERED:
+        # Decided offline: asking the chain could not change it, and a forged receipt must not
+        # cost the server (or a hosted node's quota) an eth_call.
+        reason = "the document or receipt is not what was issued; the chain is not asked"
+        checks.append(Check.skipped(CheckName.TRUST, reason))
+        checks.extend(_chain_skipped(reason))
+        return Verification(Outcome.TAMPERED, tuple(checks))
     if not any(t.matches(anchor.chain_id, anchor.registry) for t in trusted):
         reason = f"registry {anchor.registry} on chain {anchor.chain_id} is not a trusted registry"
         checks.append(Check.failed(CheckName.TRUST, reason))

@@ -481,3 +481,17 @@ def test_flipped_kind_receipt_is_tampered_on_chain(env):
     flipped["digestKind"] = "record"
     result = verdict(env, flipped, digest=issued.digests[0], kind="record")
     assert result.outcome is Outcome.TAMPERED
+
+
+def test_tampered_is_decided_without_asking_the_chain(env):
+    """Issue 10 (amplification): a forged or altered document costs no eth_call."""
+    issued = issue_batch(env)
+
+    def no_chain(chain_id: int, address: str):
+        raise AssertionError("the chain was asked about a TAMPERED document")
+
+    reader = ChainReader(registry_for=no_chain)  # type: ignore[arg-type]
+    other = hashlib.sha256(b"not the document").digest()
+    result = verdict(env, issued.receipts[0], digest=other, reader=reader)
+    assert result.outcome is Outcome.TAMPERED
+    assert {c.name: c.status for c in result.checks}["anchored"] == "skip"
