@@ -21,6 +21,7 @@ from registry.errors import ChainError, ContractRevert, RegistryError
 from registry.service.api_support import CachingChainReader, Keyring
 from registry.service.issuing import Issuer
 from registry.store import repo
+from registry.store.lease import AccountLease
 from registry.store.models import Batch, Record
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class AnchoringWorker:
         self._thread: threading.Thread | None = None
         self._retry_at: dict[int, float] = {}
         self._failures: dict[int, int] = {}
+        self._leases: dict[str, AccountLease] = {}
+        self._waiting: set[str] = set()
         self.passes = 0
         self.last_error: str | None = None
 
@@ -101,10 +104,13 @@ class AnchoringWorker:
                 log.info("anchoring for %s", ", ".join(names))
         except Exception:
             log.exception("anchoring worker: cannot load agency keys")
-        while not self._stop.is_set():
-            self.run_pass()
-            self._wake.wait(self.interval)
-            self._wake.clear()
+        try:
+            while not self._stop.is_set():
+                self.run_pass()
+                self._wake.wait(self.interval)
+                self._wake.clear()
+        finally:
+            self.release_leases()
 
     def run_pass(self) -> None:
         """One pass over every loaded agency: resume unfinished batches, seal, anchor."""
@@ -115,6 +121,8 @@ class AnchoringWorker:
             agency_id = issuer.agency_id
             if time.monotonic() < self._retry_at.get(agency_id, 0.0):
                 continue
+            if not self._leased(issuer):
+                continue  # another process anchors for this account; retry next pass
             try:
                 self._issue(issuer)
             except ContractRevert as exc:  # e.g. the agency is suspended: wait, do not spin
@@ -143,6 +151,32 @@ class AnchoringWorker:
                         repo.record_attempt(session, batch_id, error=str(exc))
                     raise
             self._anchored(issuer, batch_id)
+
+    def _leased(self, issuer: Issuer) -> bool:
+        """Whether this process holds the account's lease (taking it when free): two servers on
+        one store never send from one account, and one takes over when the other dies."""
+        account = str(issuer.account.address)
+        lease = self._leases.get(account)
+        if lease is None:
+            lease = self._leases[account] = AccountLease(issuer.store, account)
+        try:
+            held = lease.acquire()
+        except Exception as exc:  # the store is down: no lease, no anchoring
+            log.warning("anchoring for %s: cannot take the lease: %s", account, exc)
+            return False
+        if not held and account not in self._waiting:
+            log.info("another process anchors for %s; waiting to take over", account)
+            self._waiting.add(account)
+        elif held and account in self._waiting:
+            log.info("took over anchoring for %s", account)
+            self._waiting.discard(account)
+        return held
+
+    def release_leases(self) -> None:
+        """Give back every account lease (at shutdown, after the step in flight)."""
+        for lease in self._leases.values():
+            lease.release()
+        self._leases.clear()
 
     def _anchored(self, issuer: Issuer, batch_id: int) -> None:
         if self._on_anchored is None:
