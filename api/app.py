@@ -1,5 +1,7 @@
-"""The app factory: routes by resource under /v1, one problem+json handler, the body limit, the
-citizen page at `/`, and the anchoring worker started and stopped with the app's lifespan."""
+"""The app factory: routes by resource under /v1, one problem+json handler, the body limit, a
+rate limit per client on every route, security headers on every answer, the citizen page at
+`/`, the OpenAPI explorer at `/docs` (from installed assets, no CDN), and the anchoring worker
+started and stopped with the app's lifespan."""
 
 from __future__ import annotations
 
@@ -16,9 +18,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
-from api.errors import problem_handler
-from api.middleware import BodyLimitMiddleware
+from api.errors import problem_handler, problem_responses
+from api.middleware import (
+    DOCS_CONTENT_SECURITY_POLICY,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
+from api.ratelimit import UNLIMITED_PATHS, RateLimitMiddleware, TokenBucket
 from api.routes import admin, agencies, batches, health, records, verify
 from api.runtime import ApiRuntime
 from api.schemas import EXTRA_COMPONENTS
@@ -39,7 +47,8 @@ chain are enough.
 
 **Auth.** Agencies and the registry authority send `Authorization: Bearer prr_...`. An agency
 token acts for its own agency only; the admin token only administers. Verification and public
-reads need no token. Verification is rate-limited per client (429 with Retry-After).
+reads need no token. Every route but `/healthz` is rate-limited per client address (IPv6 by
+/64; writes count only when refused), verification by a limit of its own (429, Retry-After).
 
 **Errors** are RFC 9457 `application/problem+json`; a malformed field is 422 naming it, and a
 chain outage is 503 with Retry-After on writes, and outcome ERROR (never INVALID) on verify.
@@ -102,14 +111,21 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's /docs loads Swagger UI from a CDN with an inline script
         redoc_url=None,
     )
     app.state.registry = runtime
     for exc_class in (RegistryError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, problem_handler)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=TokenBucket(rate=settings.api_rate, burst=settings.api_burst),
+    )
+    _secure_every_answer(app, hsts_max_age=settings.api_hsts_max_age)
     for module in (records, verify, agencies, batches, admin, health):
         app.include_router(module.router)
+    _serve_docs(app)
     _serve_page(app)
 
     def openapi() -> dict[str, Any]:
@@ -119,6 +135,46 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _secure_every_answer(app: FastAPI, *, hsts_max_age: int) -> None:
+    """Security headers outside Starlette's own error middleware, so that even a 500 has them
+    (`add_middleware` would place them inside it)."""
+    build = app.build_middleware_stack
+
+    def build_secured() -> ASGIApp:
+        return SecurityHeadersMiddleware(build(), hsts_max_age=hsts_max_age)
+
+    app.build_middleware_stack = build_secured  # type: ignore[method-assign]
+
+
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI's files from the installed `swagger-ui-bundle-v2` package (None if absent)."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    path = Path(str(swagger_ui_path))
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """The OpenAPI explorer at `/docs`: Swagger UI from the installed package at
+    `/docs/assets`, started by /static/docs.js (no inline script: the CSP forbids it)."""
+    assets = swagger_ui_dir()
+    page = STATIC_DIR / "docs.html"
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        if assets is None or not page.is_file():
+            raise StarletteHTTPException(
+                404, "the API explorer is not installed (pip install swagger-ui-bundle-v2)"
+            )
+        csp = {"Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY}
+        return FileResponse(page, media_type="text/html", headers=csp)
+
+    if assets is not None:
+        app.mount("/docs/assets", StaticFiles(directory=assets), name="swagger-ui")
 
 
 def _serve_page(app: FastAPI) -> None:
@@ -139,7 +195,7 @@ def _serve_page(app: FastAPI) -> None:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, plus the schemas of bodies that routes read raw (strictly, or fast)
-    so that `$ref`s to them resolve."""
+    so that `$ref`s to them resolve, and the 429 that the rate limit may answer anywhere."""
     schema = get_openapi(
         title=app.title,
         version=app.version,
@@ -156,6 +212,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for name, sub in generated.pop("$defs", {}).items():
             components.setdefault(name, sub)
         components.setdefault(model.__name__, generated)
+    too_many = problem_responses(429)[429]
+    for path, item in schema.get("paths", {}).items():
+        if path in UNLIMITED_PATHS:
+            continue
+        for method, operation in item.items():
+            if method in ("get", "head", "options", "post", "put", "patch", "delete"):
+                operation.setdefault("responses", {}).setdefault("429", too_many)
     return schema
 
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from registry.errors import (
     ChainError,
@@ -27,6 +28,7 @@ from registry.errors import (
     TransactionFailed,
     UnknownAgency,
 )
+from registry.service.verify import node_failure, redact_urls
 from registry.store.errors import (
     ClaimLost,
     DuplicateAgency,
@@ -88,6 +90,17 @@ class RateLimited(ApiError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class ClientGone(ApiError):
+    """The client closed the connection before its request body had arrived: nobody reads
+    the answer, and it is no error of the server's (logged at debug level, no traceback)."""
+
+    status = 400
+    slug = "client-disconnected"
+
+    def __init__(self) -> None:
+        super().__init__("the client disconnected before the request body was complete")
 
 
 class InvalidField(InvalidInput):
@@ -197,6 +210,9 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
             instance=instance,
             errors=errors,
         )
+    if isinstance(exc, ClientGone | ClientDisconnect):
+        log.debug("%s %s: the client disconnected mid-body", request.method, instance)
+        return problem(400, slug=ClientGone.slug, detail=str(ClientGone()), instance=instance)
     if isinstance(exc, ApiError):
         return problem(
             exc.status, slug=exc.slug, detail=str(exc), instance=instance, headers=exc.headers
@@ -206,17 +222,30 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
             (status, slug, retry) for cls, status, slug, retry in _MAPPING if isinstance(exc, cls)
         )
         headers = {"Retry-After": _retry_after(request)} if retry else None
+        detail = str(exc)
         if isinstance(exc, ChainError):
             _count_chain_error(request, "request")
-        if status >= 500:
-            log.error("%s %s: %s: %s", request.method, instance, type(exc).__name__, exc)
+            if isinstance(exc, TransactionFailed):
+                # The contract's or node's refusal of a transaction: the agency needs its
+                # reason (a custom error's name); no URL is in it, and none could slip out.
+                detail = redact_urls(detail)
+            else:
+                # Never the node's URL (an API key may be in it), host, port or an exception's
+                # text: a stable reason; the detail goes to the log, its URLs redacted.
+                detail = node_failure(exc, where=f"{request.method} {instance}")
+                if retry:
+                    detail += "; try again later"
+        elif status >= 500:
+            log.error(
+                "%s %s: %s: %s", request.method, instance, type(exc).__name__, redact_urls(detail)
+            )
         extensions: dict[str, Any] = {}
         if status == 422:
             field = _field_of(exc)
             message = exc.problem if isinstance(exc, InvalidField) else str(exc)
             extensions["errors"] = [{"field": field or "body", "message": message}]
         return problem(
-            status, slug=slug, detail=str(exc), instance=instance, headers=headers, **extensions
+            status, slug=slug, detail=detail, instance=instance, headers=headers, **extensions
         )
     if isinstance(exc, StarletteHTTPException):
         slugs = {404: "not-found", 405: "method-not-allowed", 413: "content-too-large"}
@@ -256,8 +285,8 @@ _EXAMPLES: dict[int, tuple[str, str]] = {
     413: ("content-too-large", "the request body is larger than 20971520 bytes"),
     422: ("invalid-input", "digest: expected 0x and 64 hex digits"),
     429: ("rate-limited", "too many verify requests from 203.0.113.7; retry in 2 s"),
-    502: ("chain-error", "the node answered for another chain"),
-    503: ("chain-unavailable", "eth_call: node unreachable; try again later"),
+    502: ("chain-error", "the node answered wrongly"),
+    503: ("chain-unavailable", "the registry's node could not be reached; try again later"),
 }
 
 
@@ -299,6 +328,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "ApiError",
+    "ClientGone",
     "Forbidden",
     "InvalidField",
     "NotAnchored",

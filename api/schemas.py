@@ -722,6 +722,10 @@ EXTRA_COMPONENTS: tuple[type[BaseModel], ...] = (
     SealedDocumentModel,
     RecordCreate,
     RecordBulkCreate,
+    DigestCreate,
+    RevocationCreate,
+    AgencyCreate,
+    TokenCreate,
 )
 """Schemas of bodies read raw (strict JSON, fast verification): added to the OpenAPI
 components so that routes can refer to them."""

@@ -1,4 +1,4 @@
-"""Agency Ed25519 signing keys: create, store encrypted, load, sign and verify batch roots.
+"""Agency keys: create, store encrypted, load, sign and verify batch roots.
 
 An agency signs each batch root it anchors. The signed message (protocol v2) binds the
 chain, the registry contract and the agency, so a receipt can be replayed neither against a
@@ -10,49 +10,74 @@ look-alike registry nor under another agency's name (one that copied the anchor)
     agency (identity) address       20 bytes
     Merkle root                     32 bytes
                                    121 bytes in all
+
+Every secret (Ed25519 signing seed, salt secret, transaction key) is kept in one container
+format, an Ethereum keystore v3 file labelled with the kind of secret it holds (see "key
+files" below and docs/operating.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import re
 import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from eth_keys.datatypes import PrivateKey as Secp256k1PrivateKey
 from eth_utils.address import is_checksum_address
+from eth_utils.crypto import keccak
 
 from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 from registry.types import SigningKey32
 
 __all__ = [
+    "KDF_N",
+    "MIN_PASSPHRASE_CHARS",
     "ROOT_MESSAGE_LENGTH",
     "ROOT_MESSAGE_TAG",
     "SALT_SECRET_BYTES",
+    "KeyFileInfo",
+    "SecretKind",
     "address_bytes",
+    "check_new_passphrase",
+    "describe_key_file",
     "generate_salt_secret",
     "generate_signing_key",
     "load_salt_secret",
+    "load_secret",
     "load_signing_key",
+    "lock_secret",
     "public_key_bytes",
+    "rekey_files",
     "root_signing_message",
-    "salt_secret_file_json",
     "save_salt_secret",
+    "save_secret",
     "save_signing_key",
     "sign_root",
     "signing_key_from_seed",
+    "unlock_secret",
     "verify_root_signature",
 ]
 
 ROOT_MESSAGE_TAG = b"RecordRegistry/v2"
 ROOT_MESSAGE_LENGTH = 121
 _MAX_CHAIN_ID = 2**256 - 1
-_ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
@@ -66,109 +91,6 @@ def signing_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
     if len(seed) != 32:
         raise SigningKeyError(f"an Ed25519 seed is 32 bytes, got {len(seed)}")
     return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def _passphrase_bytes(passphrase: str | bytes) -> bytes:
-    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
-    if not secret:
-        raise SigningKeyError("the passphrase is empty: a signing key file is always encrypted")
-    return secret
-
-
-def save_signing_key(
-    key: Ed25519PrivateKey,
-    path: str | os.PathLike[str],
-    passphrase: str | bytes,
-    *,
-    overwrite: bool = False,
-) -> None:
-    """Write the key as encrypted PKCS#8 PEM, mode 0600, atomically.
-
-    The file is written under a temporary name created 0600 in the same directory,
-    flushed, then linked (or, with ``overwrite``, renamed) into place, so the key is
-    never world-readable and never half-written. Without ``overwrite`` an existing
-    file is left alone: losing an agency key is worse than a failed save.
-    """
-    target = Path(path)
-    pem = key.private_bytes(
-        encoding=serialization.Encoding.PEM,
-        format=serialization.PrivateFormat.PKCS8,
-        encryption_algorithm=serialization.BestAvailableEncryption(_passphrase_bytes(passphrase)),
-    )
-    _write_private(target, pem, overwrite=overwrite, what="key")
-
-
-def _write_private(target: Path, data: bytes, *, overwrite: bool, what: str) -> None:
-    """Write `data` to `target` mode 0600, atomically (temp file, fsync, link or rename)."""
-    directory = target.parent
-    try:
-        # mkstemp creates the file with mode 0600 (O_EXCL), whatever the umask.
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise SigningKeyError(
-            f"{directory}: cannot create the {what} file: {exc.strerror}"
-        ) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temp_name, target)
-        else:
-            os.link(temp_name, target)  # fails if the target exists: no silent overwrite
-            os.unlink(temp_name)
-    except FileExistsError as exc:
-        raise SigningKeyError(
-            f"{target}: a {what} file is already there; move it away or pass overwrite=True"
-        ) from exc
-    except OSError as exc:
-        raise SigningKeyError(f"{target}: cannot write the {what} file: {exc.strerror}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the new directory entry durable; not every platform lets a directory be opened.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def load_signing_key(path: str | os.PathLike[str], passphrase: str | bytes) -> Ed25519PrivateKey:
-    """Read and decrypt a key saved by save_signing_key.
-
-    WrongPassphrase if it does not decrypt; SigningKeyError if the file is missing,
-    unencrypted, or not an Ed25519 key.
-    """
-    target = Path(path)
-    try:
-        pem = target.read_bytes()
-    except FileNotFoundError as exc:
-        raise SigningKeyError(f"{target}: no such key file") from exc
-    except OSError as exc:
-        raise SigningKeyError(f"{target}: cannot read the key file: {exc.strerror}") from exc
-    if _ENCRYPTED_PEM not in pem:
-        raise SigningKeyError(
-            f"{target}: not an encrypted PKCS#8 key file (expected '{_ENCRYPTED_PEM.decode()}')"
-        )
-    try:
-        key = serialization.load_pem_private_key(pem, password=_passphrase_bytes(passphrase))
-    except ValueError as exc:
-        raise WrongPassphrase(
-            f"{target}: wrong passphrase (or a damaged file); check the passphrase and try again"
-        ) from exc
-    except (TypeError, UnsupportedAlgorithm) as exc:
-        raise SigningKeyError(f"{target}: cannot load the key: {exc}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(f"{target}: holds a {type(key).__name__}, not an Ed25519 key")
-    return key
 
 
 def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> SigningKey32:
@@ -255,19 +177,8 @@ def verify_root_signature(
 # created, kept next to its other keys, never derived from (nor changed with) its signing key.
 # Record salts are derived from it (registry.salts), so re-sealing a record gives the same
 # digest across signing-key rotations, and a signing-key holder learns nothing about salts.
-#
-# File format (JSON, mode 0600), documented in docs/operating.md:
-#   {"type": "RecordRegistrySaltSecret", "version": 1,
-#    "kdf": "scrypt", "kdfparams": {"n": 32768, "r": 8, "p": 1, "salt": "<16 bytes hex>"},
-#    "cipher": "aes-256-gcm", "nonce": "<12 bytes hex>", "ciphertext": "<48 bytes hex>"}
-# key = scrypt(passphrase UTF-8, salt, n, r, p, 32 bytes); ciphertext = AES-256-GCM(key,
-# nonce, secret, associated data = SALT_SECRET_AAD) (32 bytes + 16-byte tag).
 
 SALT_SECRET_BYTES = 32
-SALT_SECRET_TYPE = "RecordRegistrySaltSecret"
-SALT_SECRET_AAD = b"RecordRegistry/salt-secret/v1"
-_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
-_MAX_SCRYPT_N = 2**20
 
 
 def generate_salt_secret() -> bytes:
@@ -275,30 +186,284 @@ def generate_salt_secret() -> bytes:
     return os.urandom(SALT_SECRET_BYTES)
 
 
-def _scrypt_key(passphrase: str | bytes, *, salt: bytes, n: int, r: int, p: int) -> bytes:
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+# ------------------------------------------------------------------ key files
+#
+# One container for every secret: an Ethereum keystore v3 file (the format geth, eth-account
+# and eth-keyfile read and write) with a "kind" label and a public check value:
+#
+#   {"kind": "signing-key" | "salt-secret" | "transaction-key",
+#    "publicKey": <Ed25519 public key, hex>        (signing-key)
+#    "fingerprint": <SHA-256(tag | secret), hex>   (salt-secret)
+#    "address": <secp256k1 address, hex>           (transaction-key, as in every keystore)
+#    "version": 3, "id": <uuid4>,
+#    "crypto": {"kdf": "scrypt", "kdfparams": {"n": 262144, "r": 8, "p": 1, "dklen": 32,
+#               "salt": <16 fresh random bytes per file>}, "cipher": "aes-128-ctr",
+#               "cipherparams": {"iv": ...}, "ciphertext": ..., "mac": keccak(dk[16:32] | ct)}}
+#
+# The label stops one kind being loaded as another; the check value, recomputed from the
+# decrypted secret, makes a relabelled file fail too (whoever edits the label cannot compute
+# the check value of a secret it does not know). A fresh scrypt salt per file means each file
+# must be attacked on its own: no file is cheaper to crack than n=2**18 allows.
 
-    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(_passphrase_bytes(passphrase))
+KDF_N = 2**18
+"""scrypt cost for every key file written (r=8, p=1: 256 MiB and about 0.9 s per file on a
+2-core test machine), eth-keyfile's and geth's default."""
+if os.environ.get("REGISTRY_INSECURE_TEST_KDF") == "1":
+    # The test suite only (tests/conftest.py sets it for itself and its subprocesses): files
+    # written this way say their cost, `registry keys list` shows it, and `rekey` rewrites
+    # them at the full cost. Never set it for a real deployment.
+    KDF_N = 2**10
+MIN_PASSPHRASE_CHARS = 12
+_SCRYPT_R, _SCRYPT_P = 8, 1
+_MAX_SCRYPT_N = 2**20  # a hostile file must not make a load take gigabytes
+_MAX_PBKDF2_ROUNDS = 10_000_000
+_SALT_FINGERPRINT_TAG = b"RecordRegistry/salt-secret/fingerprint/v1"
+_SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+_LEGACY_SALT_TYPE = "RecordRegistrySaltSecret"
+_REKEY_HINT = "convert it (and every key file) with `registry keys rekey`"
 
 
-def salt_secret_file_json(secret: bytes, passphrase: str | bytes) -> dict[str, object]:
-    """The encrypted file content for a salt secret (format above)."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+class SecretKind(StrEnum):
+    """What a key file holds."""
 
-    if len(secret) != SALT_SECRET_BYTES:
-        raise SigningKeyError(f"a salt secret is {SALT_SECRET_BYTES} bytes, got {len(secret)}")
-    salt, nonce = os.urandom(16), os.urandom(12)
-    key = _scrypt_key(passphrase, salt=salt, **_SCRYPT)
-    ciphertext = AESGCM(key).encrypt(nonce, bytes(secret), SALT_SECRET_AAD)
+    SIGNING_KEY = "signing-key"
+    SALT_SECRET = "salt-secret"
+    TRANSACTION_KEY = "transaction-key"
+
+
+_CHECK_FIELD = {
+    SecretKind.SIGNING_KEY: "publicKey",
+    SecretKind.SALT_SECRET: "fingerprint",
+    SecretKind.TRANSACTION_KEY: "address",
+}
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    """Refuse a passphrase too weak to protect new key files (empty, or under 12 characters).
+
+    Applied where a passphrase is chosen (init, rekey), not on loading existing files."""
+    if not passphrase:
+        raise InvalidInput("the passphrase is empty: key files are always encrypted")
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise InvalidInput(
+            f"the passphrase is too short ({len(passphrase)} characters): use at least "
+            f"{MIN_PASSPHRASE_CHARS}, e.g. four or five random words"
+        )
+
+
+def _passphrase_bytes(passphrase: str | bytes) -> bytes:
+    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
+    if not secret:
+        raise SigningKeyError("the passphrase is empty: a key file is always encrypted")
+    return secret
+
+
+def _check_value(kind: SecretKind, secret: bytes) -> str:
+    """The public value a file of this kind carries, computed from its secret."""
+    if kind is SecretKind.SIGNING_KEY:
+        return bytes(public_key_bytes(signing_key_from_seed(secret))).hex()
+    if kind is SecretKind.SALT_SECRET:
+        return hashlib.sha256(_SALT_FINGERPRINT_TAG + secret).hexdigest()
+    if not 0 < int.from_bytes(secret, "big") < _SECP256K1_ORDER:
+        raise SigningKeyError("not a valid secp256k1 private key")
+    return Secp256k1PrivateKey(secret).public_key.to_address()[2:].lower()
+
+
+def _aes_ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
+    cipher = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    return cipher.update(data) + cipher.finalize()
+
+
+def lock_secret(
+    secret: bytes, *, kind: SecretKind, passphrase: str | bytes, scrypt_n: int | None = None
+) -> dict[str, Any]:
+    """The key-file content (format above) holding a 32-byte `secret` of `kind`; scrypt cost
+    `scrypt_n` (default KDF_N, read at call time)."""
+    if len(secret) != 32:
+        raise SigningKeyError(f"a {kind} is 32 bytes, got {len(secret)}")
+    check = _check_value(kind, bytes(secret))
+    n = KDF_N if scrypt_n is None else scrypt_n
+    salt, iv = os.urandom(16), os.urandom(16)
+    derived = Scrypt(salt=salt, length=32, n=n, r=_SCRYPT_R, p=_SCRYPT_P).derive(
+        _passphrase_bytes(passphrase)
+    )
+    ciphertext = _aes_ctr(derived[:16], iv, bytes(secret))
     return {
-        "type": SALT_SECRET_TYPE,
-        "version": 1,
-        "kdf": "scrypt",
-        "kdfparams": {**_SCRYPT, "salt": salt.hex()},
-        "cipher": "aes-256-gcm",
-        "nonce": nonce.hex(),
-        "ciphertext": ciphertext.hex(),
+        "kind": str(kind),
+        _CHECK_FIELD[kind]: check,
+        "version": 3,
+        "id": str(uuid.uuid4()),
+        "crypto": {
+            "cipher": "aes-128-ctr",
+            "cipherparams": {"iv": iv.hex()},
+            "ciphertext": ciphertext.hex(),
+            "kdf": "scrypt",
+            "kdfparams": {
+                "dklen": 32,
+                "n": n,
+                "p": _SCRYPT_P,
+                "r": _SCRYPT_R,
+                "salt": salt.hex(),
+            },
+            "mac": keccak(derived[16:32] + ciphertext).hex(),
+        },
     }
+
+
+def _kind_of(doc: Mapping[str, Any]) -> SecretKind:
+    """The kind a parsed file says it holds; a keystore without a label (geth, eth-account,
+    or this registry before labels) holds a transaction key."""
+    label = doc.get("kind")
+    if label is None:
+        if doc.get("type") == _LEGACY_SALT_TYPE:
+            raise ValueError(f"a salt secret in the old format (scrypt n=2**15); {_REKEY_HINT}")
+        if doc.get("version") == 3 and isinstance(doc.get("crypto", doc.get("Crypto")), dict):
+            return SecretKind.TRANSACTION_KEY
+        raise ValueError("not a key file of this registry (no 'kind', not a keystore)")
+    try:
+        return SecretKind(label)
+    except ValueError:
+        raise ValueError(f"unknown kind {label!r}") from None
+
+
+def _derive(crypto: Mapping[str, Any], passphrase: bytes) -> bytes:
+    """The 32-byte key from the file's KDF, after bounding its cost."""
+    params = crypto["kdfparams"]
+    salt = bytes.fromhex(params["salt"])
+    if int(params.get("dklen", 32)) != 32:
+        raise ValueError("dklen must be 32")
+    if crypto["kdf"] == "scrypt":
+        n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
+        if not (2 <= n <= _MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 8 and 1 <= p <= 16):
+            raise ValueError(f"scrypt parameters out of range (n={n}, r={r}, p={p})")
+        return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase)
+    if crypto["kdf"] == "pbkdf2":  # foreign keystores (transaction keys) only
+        rounds = int(params["c"])
+        if params.get("prf") != "hmac-sha256" or not 1 <= rounds <= _MAX_PBKDF2_ROUNDS:
+            raise ValueError("unsupported pbkdf2 parameters")
+        kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=rounds)
+        return kdf.derive(passphrase)
+    raise ValueError(f"unsupported kdf {crypto['kdf']!r}")
+
+
+def unlock_secret(
+    doc: Mapping[str, Any], *, kind: SecretKind, passphrase: str | bytes, source: str
+) -> bytes:
+    """The 32-byte secret of a parsed key file, which must hold a `kind`.
+
+    WrongPassphrase if it does not decrypt; SigningKeyError (naming `source`) if the file is
+    of another kind, damaged or relabelled."""
+    try:
+        found = _kind_of(doc)
+    except ValueError as exc:
+        raise SigningKeyError(f"{source}: {exc}") from exc
+    if found is not kind:
+        raise SigningKeyError(f"{source}: holds a {found}, not a {kind}; is it the right file?")
+    try:
+        crypto = doc.get("crypto", doc.get("Crypto"))
+        if not isinstance(crypto, dict) or crypto.get("cipher") != "aes-128-ctr":
+            raise ValueError("unsupported cipher")
+        ciphertext = bytes.fromhex(crypto["ciphertext"])
+        iv = bytes.fromhex(crypto["cipherparams"]["iv"])
+        mac = bytes.fromhex(crypto["mac"])
+        if len(ciphertext) != 32 or len(iv) != 16:
+            raise ValueError("bad ciphertext or iv length")
+        derived = _derive(crypto, _passphrase_bytes(passphrase))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SigningKeyError(f"{source}: damaged key file ({exc})") from exc
+    if not hmac.compare_digest(keccak(derived[16:32] + ciphertext), mac):
+        raise WrongPassphrase(
+            f"{source}: wrong passphrase (or a damaged file); check the passphrase "
+            "(REGISTRY_KEYSTORE_PASSPHRASE, or the one typed) and try again"
+        )
+    secret = _aes_ctr(derived[:16], iv, ciphertext)
+    field = _CHECK_FIELD[kind]
+    stored = doc.get(field)
+    if stored is None and kind is SecretKind.TRANSACTION_KEY and "kind" not in doc:
+        return secret  # a foreign keystore may omit its address
+    expected = _check_value(kind, secret)
+    if not isinstance(stored, str) or stored.lower().removeprefix("0x") != expected:
+        raise SigningKeyError(
+            f"{source}: the secret does not match the file's {field}: the file was altered "
+            "or relabelled; restore it from a backup"
+        )
+    return secret
+
+
+def _read_json_key_file(target: Path) -> dict[str, Any]:
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError as exc:
+        raise SigningKeyError(f"{target}: no such key file") from exc
+    except OSError as exc:
+        raise SigningKeyError(f"{target}: cannot read the key file: {exc.strerror}") from exc
+    if _ENCRYPTED_PEM in raw:
+        raise SigningKeyError(
+            f"{target}: a signing key in the old PKCS#8 PEM format (PBKDF2, 2,048 iterations), "
+            f"no longer loaded; {_REKEY_HINT}"
+        )
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise SigningKeyError(f"{target}: not a key file (not JSON)") from exc
+    if not isinstance(doc, dict):
+        raise SigningKeyError(f"{target}: not a key file (not a JSON object)")
+    return doc
+
+
+def load_secret(
+    path: str | os.PathLike[str], *, kind: SecretKind, passphrase: str | bytes
+) -> bytes:
+    """Read and decrypt the 32-byte secret of a key file that must hold a `kind`."""
+    target = Path(path)
+    return unlock_secret(
+        _read_json_key_file(target), kind=kind, passphrase=passphrase, source=str(target)
+    )
+
+
+def save_secret(
+    secret: bytes,
+    path: str | os.PathLike[str],
+    *,
+    kind: SecretKind,
+    passphrase: str | bytes,
+    overwrite: bool = False,
+    scrypt_n: int | None = None,
+) -> None:
+    """Write a key file (mode 0600, atomically); an existing file is left alone unless
+    `overwrite`: losing a key is worse than a failed save."""
+    doc = lock_secret(secret, kind=kind, passphrase=passphrase, scrypt_n=scrypt_n)
+    data = json.dumps(doc, indent=2).encode() + b"\n"
+    _write_private(Path(path), data, overwrite=overwrite, what=str(kind))
+
+
+def save_signing_key(
+    key: Ed25519PrivateKey,
+    path: str | os.PathLike[str],
+    passphrase: str | bytes,
+    *,
+    overwrite: bool = False,
+    scrypt_n: int | None = None,
+) -> None:
+    """Write the agency's Ed25519 key (its 32-byte seed) as a signing-key file."""
+    seed = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    save_secret(
+        seed,
+        path,
+        kind=SecretKind.SIGNING_KEY,
+        passphrase=passphrase,
+        overwrite=overwrite,
+        scrypt_n=scrypt_n,
+    )
+
+
+def load_signing_key(path: str | os.PathLike[str], passphrase: str | bytes) -> Ed25519PrivateKey:
+    """Read and decrypt a signing-key file (an old PKCS#8 PEM file is refused: rekey it)."""
+    seed = load_secret(path, kind=SecretKind.SIGNING_KEY, passphrase=passphrase)
+    return signing_key_from_seed(seed)
 
 
 def save_salt_secret(
@@ -307,52 +472,271 @@ def save_salt_secret(
     passphrase: str | bytes,
     *,
     overwrite: bool = False,
+    scrypt_n: int | None = None,
 ) -> None:
-    """Write the salt secret encrypted (scrypt + AES-256-GCM), mode 0600, atomically; an
-    existing file is left alone unless `overwrite` (losing the secret changes every digest
-    re-sealed afterwards)."""
-    data = json.dumps(salt_secret_file_json(secret, passphrase), indent=2).encode() + b"\n"
-    _write_private(Path(path), data, overwrite=overwrite, what="salt secret")
+    """Write the salt secret as a salt-secret file (losing it changes every digest re-sealed
+    afterwards, hence no overwrite unless asked)."""
+    if len(secret) != SALT_SECRET_BYTES:
+        raise SigningKeyError(f"a salt secret is {SALT_SECRET_BYTES} bytes, got {len(secret)}")
+    save_secret(
+        secret,
+        path,
+        kind=SecretKind.SALT_SECRET,
+        passphrase=passphrase,
+        overwrite=overwrite,
+        scrypt_n=scrypt_n,
+    )
 
 
 def load_salt_secret(path: str | os.PathLike[str], passphrase: str | bytes) -> bytes:
-    """Read and decrypt a salt secret saved by save_salt_secret.
+    """Read and decrypt a salt-secret file."""
+    return load_secret(path, kind=SecretKind.SALT_SECRET, passphrase=passphrase)
 
-    WrongPassphrase if it does not decrypt; SigningKeyError if the file is missing or not a
-    salt-secret file."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+def _write_private(target: Path, data: bytes, *, overwrite: bool, what: str) -> None:
+    """Write `data` to `target` mode 0600, atomically (temp file, fsync, link or rename)."""
+    temp_name = _write_temp(target, data, what=what)
+    try:
+        if overwrite:
+            os.replace(temp_name, target)
+        else:
+            os.link(temp_name, target)  # fails if the target exists: no silent overwrite
+    except FileExistsError as exc:
+        raise SigningKeyError(
+            f"{target}: a {what} file is already there; move it away or pass overwrite=True"
+        ) from exc
+    except OSError as exc:
+        raise SigningKeyError(f"{target}: cannot write the {what} file: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+    _fsync_directory(target.parent)
+
+
+def _write_temp(target: Path, data: bytes, *, what: str) -> str:
+    """A temporary file next to `target`, mode 0600 from its creation, holding `data` on disk."""
+    directory = target.parent
+    try:
+        # mkstemp creates the file with mode 0600 (O_EXCL), whatever the umask.
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SigningKeyError(
+            f"{directory}: cannot create the {what} file: {exc.strerror}"
+        ) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise SigningKeyError(f"{target}: cannot write the {what} file: {exc.strerror}") from exc
+    return temp_name
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the new directory entry durable; not every platform lets a directory be opened.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ------------------------------------------------------------ listing and rekeying
+
+
+@dataclass(frozen=True)
+class KeyFileInfo:
+    """What a file of a keys directory is, read without decrypting it."""
+
+    path: Path
+    kind: SecretKind | None  # None: not a key file
+    form: str  # "current", "unlabelled keystore", "old PEM", "old salt secret", "not a key"
+    kdf: str  # e.g. "scrypt n=2^18 r=8 p=1"; "" when unknown
+    public: str  # the check value (public key, fingerprint, address); "" when none
+
+    @property
+    def current(self) -> bool:
+        """Whether the file is already in the current, labelled format."""
+        return self.form == "current"
+
+
+def _kdf_text(crypto: Any) -> str:
+    with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+        params = crypto["kdfparams"]
+        if crypto["kdf"] == "scrypt":
+            n = int(params["n"])
+            shown = f"2^{n.bit_length() - 1}" if n & (n - 1) == 0 else str(n)
+            return f"scrypt n={shown} r={params['r']} p={params['p']}"
+        return f"{crypto['kdf']} c={params.get('c')}"
+    return ""
+
+
+def describe_key_file(path: str | os.PathLike[str]) -> KeyFileInfo:
+    """Classify a file without decrypting it (for `registry keys list` and rekey)."""
     target = Path(path)
     try:
         raw = target.read_bytes()
-    except FileNotFoundError as exc:
-        raise SigningKeyError(f"{target}: no such salt-secret file") from exc
-    except OSError as exc:
-        raise SigningKeyError(f"{target}: cannot read the salt secret: {exc.strerror}") from exc
+    except OSError:
+        return KeyFileInfo(target, None, "not a key", "", "")
+    if _ENCRYPTED_PEM in raw:
+        return KeyFileInfo(target, SecretKind.SIGNING_KEY, "old PEM", "PBKDF2 2048", "")
     try:
         doc = json.loads(raw)
-        if doc["type"] != SALT_SECRET_TYPE or doc["version"] != 1:
-            raise ValueError("not a salt-secret file")
-        if doc["kdf"] != "scrypt" or doc["cipher"] != "aes-256-gcm":
-            raise ValueError(f"unsupported kdf/cipher {doc['kdf']}/{doc['cipher']}")
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        return KeyFileInfo(target, None, "not a key", "", "")
+    if doc.get("type") == _LEGACY_SALT_TYPE:
+        params = doc.get("kdfparams", {})
+        kdf = _kdf_text({"kdf": doc.get("kdf"), "kdfparams": params})
+        return KeyFileInfo(target, SecretKind.SALT_SECRET, "old salt secret", kdf, "")
+    try:
+        kind = _kind_of(doc)
+    except ValueError:
+        return KeyFileInfo(target, None, "not a key", "", "")
+    form = "current" if "kind" in doc else "unlabelled keystore"
+    public = str(doc.get(_CHECK_FIELD[kind], ""))
+    return KeyFileInfo(target, kind, form, _kdf_text(doc.get("crypto", doc.get("Crypto"))), public)
+
+
+def _unlock_legacy_pem(raw: bytes, passphrase: str | bytes, source: str) -> bytes:
+    try:
+        key = serialization.load_pem_private_key(raw, password=_passphrase_bytes(passphrase))
+    except ValueError as exc:
+        raise WrongPassphrase(
+            f"{source}: wrong passphrase (or a damaged file); check the passphrase and try again"
+        ) from exc
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        raise SigningKeyError(f"{source}: cannot load the key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"{source}: holds a {type(key).__name__}, not an Ed25519 key")
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def _unlock_legacy_salt(doc: Mapping[str, Any], passphrase: str | bytes, source: str) -> bytes:
+    """The salt secret of a file in the format used before key files were unified
+    (scrypt n=2**15 + AES-256-GCM); read only to convert it."""
+    try:
         params = doc["kdfparams"]
         n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
-        if not (2 <= n <= _MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+        if doc["kdf"] != "scrypt" or doc["cipher"] != "aes-256-gcm":
+            raise ValueError("unsupported kdf or cipher")
+        if not (2 <= n <= _MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 8 and 1 <= p <= 16):
             raise ValueError("scrypt parameters out of range")
         salt, nonce = bytes.fromhex(params["salt"]), bytes.fromhex(doc["nonce"])
         ciphertext = bytes.fromhex(doc["ciphertext"])
         if len(nonce) != 12 or len(ciphertext) != SALT_SECRET_BYTES + 16:
             raise ValueError("bad nonce or ciphertext length")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SigningKeyError(f"{target}: not a salt-secret file ({exc})") from exc
-    key = _scrypt_key(passphrase, salt=salt, n=n, r=r, p=p)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SigningKeyError(f"{source}: damaged salt-secret file ({exc})") from exc
+    key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(_passphrase_bytes(passphrase))
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, SALT_SECRET_AAD)
+        return AESGCM(key).decrypt(nonce, ciphertext, b"RecordRegistry/salt-secret/v1")
     except InvalidTag as exc:
         raise WrongPassphrase(
-            f"{target}: wrong passphrase (or a damaged file); check the passphrase and try again"
+            f"{source}: wrong passphrase (or a damaged file); check the passphrase and try again"
         ) from exc
+
+
+def _unlock_any(info: KeyFileInfo, passphrase: str | bytes) -> bytes:
+    """The secret of any key file, current or old format."""
+    assert info.kind is not None
+    source = str(info.path)
+    raw = info.path.read_bytes()
+    if info.form == "old PEM":
+        return _unlock_legacy_pem(raw, passphrase, source)
+    doc = json.loads(raw)
+    if info.form == "old salt secret":
+        return _unlock_legacy_salt(doc, passphrase, source)
+    return unlock_secret(doc, kind=info.kind, passphrase=passphrase, source=source)
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    """What `rekey_files` did to one file."""
+
+    path: Path  # the file as it was
+    target: Path  # the file as it is now (differs when an old PEM file was converted)
+    kind: SecretKind
+    action: (
+        str  # "rekeyed", "converted" (from an old format), "already rekeyed" (by a run cut short)
+    )
+
+
+def _opens_with(info: KeyFileInfo, passphrase: str) -> bool:
+    try:
+        _unlock_any(info, passphrase)
+    except WrongPassphrase:
+        return False
+    return True
+
+
+def _converted_name(path: Path) -> Path:
+    name = path.name
+    return path.with_name(name.replace(".pem", ".json", 1) if ".pem" in name else name + ".json")
+
+
+def rekey_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    old: str,
+    new: str,
+    scrypt_n: int | None = None,
+) -> list[Rekeyed]:
+    """Re-encrypt key files under a new passphrase, in place, converting old formats.
+
+    All or nothing as far as a file system allows: every file is decrypted with the old
+    passphrase and every new file is written (temporary, 0600, fsynced) before the first one
+    replaces its original; a failure before that changes nothing. A run cut short during the
+    renames can simply be repeated: files already under the new passphrase are left alone.
+    Files that are not key files are ignored (the caller lists them: describe_key_file)."""
+    check_new_passphrase(new)
+    plan: list[tuple[KeyFileInfo, bytes, Path]] = []
+    done: list[Rekeyed] = []
+    for path in paths:
+        info = describe_key_file(path)
+        if info.kind is None:
+            continue
+        try:
+            secret = _unlock_any(info, old)
+        except WrongPassphrase as exc:
+            if info.current and new != old and _opens_with(info, new):  # an interrupted rekey
+                done.append(Rekeyed(info.path, info.path, info.kind, "already rekeyed"))
+                continue
+            raise WrongPassphrase(f"{exc}; no file was changed") from exc
+        target = info.path if info.form != "old PEM" else _converted_name(info.path)
+        if target != info.path and target.exists():
+            raise SigningKeyError(f"{info.path}: cannot convert it, {target} is already there")
+        plan.append((info, secret, target))
+    temps: list[tuple[str, KeyFileInfo, Path]] = []
+    try:
+        for info, secret, target in plan:
+            assert info.kind is not None
+            doc = lock_secret(secret, kind=info.kind, passphrase=new, scrypt_n=scrypt_n)
+            data = json.dumps(doc, indent=2).encode() + b"\n"
+            temps.append((_write_temp(target, data, what=str(info.kind)), info, target))
+        for temp, info, target in temps:
+            os.replace(temp, target)
+            if target != info.path:
+                os.unlink(info.path)
+            assert info.kind is not None
+            action = "rekeyed" if info.current else "converted"
+            done.append(Rekeyed(info.path, target, info.kind, action))
+    finally:
+        for temp, _, _ in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        directories = {target.parent for _, _, target in plan}
+        for directory in directories:
+            _fsync_directory(directory)
+    return done
 
 
 def salt_secret(key: object) -> NoReturn:

@@ -380,6 +380,31 @@ def nests_deeper(text: bytes | str, max_depth: int) -> bool:
     return _nests_deeper(text, max_depth)
 
 
+_KEEP_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+"""Every byte but the quote and the four brackets: what nests_deeper_raw deletes."""
+
+
+def nests_deeper_raw(raw: bytes, max_depth: int) -> bool:
+    """nests_deeper for untrusted bytes, in time linear in their size whatever they hold (the
+    regular expressions of nests_deeper cost a Python-level step per string: 100,000 keys
+    take a fifth of a second). Escapes are removed first (an escaped backslash, then an
+    escaped quote), every byte but quotes and brackets is deleted, the parts between quotes
+    dropped; then the same pairing passes. Exact for JSON text; for malformed text it errs on
+    the side of "too deep" up to the first error, which is as far as json.loads reads."""
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return False
+    bare = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP_STRUCTURE)
+    brackets = b"".join(bare.split(b'"')[::2]).translate(bytes.maketrans(b"[{]}", b"(())"))
+    for _ in range(max_depth):
+        if b"(" not in brackets:
+            return False
+        inner = brackets.replace(b"()", b"")
+        if len(inner) == len(brackets):
+            return True  # no pair left to remove: an opener is never closed
+        brackets = inner
+    return b"(" in brackets
+
+
 _LOCATE_LIMIT = 1 << 16
 """Tokens the error path reads to name the pointer of too-deep nesting, at most."""
 

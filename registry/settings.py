@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -80,6 +81,52 @@ class Settings(BaseSettings):
     api_shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds shutdown waits for an anchoring step in flight."
     )
+    api_rate: float = Field(
+        50.0,
+        ge=0,
+        description="Requests per second per client on every route but /healthz; 0 = no limit.",
+    )
+    api_burst: int = Field(
+        200, ge=1, description="Requests a client may send at once before `api_rate` applies."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. '10.0.0.5', '10.0.0.0/8') of reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default.",
+    )
+    api_hsts_max_age: int = Field(
+        31_536_000,
+        ge=0,
+        description="Strict-Transport-Security max-age (s), sent on answers served over HTTPS "
+        "(TLS here or X-Forwarded-Proto from a trusted proxy); 0 = no HSTS.",
+    )
+    http_header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's line and headers."
+    )
+    http_body_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request body may stall between two reads."
+    )
+    http_keep_alive: float = Field(
+        5.0, gt=0, description="Seconds an idle keep-alive connection is kept open."
+    )
+    http_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line plus headers (431 above)."
+    )
+    http_max_headers: int = Field(100, ge=8, description="Most header fields in one request.")
+    http_max_connections: int = Field(
+        4_000,
+        ge=16,
+        description="Open connections the server accepts; past it, new ones are closed at once.",
+    )
+    tls_certfile: Path | None = Field(
+        None, description="PEM certificate chain: `registry serve` speaks HTTPS itself."
+    )
+    tls_keyfile: Path | None = Field(None, description="PEM private key of `tls_certfile`.")
+    serve_tmp_dir: Path | None = Field(
+        None,
+        description="Parent of the throw-away directory of `registry serve` on the embedded "
+        "chain; default /dev/shm (memory) when present, else the system temp directory.",
+    )
 
     @field_validator("trusted")
     @classmethod
@@ -88,6 +135,29 @@ class Settings(BaseSettings):
             chain, _, address = value.partition(":")
             if not chain.isdigit() or len(address) != 42 or not address.startswith("0x"):
                 raise ValueError(f"{value!r}: expected 'CHAIN_ID:0xADDRESS'")
+        return values
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_list(cls, value: Any) -> Any:
+        """REGISTRY_TRUSTED_PROXIES may be a JSON list or comma-separated."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_form(cls, values: list[str]) -> list[str]:
+        import ipaddress
+
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r}: expected an IP address or network") from None
         return values
 
     @field_validator("rpc")

@@ -4,6 +4,11 @@ registry with funded admin/agency accounts, each test isolated by an EVM snapsho
 from __future__ import annotations
 
 import os
+
+# Key files written by the suite use a cheap scrypt cost (registry/keys.py): the real one costs
+# about a second and 256 MiB per file, which would dominate the suite. Inherited by the
+# subprocesses the tests start. One test checks the real cost.
+os.environ["REGISTRY_INSECURE_TEST_KDF"] = "1"
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from web3 import Web3
 
+from api.bodies import json_body, read_model
 from api.deps import AddressPath, AdminDep, RuntimeDep
 from api.errors import problem_responses
 from api.runtime import ApiRuntime
@@ -23,10 +25,10 @@ from api.schemas import (
 )
 from api.views import agency_view, token_view
 from registry.errors import UnknownAgency
-from registry.service.api_support import issue_api_token, set_agency_active
+from registry.service.api_support import issue_api_token, revoke_api_token, set_agency_active
 from registry.store import repo
 from registry.store.models import Agency
-from registry.store.tokens import list_tokens, revoke_token
+from registry.store.tokens import list_tokens
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -62,8 +64,15 @@ def _agency_json(runtime: ApiRuntime, address: str) -> dict[str, object]:
         201: {"content": {"application/json": {"example": _AGENCY_EXAMPLE}}},
         **problem_responses(401, 403, 409, 413, 422, 503),
     },
+    openapi_extra=json_body("AgencyCreate", examples={"land-registry": example_of(AgencyCreate)}),
 )
-def create_agency(body: AgencyCreate, _admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+async def create_agency(request: Request, _admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
+    # The body is read only now, after the admin token was checked.
+    body = await read_model(request, AgencyCreate)
+    return await run_in_threadpool(_create_agency, runtime, body)
+
+
+def _create_agency(runtime: ApiRuntime, body: AgencyCreate) -> JSONResponse:
     keyring = runtime.keyring
     admin = keyring.admin()
     with keyring.sending(admin.address):
@@ -137,10 +146,16 @@ def reinstate(address: AddressPath, _admin: AdminDep, runtime: RuntimeDep) -> JS
         201: {"content": {"application/json": {"example": example_of(TokenIssued)}}},
         **problem_responses(401, 403, 404, 413, 422, 503),
     },
+    openapi_extra=json_body("TokenCreate", examples={"issuing-system": example_of(TokenCreate)}),
 )
-def create_token(
-    address: AddressPath, body: TokenCreate, _admin: AdminDep, runtime: RuntimeDep
+async def create_token(
+    address: AddressPath, request: Request, _admin: AdminDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    body = await read_model(request, TokenCreate)
+    return await run_in_threadpool(_create_token, runtime, address, body)
+
+
+def _create_token(runtime: ApiRuntime, address: str, body: TokenCreate) -> JSONResponse:
     agency = _agency(runtime, address)
     token_id, token = issue_api_token(runtime.operator.store, agency_id=agency.id, label=body.label)
     return JSONResponse(
@@ -179,7 +194,9 @@ def get_tokens(_admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
 @router.delete(
     "/tokens/{token_id}",
     summary="Revoke an API token",
-    description="The token stops working at once; revoking it again changes nothing. Admin token.",
+    description="The token stops working at once; revoking it again changes nothing. The last "
+    "admin token cannot be revoked (409: that would lock every administrator out; create "
+    "another first). Admin token.",
     responses={
         200: {
             "description": "The revoked token.",
@@ -193,7 +210,7 @@ def get_tokens(_admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
                 }
             },
         },
-        **problem_responses(401, 403, 404, 422, 503),
+        **problem_responses(401, 403, 404, 409, 422, 503),
     },
 )
 def delete_token(
@@ -201,11 +218,8 @@ def delete_token(
     _admin: AdminDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
-    with runtime.operator.store.session() as session:
-        row = revoke_token(session, token_id)
-        agency = repo.agency_by_id(session, row.agency_id) if row.agency_id else None
-        view = token_view(row, agency.address if agency is not None else None)
-    return JSONResponse(view)
+    row, agency_address = revoke_api_token(runtime.operator.store, token_id)
+    return JSONResponse(token_view(row, agency_address))
 
 
 __all__ = ["router"]

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from web3 import Web3
 
+from api.bodies import json_body, read_model
 from api.deps import ActiveAgencyDep, RootPath, RuntimeDep, hex32
 from api.errors import Forbidden, InvalidField, NotAnchored, problem_responses
+from api.runtime import ApiRuntime
 from api.schemas import BatchList, BatchPublic, RevocationCreate, RevocationPublic, example_of
 from api.views import batch_view, revocation_view
 from registry.service.api_support import batch_summary, list_batches
 from registry.service.revoking import revoke_batch
 from registry.store import repo
 from registry.store.errors import NotFound
+from registry.store.models import Agency
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -101,9 +105,20 @@ def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
         },
         **problem_responses(401, 403, 404, 409, 413, 422, 503),
     },
+    openapi_extra=json_body(
+        "RevocationCreate", examples={"issued-in-error": {"reason": 1, "replacement": None}}
+    ),
 )
-def revoke_whole_batch(
-    root: RootPath, body: RevocationCreate, agency: ActiveAgencyDep, runtime: RuntimeDep
+async def revoke_whole_batch(
+    root: RootPath, request: Request, agency: ActiveAgencyDep, runtime: RuntimeDep
+) -> JSONResponse:
+    # The body is read only now, after the agency's token was checked.
+    body = await read_model(request, RevocationCreate)
+    return await run_in_threadpool(_revoke_whole_batch, runtime, agency, root, body)
+
+
+def _revoke_whole_batch(
+    runtime: ApiRuntime, agency: Agency, root: str, body: RevocationCreate
 ) -> JSONResponse:
     value = hex32(root)
     if body.reason == 2:

@@ -11,6 +11,7 @@ from api.errors import problem, problem_responses
 from api.metrics import CONTENT_TYPE
 from api.schemas import Health, Readiness, ServiceInfo, example_of
 from registry.service.api_support import check_chain, check_store
+from registry.service.verify import node_failure
 
 router = APIRouter(tags=["health"])
 
@@ -47,7 +48,8 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         block = check_chain(runtime.operator.w3)
     except Exception as exc:
-        chain = f"unreachable: {type(exc).__name__}"
+        # A stable reason, never the node's URL or the exception's text (logged, redacted).
+        chain = f"unreachable: {node_failure(exc, where='readyz: the chain check')}"
         runtime.metrics.chain_errors.labels("readyz").inc()
     if store != "ok" or chain != "ok":
         return problem(

@@ -12,13 +12,25 @@ import hashlib
 import json
 import time
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
 
-from api.bodies import json_body, only_keys, seal_error, strict_object
+from api.bodies import (
+    INLINE_BYTES,
+    json_body,
+    multipart_body,
+    off_loop,
+    only_keys,
+    read_body,
+    read_form,
+    read_model,
+    seal_error,
+    strict_object,
+)
 from api.deps import (
     ActiveAgencyDep,
     AgencyDep,
@@ -209,7 +221,8 @@ async def submit_record(
     timeout: TimeoutQuery = None,
 ) -> JSONResponse:
     limit = runtime.settings.max_record_bytes + 64
-    body = strict_object(await request.body(), max_bytes=limit)
+    raw = await read_body(request, max_bytes=limit)
+    body = await off_loop(len(raw), strict_object, raw, max_bytes=limit)
     only_keys(body, ("record",))
     data = body["record"]
     if not isinstance(data, dict):
@@ -278,7 +291,8 @@ async def submit_records(
     timeout: TimeoutQuery = None,
 ) -> JSONResponse:
     settings = runtime.settings
-    body = strict_object(await request.body(), max_bytes=settings.api_max_body_bytes)
+    raw = await read_body(request, max_bytes=settings.api_max_body_bytes)
+    body = await off_loop(len(raw), strict_object, raw, max_bytes=settings.api_max_body_bytes)
     only_keys(body, ("records",))
     records = body["records"]
     if not isinstance(records, list) or not records:
@@ -333,24 +347,42 @@ async def submit_records(
     status_code=202,
     response_model=RecordPublic,
     responses=_record_responses(),
+    openapi_extra=multipart_body(
+        {"file": "The file to issue."}, required=("file",), schema="SubmitFileForm"
+    ),
 )
 async def submit_file(
-    file: Annotated[UploadFile, File(description="The file to issue.")],
+    request: Request,
     agency: ActiveAgencyDep,
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
 ) -> JSONResponse:
-    hasher = hashlib.sha256()
-    size = 0
-    while chunk := await file.read(1 << 20):
-        hasher.update(chunk)
-        size += len(chunk)
+    # The form is read here, after the token was checked (a File() parameter would be read
+    # by FastAPI before any dependency ran).
+    form = await read_form(request, max_files=1, max_fields=1)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidField("body/file", "field required: a multipart file named 'file'")
+        digest, size = await off_loop((file.size or 0) + INLINE_BYTES + 1, _hash_file, file)
+    finally:
+        await form.close()
     if size == 0:
         raise InvalidField("file", "the file is empty")
-    digest = hasher.digest()
     new = await _submit(runtime, agency, [(digest, "file", None)])
     return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+
+def _hash_file(file: UploadFile) -> tuple[bytes, int]:
+    """SHA-256 and size of an uploaded file, read in chunks (in a worker thread)."""
+    hasher = hashlib.sha256()
+    size = 0
+    file.file.seek(0)
+    while chunk := file.file.read(1 << 20):
+        hasher.update(chunk)
+        size += len(chunk)
+    return hasher.digest(), size
 
 
 @router.post(
@@ -361,14 +393,16 @@ async def submit_file(
     status_code=202,
     response_model=RecordPublic,
     responses=_record_responses(),
+    openapi_extra=json_body("DigestCreate", examples={"a-pdf": example_of(DigestCreate)}),
 )
 async def submit_digest(
-    body: DigestCreate,
+    request: Request,
     agency: ActiveAgencyDep,
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
 ) -> JSONResponse:
+    body = await read_model(request, DigestCreate)
     digest = hex32(body.digest)
     new = await _submit(runtime, agency, [(digest, "file", None)])
     return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
@@ -484,12 +518,19 @@ def _replacement_error(exc: InvalidReplacement) -> InvalidField:
         200: {"content": {"application/json": {"example": example_of(RevocationPublic)}}},
         **problem_responses(401, 403, 404, 409, 413, 422, 503),
     },
+    openapi_extra=json_body(
+        "RevocationCreate", examples={"superseded": example_of(RevocationCreate)}
+    ),
 )
-def revoke(
-    digest: DigestPath,
-    body: RevocationCreate,
-    agency: ActiveAgencyDep,
-    runtime: RuntimeDep,
+async def revoke(
+    digest: DigestPath, request: Request, agency: ActiveAgencyDep, runtime: RuntimeDep
+) -> JSONResponse:
+    body = await read_model(request, RevocationCreate)
+    return await run_in_threadpool(_revoke, runtime, agency, digest, body)
+
+
+def _revoke(
+    runtime: ApiRuntime, agency: Agency, digest: str, body: RevocationCreate
 ) -> JSONResponse:
     value = hex32(digest)
     replacement = hex32(body.replacement) if body.replacement else None

@@ -23,22 +23,30 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
-from api.bodies import json_body_any_of
+from api.bodies import (
+    INLINE_BYTES,
+    json_body_any_of,
+    multipart_body,
+    off_loop,
+    read_body,
+    read_form,
+)
 from api.deps import DigestPath, RuntimeDep, VerifyLimit, hex32
 from api.errors import InvalidField, problem_responses
 from api.runtime import ApiRuntime
 from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPublic, example_of
 from registry.errors import InvalidInput
-from registry.receipt import DigestKind, Receipt, parse_receipt
+from registry.receipt import MAX_RECEIPT_BYTES, DigestKind, Receipt, parse_receipt
 from registry.record import (
     MAX_DOCUMENT_BYTES,
     MAX_DOCUMENT_DEPTH,
     document_digest,
-    nests_deeper,
+    nests_deeper_raw,
     parse_sealed_document,
 )
 from registry.service.api_support import malformed_verification
@@ -47,6 +55,14 @@ from registry.service.verify import Outcome, Verification, verify_digest, verify
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
 
 RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
+
+VERIFY_MAX_BODY_BYTES = MAX_DOCUMENT_BYTES + MAX_RECEIPT_BYTES
+"""Largest body of POST /v1/verify: the largest sealed document (4 MiB) plus room for its
+receipt. Lower than the server's general body limit: verification is public."""
+
+VERIFY_MAX_JSON_PART_BYTES = VERIFY_MAX_BODY_BYTES
+"""Largest part of POST /v1/verify/file read as JSON (a sealed document or a receipt); a
+larger document is a file (hashed, never parsed), a larger receipt is refused."""
 
 
 def _verified() -> dict[int | str, dict[str, Any]]:
@@ -70,7 +86,7 @@ def _type_of(raw: bytes) -> str | None:
     only to classify it: the strict parsers read it again), else None."""
     if len(raw) > MAX_DOCUMENT_BYTES or not raw.lstrip().startswith(b"{"):
         return None
-    if nests_deeper(raw, MAX_DOCUMENT_DEPTH):
+    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
         return None  # json.loads would recurse once per level: never hand it such text
     try:
         value = json.loads(raw)
@@ -84,7 +100,7 @@ def _type_of(raw: bytes) -> str | None:
 def _not_a_request(raw: bytes) -> InvalidField:
     """Why a body is not a verification request (422): not JSON, not an object, or an object
     of another `type`."""
-    if nests_deeper(raw, MAX_DOCUMENT_DEPTH):
+    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
         return InvalidField("body", f"nested deeper than {MAX_DOCUMENT_DEPTH} levels")
     try:
         value = json.loads(raw)
@@ -185,7 +201,7 @@ async def _verify_sealed(
 ) -> Response:
     """A sealed document: its own receipt (or `receipt`, given beside it), else the store's
     receipt for its recomputed digest (UNKNOWN when there is none)."""
-    read = _sealed(raw, where)
+    read = await off_loop(len(raw), _sealed, raw, where)
     if isinstance(read, Verification):
         return _verdict(runtime, read)
     own, digest = read
@@ -239,22 +255,24 @@ async def verify_json(
     request: Request, runtime: RuntimeDep, digest: DigestQuery = None
 ) -> Response:
     generation = runtime.reader.generation
-    raw = await request.body()
+    raw = await read_body(request, max_bytes=VERIFY_MAX_BODY_BYTES)
     given = hex32(digest) if digest else None
-    key = runtime.verifications.key(raw, given)
+    # Hashing the body for the answer cache and classifying it scan every byte: off the event
+    # loop for a large body, so that one big request never stalls the others.
+    key = await off_loop(len(raw), runtime.verifications.key, raw, given)
     hit = runtime.verifications.get(key)
     if hit is not None:  # the very same request, and nothing it depends on has changed
         return _answer(runtime, *hit)
-    kind = _type_of(raw)
+    kind = await off_loop(len(raw), _type_of, raw)
     if kind is None:
-        raise _not_a_request(raw)
+        raise await off_loop(len(raw), _not_a_request, raw)
     if kind == SEALED_TYPE:
         if given is not None:
             raise InvalidField(
                 "query.digest", "a sealed document's digest is recomputed from its fields"
             )
         return await _verify_sealed(runtime, raw, "", key=key, generation=generation)
-    read = _receipt(raw, "")
+    read = await off_loop(len(raw), _receipt, raw, "")
     if isinstance(read, Verification):
         return _verdict(runtime, read)
     return await _run(
@@ -271,36 +289,75 @@ async def verify_json(
     "without a receipt is looked up by its digest in this registry's store. A receipt alone "
     "is at best IN_FORCE. Public, rate-limited per client.",
     responses=_verified(),
+    openapi_extra=multipart_body(
+        {
+            "document": "The document to verify: any file, a sealed JSON document or a receipt.",
+            "receipt": "The receipt of the file (JSON), when the document is a file.",
+        },
+        required=("document",),
+        schema="VerifyFileForm",
+    ),
 )
-async def verify_file(
-    document: Annotated[UploadFile, File(description="The document to verify.")],
-    runtime: RuntimeDep,
-    receipt: Annotated[
-        UploadFile | None, File(description="The receipt of the file (JSON).")
-    ] = None,
-) -> Response:
-    raw = await document.read()
-    receipt_raw = await receipt.read() if receipt is not None else None
-    chosen: Receipt | None = None
-    if receipt_raw is not None:
-        if _type_of(receipt_raw) != RECEIPT_TYPE:
-            raise InvalidField("receipt", "not a RecordReceipt JSON document")
-        read = _receipt(receipt_raw, "receipt")
-        if isinstance(read, Verification):
-            return _verdict(runtime, read)
-        chosen = read
-    kind = _type_of(raw)
+async def verify_file(request: Request, runtime: RuntimeDep) -> Response:
+    # The form is read here, after the rate limit (File() parameters would be read by FastAPI
+    # before any dependency ran); the parts are read and hashed in a worker thread.
+    form = await read_form(request, max_files=2, max_fields=2)
+    try:
+        document, receipt = form.get("document"), form.get("receipt")
+        if not isinstance(document, UploadFile):
+            raise InvalidField("body/document", "field required: a multipart file 'document'")
+        if receipt is not None and not isinstance(receipt, UploadFile):
+            raise InvalidField("body/receipt", "expected a file (the receipt's JSON)")
+        size = (document.size or 0) + (receipt.size or 0 if receipt is not None else 0)
+        given = await off_loop(max(size, INLINE_BYTES + 1), _read_parts, document, receipt)
+    finally:
+        await form.close()
+    if isinstance(given, Verification):
+        return _verdict(runtime, given)
+    kind, raw, chosen, digest = given
     if kind == SEALED_TYPE:
         return await _verify_sealed(runtime, raw, "document", receipt=chosen)
     if kind == RECEIPT_TYPE and chosen is None:
-        alone = _receipt(raw, "document")
+        alone = await off_loop(len(raw), _receipt, raw, "document")
         if isinstance(alone, Verification):
             return _verdict(runtime, alone)
         return await _run(runtime, alone, None, None)
-    digest = hashlib.sha256(raw).digest()
     if chosen is not None:
         return await _run(runtime, chosen, digest, "file")
     return await _by_digest(runtime, digest, "file")
+
+
+def _read_parts(
+    document: UploadFile, receipt: UploadFile | None
+) -> tuple[str | None, bytes, Receipt | None, bytes] | Verification:
+    """(In a worker thread.) The document's type (None: a file), its bytes when it may be JSON
+    of ours, the receipt given beside it, and the document's SHA-256 as a file; or the TAMPERED
+    verdict of a malformed receipt."""
+    chosen: Receipt | None = None
+    if receipt is not None:
+        receipt_raw = _read_part(receipt, VERIFY_MAX_JSON_PART_BYTES)
+        if receipt_raw is None or _type_of(receipt_raw) != RECEIPT_TYPE:
+            raise InvalidField("receipt", "not a RecordReceipt JSON document")
+        read = _receipt(receipt_raw, "receipt")
+        if isinstance(read, Verification):
+            return read
+        chosen = read
+    hasher = hashlib.sha256()
+    head = bytearray()
+    document.file.seek(0)
+    while chunk := document.file.read(1 << 20):
+        hasher.update(chunk)
+        if len(head) <= VERIFY_MAX_JSON_PART_BYTES:
+            head += chunk
+    raw = bytes(head) if len(head) <= VERIFY_MAX_JSON_PART_BYTES else b""
+    return _type_of(raw), raw, chosen, hasher.digest()
+
+
+def _read_part(part: UploadFile, max_bytes: int) -> bytes | None:
+    """A part's bytes, or None when it is larger than `max_bytes`."""
+    part.file.seek(0)
+    raw = part.file.read(max_bytes + 1)
+    return raw if len(raw) <= max_bytes else None
 
 
 @router.get(

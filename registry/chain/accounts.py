@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
+from registry import keys
+from registry.errors import InvalidInput, SigningKeyError
 
 
 def new_account() -> LocalAccount:
@@ -21,39 +19,22 @@ def new_account() -> LocalAccount:
 
 
 def create_keystore(account: LocalAccount, path: Path, passphrase: str) -> Path:
-    """Write `account` as an encrypted (scrypt) keystore JSON file, mode 0600, atomically."""
-    if not passphrase:
-        raise InvalidInput("keystore passphrase must not be empty")
-    payload = json.dumps(Account.encrypt(account.key, passphrase))
+    """Write `account` as a transaction-key file (an Ethereum keystore v3, scrypt n=2**18,
+    labelled: registry.keys), mode 0600, atomically; never over an existing file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(payload)
-    os.replace(tmp, path)
+    keys.save_secret(
+        bytes(account.key), path, kind=keys.SecretKind.TRANSACTION_KEY, passphrase=passphrase
+    )
     return path
 
 
 def load_keystore(path: Path, passphrase: str) -> LocalAccount:
-    """Decrypt a keystore file; a wrong passphrase raises WrongPassphrase."""
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise SigningKeyError(f"{path}: keystore file not found") from exc
-    except (OSError, ValueError) as exc:
-        raise SigningKeyError(f"{path}: not a keystore JSON file ({exc})") from exc
-    try:
-        key = Account.decrypt(data, passphrase)
-    except ValueError as exc:
-        if "MAC mismatch" in str(exc):
-            raise WrongPassphrase(
-                f"{path}: wrong passphrase; set the right one (REGISTRY_KEYSTORE_PASSPHRASE "
-                "or --passphrase)"
-            ) from exc
-        raise SigningKeyError(f"{path}: not a valid keystore ({exc})") from exc
-    except (KeyError, TypeError) as exc:
-        raise SigningKeyError(f"{path}: not a valid keystore (missing {exc})") from exc
-    account: LocalAccount = Account.from_key(key)
+    """Decrypt a transaction-key file (or any Ethereum keystore v3: geth's, eth-account's);
+    a wrong passphrase raises WrongPassphrase, another kind of key file SigningKeyError."""
+    if not path.is_file():
+        raise SigningKeyError(f"{path}: keystore file not found")
+    secret = keys.load_secret(path, kind=keys.SecretKind.TRANSACTION_KEY, passphrase=passphrase)
+    account: LocalAccount = Account.from_key(secret)
     return account
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import rlp  # type: ignore[import-untyped]
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
@@ -97,6 +98,8 @@ def revert_data(exc: BaseException) -> bytes | None:
     seen: BaseException | None = exc
     while seen is not None:
         data = getattr(seen, "data", None)
+        if isinstance(data, dict):  # Hardhat (EDR): {"message": ..., "data": "0x..."}
+            data = data.get("data")
         if isinstance(data, str) and data.startswith("0x"):
             return bytes.fromhex(data[2:])
         if seen.args and isinstance(seen.args[0], bytes):
@@ -137,17 +140,68 @@ def rpc_errors(where: str) -> Iterator[None]:
         raise
 
 
-def fee_fields(w3: Web3) -> dict[str, int]:
-    """EIP-1559 fees when the chain has a base fee, else a legacy gas price (e.g. free-gas Besu)."""
+def fee_fields(w3: Web3, *, ceiling: int | None = None) -> dict[str, int]:
+    """EIP-1559 fees when the chain has a base fee, else a legacy gas price (e.g. free-gas Besu).
+
+    The base fee is the higher of the latest block's and the pending block's (the one the
+    transaction will face, when the node tells). `ceiling` caps the fee per gas (wei)."""
     block = w3.eth.get_block("latest")
-    base = block.get("baseFeePerGas")
-    if base is None:
-        return {"gasPrice": int(w3.eth.gas_price)}
+    latest_base = block.get("baseFeePerGas")
+    if latest_base is None:
+        price = int(w3.eth.gas_price)
+        return {"gasPrice": price if ceiling is None else min(price, ceiling)}
+    try:
+        pending = w3.eth.get_block("pending").get("baseFeePerGas")
+    except Exception:  # not every node serves the pending block; the latest one will do
+        pending = None
+    base = max(int(latest_base), int(pending or 0))
     try:
         tip = int(w3.eth.max_priority_fee)
     except (Web3RPCError, ValueError):
         tip = 10**9
-    return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+    fees = {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+    return fees if ceiling is None else _capped(fees, ceiling)
+
+
+def _capped(fees: dict[str, int], ceiling: int) -> dict[str, int]:
+    top = min(fees["maxFeePerGas"], ceiling)
+    return {"maxFeePerGas": top, "maxPriorityFeePerGas": min(fees["maxPriorityFeePerGas"], top)}
+
+
+REPLACEMENT_BUMP = (11, 10)
+"""A replacement (same nonce) must raise every fee by at least 10% to enter the pool (geth's
+default price bump, also anvil's); one more wei on top guards against rounding."""
+
+
+def fees_of(raw: bytes) -> dict[str, int]:
+    """The fee fields of a signed raw transaction (EIP-1559 type 2, or legacy)."""
+    if raw[:1] == b"\x02":
+        fields = rlp.decode(raw[1:])
+        return {
+            "maxPriorityFeePerGas": int.from_bytes(fields[2], "big"),
+            "maxFeePerGas": int.from_bytes(fields[3], "big"),
+        }
+    if raw[:1] == b"\x01":
+        return {"gasPrice": int.from_bytes(rlp.decode(raw[1:])[2], "big")}
+    return {"gasPrice": int.from_bytes(rlp.decode(raw)[1], "big")}
+
+
+def bumped_fees(
+    old: dict[str, int], fresh: dict[str, int], *, ceiling: int | None = None
+) -> dict[str, int] | None:
+    """Fees for a replacement of a transaction sent with `old` fees: every field at least 10%
+    (+1 wei) higher, and no lower than `fresh` (today's estimate). None when `ceiling` leaves
+    no room for a valid replacement."""
+    num, den = REPLACEMENT_BUMP
+    bumped = {key: max(-(-value * num // den) + 1, fresh.get(key, 0)) for key, value in old.items()}
+    if ceiling is None:
+        return bumped
+    if any(value > ceiling for value in bumped.values()):
+        capped = {key: min(value, ceiling) for key, value in bumped.items()}
+        if any(capped[key] < -(-old[key] * num // den) + 1 for key in old):
+            return None
+        return capped
+    return bumped
 
 
 def prepare_transaction(
@@ -159,8 +213,12 @@ def prepare_transaction(
     action: str,
     margin: float = 1.2,
     nonce: int | None = None,
+    fees: dict[str, int] | None = None,
+    fee_ceiling: int | None = None,
 ) -> SignedTx:
-    """Estimate gas (a revert surfaces here, decoded), add the margin, sign with the local key."""
+    """Estimate gas (a revert surfaces here, decoded), add the margin, sign with the local key.
+
+    `fees` overrides the estimated fee fields (a replacement); `fee_ceiling` caps them (wei)."""
     with rpc_errors(action):
         try:
             gas = call.estimate_gas({"from": account.address})
@@ -174,7 +232,7 @@ def prepare_transaction(
                 "nonce": nonce,
                 "gas": int(gas * margin) + 1,
                 "chainId": w3.eth.chain_id,
-                **fee_fields(w3),  # type: ignore[typeddict-item]
+                **(fees or fee_fields(w3, ceiling=fee_ceiling)),  # type: ignore[typeddict-item]
             }
         )
     signed = account.sign_transaction(tx)  # type: ignore[arg-type]
@@ -186,16 +244,36 @@ def prepare_transaction(
     )
 
 
+class FeeTooLow(TransactionFailed):
+    """The node refused a transaction for its fees: below the base fee, or a replacement that
+    does not raise them enough."""
+
+
+class NonceUsed(TransactionFailed):
+    """The node refused a transaction because its nonce is already used on chain."""
+
+
+_ALREADY_KNOWN = ("already known", "known transaction", "already imported")
+_FEE_TOO_LOW = ("underpriced", "less than block base fee", "fee cap", "feecap", "fee too low")
+_NONCE_USED = ("nonce too low",)
+
+
 def broadcast(w3: Web3, signed: SignedTx, *, action: str) -> None:
-    """Send a signed transaction; re-sending one the node already has is not an error."""
+    """Send a signed transaction; re-sending one the node already has is not an error.
+    Refusals for fees (FeeTooLow) and for a used nonce (NonceUsed) are told apart."""
     with rpc_errors(action):
         try:
             w3.eth.send_raw_transaction(signed.raw)
         except Web3RPCError as exc:
             text = str(exc).lower()
-            if "already known" in text or "known transaction" in text:
+            if any(marker in text for marker in _ALREADY_KNOWN):
                 return
-            raise TransactionFailed(f"{action}: node refused the transaction: {exc}") from exc
+            refused = f"{action}: node refused the transaction: {exc}"
+            if any(marker in text for marker in _FEE_TOO_LOW):
+                raise FeeTooLow(refused) from exc
+            if any(marker in text for marker in _NONCE_USED):
+                raise NonceUsed(refused) from exc
+            raise TransactionFailed(refused) from exc
 
 
 def _poll(fn: Callable[[], T | None], *, timeout: float, interval: float, what: str) -> T:
@@ -272,11 +350,16 @@ def send_transaction(
 
 __all__ = [
     "ContractCustomError",
+    "FeeTooLow",
+    "NonceUsed",
     "SignedTx",
     "TxOptions",
     "TxResult",
     "broadcast",
+    "bumped_fees",
     "decode_custom_error",
+    "fee_fields",
+    "fees_of",
     "prepare_transaction",
     "send_transaction",
     "wait_for_confirmations",

@@ -58,10 +58,12 @@ app = typer.Typer(
 def _register() -> None:
     from registry.cli import agency, bench, chain_cmds, demo, operate, verify_cmd
     from registry.cli import audit as audit_cmd
+    from registry.cli import keys as keys_cmd
     from registry.cli import serve as serve_cmd
 
     app.add_typer(agency.app, name="agency")
     app.add_typer(bench.app, name="bench")
+    app.add_typer(keys_cmd.app, name="keys")
     chain_cmds.register(app)
     demo.register(app)
     verify_cmd.register(app)

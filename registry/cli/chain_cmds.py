@@ -15,7 +15,7 @@ from registry.chain import (
     fund_from_dev_account,
     new_account,
 )
-from registry.chain.devnode import start_anvil
+from registry.chain.devnode import AnvilNode, start_anvil
 from registry.cli.common import (
     ChainIdOpt,
     JsonOpt,
@@ -26,7 +26,7 @@ from registry.cli.common import (
     print_json,
     settings_from,
 )
-from registry.errors import InvalidInput
+from registry.errors import ChainUnavailable, InvalidInput
 from registry.service.operator import tx_options
 from registry.settings import write_config
 
@@ -125,19 +125,52 @@ def node(
 ) -> None:
     """Run a persistent local anvil node; its state is saved on exit and reloaded on start.
 
+    SIGTERM or Ctrl-C stops anvil (which writes its state file) and exits 0.
     Example: registry node --port 8545
     """
     settings = settings_from()
     state_path = state or settings.data_dir / "anvil-state.json"
-    node_ = start_anvil(port=port, state_path=state_path, block_time=block_time, quiet=False)
-    console.print(f"anvil on {node_.url} (chain 31337), state in {state_path}; Ctrl-C to stop")
-    signal.signal(signal.SIGTERM, lambda *_: node_.stop())
+    started: list[AnvilNode] = []
+    signals_seen: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        # Only forward here: waiting for the process inside a handler that interrupted
+        # Popen.wait() deadlocks on the lock that wait() holds.
+        signals_seen.append(signum)
+        for running in started:
+            running.process.send_signal(signum if len(signals_seen) == 1 else signal.SIGKILL)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        node_.process.wait()
-    except KeyboardInterrupt:
-        pass
+        # anvil in a session of its own: a terminal's Ctrl-C reaches only this process, which
+        # forwards it once; a second signal kills anvil.
+        started.append(
+            start_anvil(
+                port=port,
+                state_path=state_path,
+                block_time=block_time,
+                quiet=False,
+                own_session=True,
+            )
+        )
+        node_ = started[0]
+        if signals_seen:  # asked to stop while anvil was starting
+            node_.process.send_signal(signals_seen[0])
+        else:
+            console.print(
+                f"anvil on {node_.url} (chain 31337), state in {state_path}; Ctrl-C to stop"
+            )
+        code = node_.process.wait()
     finally:
-        node_.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for running in started:
+            running.stop()
+    if not signals_seen:
+        raise ChainUnavailable(f"anvil stopped by itself (exit code {code})")
+    if code != 0:
+        raise ChainUnavailable(f"anvil was killed (exit code {code}); {state_path} may be stale")
+    console.print(f"anvil stopped; state saved in {state_path}")
 
 
 def register(app: typer.Typer) -> None:

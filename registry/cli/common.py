@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
+from registry import keys
 from registry.chain import RegistryContract, connect, load_keystore
 from registry.errors import InvalidInput
 from registry.service.operator import tx_options
@@ -20,6 +22,7 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 PASSPHRASE_ENV = "REGISTRY_KEYSTORE_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "REGISTRY_NEW_KEYSTORE_PASSPHRASE"
 
 RpcOpt = Annotated[
     str | None,
@@ -45,12 +48,38 @@ def settings_from(
     return load_settings(rpc=rpc, registry_address=registry, chain_id=chain_id)
 
 
-def passphrase_for(path: Path) -> str:
-    """The keystore passphrase from the environment, else asked for without echo."""
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask_hidden(prompt: str, env: str) -> str:
+    """Ask at the terminal without echo; with no terminal, say which variable to set (rather
+    than a getpass warning and a read from a pipe)."""
+    if not _stdin_is_terminal():
+        raise InvalidInput(f"no passphrase: set {env} (there is no terminal to ask on)")
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+def passphrase_for(path: Path, *, prompt: str | None = None) -> str:
+    """The passphrase of existing key files: from the environment, else asked without echo."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value is not None:
         return value
-    return str(typer.prompt(f"Passphrase for {path}", hide_input=True))
+    return _ask_hidden(prompt or f"Passphrase for {path}", PASSPHRASE_ENV)
+
+
+def new_passphrase_for(path: Path, *, env: str = PASSPHRASE_ENV) -> str:
+    """A passphrase being chosen for new key files: from `env`, else typed twice; refused if
+    empty or shorter than keys.MIN_PASSPHRASE_CHARS."""
+    value = os.environ.get(env)
+    if value is not None:
+        keys.check_new_passphrase(value)
+        return value
+    value = _ask_hidden(f"New passphrase for {path}", env)
+    keys.check_new_passphrase(value)
+    if _ask_hidden("Type it again", env) != value:
+        raise InvalidInput("the two passphrases typed differ; nothing was written")
+    return value
 
 
 def load_sender(path: Path) -> LocalAccount:

@@ -18,6 +18,7 @@ from registry.cli.common import (
     console,
     err_console,
     hex32,
+    new_passphrase_for,
     passphrase_for,
     print_json,
 )
@@ -53,14 +54,15 @@ def init(
 ) -> None:
     """Create the data directory: config.toml, the registry authority's encrypted keystore.
 
-    The passphrase comes from REGISTRY_KEYSTORE_PASSPHRASE or is asked for.
+    The passphrase (at least 12 characters; every key file of the data directory is
+    encrypted with it) comes from REGISTRY_KEYSTORE_PASSPHRASE or is asked for, twice.
     Example: registry init --rpc http://127.0.0.1:8545
     """
     settings = load_settings(data_dir=data_dir)
     admin_path = settings.keys_dir / "admin.json"
     if admin_path.exists():
         raise InvalidInput(f"{settings.data_dir} is already initialised ({admin_path} exists)")
-    passphrase = passphrase_for(admin_path)
+    passphrase = new_passphrase_for(admin_path)
     account = new_account()
     create_keystore(account, admin_path, passphrase)
     write_config(settings.data_dir / "config.toml", {"rpc": rpc})

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -46,8 +49,11 @@ def serve(
     """
     import uvicorn
 
+    from api.server import uvicorn_options
+
     settings = load_settings()
-    config = {"host": host, "port": port, "log_level": log_level}
+    config = {"host": host, "port": port, "log_level": log_level, **uvicorn_options(settings)}
+    scheme = "https" if settings.tls_certfile else "http"
     if settings.rpc == "embedded":
         _serve_embedded(settings, config)
         return
@@ -66,7 +72,7 @@ def serve(
         app = create_app(operator=operator, passphrase=passphrase)
         console.print(
             f"Serving registry {operator.registry.address} on chain {operator.registry.chain_id} "
-            f"({settings.rpc}), store {operator.store.url}, at http://{host}:{port}/"
+            f"({settings.rpc}), store {operator.store.url}, at {scheme}://{host}:{port}/"
         )
         uvicorn.run(app, timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5, **config)  # type: ignore[arg-type]
     finally:
@@ -86,8 +92,12 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
             "whose anchors no longer exist: unset it, or run a node (`registry node`) and set "
             "REGISTRY_RPC"
         )
-    data_dir = Path(tempfile.mkdtemp(prefix="registry-serve-"))
+    scheme = "https" if settings.tls_certfile else "http"
+    parent = serve_tmp_parent(settings)
+    remove_stale_serve_dirs(parent)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{SERVE_DIR_PREFIX}{os.getpid()}-", dir=parent))
     operator = None
+    watchdog = _watch_over(data_dir)
     try:
         passphrase = secrets.token_urlsafe(24)  # keys live and die with the temporary directory
         operator, admin = open_embedded(settings, data_dir=data_dir, passphrase=passphrase)
@@ -103,7 +113,7 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
         console.print(EMBEDDED_WARNING.format(store=data_dir))
         console.print(
             f"Registry {operator.registry.address} on the embedded chain "
-            f"{operator.registry.chain_id}; page and API at http://{config['host']}:"
+            f"{operator.registry.chain_id}; page and API at {scheme}://{config['host']}:"
             f"{config['port']}/ (OpenAPI at /docs)"
         )
         console.print(f"admin token:             {admin_token}")
@@ -113,7 +123,79 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
         if operator is not None:
             operator.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+        if watchdog.stdin is not None:
+            watchdog.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=5)
         console.print(f"embedded registry discarded ({data_dir} deleted)")
+
+
+# The embedded registry's directory holds a store and key files (encrypted under a passphrase
+# that lives only in this process's memory). It must not outlive the process, even one that is
+# SIGKILLed or dies of a segfault, where no `finally` runs. Three layers:
+# 1. it lives on /dev/shm (memory) when there is one, so it never reaches a disk;
+# 2. a watchdog process holds the read end of a pipe from this one: at EOF (this process is
+#    gone, however it ended) it deletes the directory;
+# 3. the next `registry serve` deletes directories whose process no longer runs (a watchdog
+#    killed too, a reboot with a disk-backed temp directory).
+SERVE_DIR_PREFIX = "registry-serve-"
+_SERVE_DIR = re.compile(re.escape(SERVE_DIR_PREFIX) + r"(\d+)-")
+_WATCHDOG = """\
+import shutil, signal, sys
+for name in ("SIGINT", "SIGHUP", "SIGTERM"):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+sys.stdin.buffer.read()
+shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
+
+
+def serve_tmp_parent(settings: Settings) -> Path:
+    """Where embedded registries live: `serve_tmp_dir`, else /dev/shm, else the temp dir."""
+    if settings.serve_tmp_dir is not None:
+        settings.serve_tmp_dir.mkdir(parents=True, exist_ok=True)
+        return settings.serve_tmp_dir
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return Path(tempfile.gettempdir())
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_serve_dirs(parent: Path) -> list[Path]:
+    """Delete this user's embedded-registry directories under `parent` whose server is gone."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for path in parent.iterdir():
+            match = _SERVE_DIR.match(path.name)
+            if match is None or not path.is_dir() or path.is_symlink():
+                continue
+            if path.stat().st_uid != os.getuid() or _process_alive(int(match.group(1))):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _watch_over(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start the watchdog that deletes `data_dir` once this process has exited (pipe EOF). In
+    a session of its own, so Ctrl-C or a closed terminal does not end it first."""
+    return subprocess.Popen(
+        [sys.executable, "-I", "-c", _WATCHDOG, str(data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
 
 
 # ------------------------------------------------------------------ tokens

@@ -42,7 +42,7 @@ from registry.chain.tx import rpc_errors
 from registry.errors import RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
-from registry.service.operator import Operator, slug, tx_options
+from registry.service.operator import Operator, tx_options
 from registry.service.verify import (
     ChainReader,
     Outcome,
@@ -50,8 +50,19 @@ from registry.service.verify import (
 )
 from registry.settings import Settings
 from registry.store import Store, repo
-from registry.store.models import Agency, AgencyStatus, Batch, BatchState, Record, Revocation
-from registry.store.tokens import authenticate, issue_token
+from registry.store.db import begin_write
+from registry.store.errors import InvalidTransition
+from registry.store.models import (
+    Agency,
+    AgencyStatus,
+    ApiToken,
+    Batch,
+    BatchState,
+    Record,
+    Revocation,
+    TokenScope,
+)
+from registry.store.tokens import authenticate, issue_token, revoke_token
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +72,7 @@ __all__ = [
     "EventIndex",
     "Keyring",
     "KeysUnavailable",
+    "LastAdminToken",
     "PipelineStats",
     "RecordState",
     "VerificationCache",
@@ -75,6 +87,7 @@ __all__ = [
     "receipts_of",
     "record_state",
     "record_statuses",
+    "revoke_api_token",
     "serialize_provider",
     "set_agency_active",
 ]
@@ -102,11 +115,7 @@ class Keyring:
         self._senders: dict[str, threading.RLock] = {}
 
     def has_key_files(self, agency: Agency) -> bool:
-        base = self.operator.keys_dir / slug(agency.name)
-        account = base.with_name(base.name + ".account.json")
-        signing = base.with_name(base.name + ".ed25519.pem")
-        salt = base.with_name(base.name + ".salt.json")
-        return account.is_file() and signing.is_file() and salt.is_file()
+        return self.operator.has_agency_keys(agency.name)
 
     def put(self, agency_id: int, issuer: Issuer) -> None:
         """Hand in an issuer whose keys are already in memory (tests, embedded mode)."""
@@ -623,6 +632,36 @@ def issue_api_token(store: Store, *, agency_id: int | None, label: str) -> tuple
         row = authenticate(session, token)
         assert row is not None
         return row.id, token
+
+
+class LastAdminToken(InvalidTransition):
+    """Revoking this token would leave no admin token: nobody could administer through the API."""
+
+
+def revoke_api_token(store: Store, token_id: int) -> tuple[ApiToken, str | None]:
+    """Revoke a token by id (again: no change): the row and its agency's address (None for an
+    admin token). The last live admin token is refused (LastAdminToken): a lock-out could
+    then only be undone on the server (`registry token create --admin`)."""
+    with store.session() as session:
+        begin_write(session)
+        row = session.get(ApiToken, token_id)
+        if row is not None and row.scope == TokenScope.ADMIN and row.revoked_at is None:
+            # Rows locked (PostgreSQL; SQLite holds its write lock): two requests revoking the
+            # last two admin tokens at once cannot both see the other one still live.
+            live = session.scalars(
+                select(ApiToken.id)
+                .where(ApiToken.scope == TokenScope.ADMIN, ApiToken.revoked_at.is_(None))
+                .with_for_update()
+            ).all()
+            if list(live) == [token_id]:
+                raise LastAdminToken(
+                    f"API token #{token_id} is the last admin token; revoking it would lock "
+                    "every administrator out. Create another admin token first "
+                    "(registry token create --admin), then revoke this one"
+                )
+        revoked = revoke_token(session, token_id)
+        agency = repo.agency_by_id(session, revoked.agency_id) if revoked.agency_id else None
+        return revoked, agency.address if agency is not None else None
 
 
 # ------------------------------------------------------------------ records and batches

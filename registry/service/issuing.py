@@ -29,17 +29,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from sqlalchemy import select
+from web3.exceptions import TransactionNotFound
 
 from registry import keys, merkle, record
 from registry.chain import RegistryContract
 from registry.chain.tx import (
+    FeeTooLow,
+    NonceUsed,
     SignedTx,
-    TxOptions,
     broadcast,
+    bumped_fees,
+    fee_fields,
+    fees_of,
     prepare_transaction,
-    wait_for_confirmations,
+    rpc_errors,
 )
-from registry.errors import ChainError, ChainUnavailable, ContractRevert, InvalidInput
+from registry.errors import (
+    ChainError,
+    ChainUnavailable,
+    ContractRevert,
+    InvalidInput,
+    TransactionFailed,
+)
 from registry.receipt import KIND_CODES, Receipt, build_batch_receipts, build_receipt
 from registry.salts import record_salt_source
 from registry.store import Store, repo
@@ -68,6 +79,18 @@ class IssuingConfig:
     gas_margin: float = 1.2
     retry_initial: float = 0.5
     retry_max: float = 30.0
+    poll_interval: float = 0.05
+    """Seconds between looks at the chain while an anchor is on its way."""
+    stuck_after: float = 60.0
+    """Seconds an anchor tx may wait unmined in the node's pool before it is replaced with
+    fees bumped by the EIP-1559 replacement rule (same nonce, both fees +10% +1 wei)."""
+    max_fee_per_gas: int | None = None
+    """Fee ceiling (wei per gas) for anchor txs: no bump goes above it; when it stops a
+    replacement, the batch's last_error and the log say so. None: no ceiling."""
+
+
+class _CeilingReached(Exception):
+    """A replacement would need fees above IssuingConfig.max_fee_per_gas."""
 
 
 def batch_tree(leaves: Sequence[tuple[bytes, str]]) -> merkle.MerkleTree:
@@ -97,6 +120,7 @@ class Issuer:
     salt_secret: bytes | None = field(default=None, repr=False)
     _trees: dict[int, merkle.MerkleTree] = field(default_factory=dict, repr=False)
     """Trees of recently sealed batches, so receipts need not rebuild them (bounded)."""
+    _ceiling_noted: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def identity(self) -> str:
@@ -110,15 +134,6 @@ class Issuer:
                 "32-byte secret (keys.load_salt_secret); salts never come from the signing key"
             )
         return self.salt_secret
-
-    @property
-    def _tx_options(self) -> TxOptions:
-        return TxOptions(
-            confirmations=self.config.confirmations,
-            timeout=self.config.tx_timeout,
-            gas_margin=self.config.gas_margin,
-            poll_interval=0.05,
-        )
 
     # ---------------------------------------------------------------- submit
 
@@ -197,27 +212,48 @@ class Issuer:
             raw = bytes(batch.tx_raw) if batch.tx_raw else None
             tx_hash = bytes(batch.tx_hash) if batch.tx_hash else None
             nonce = batch.tx_nonce
+            seen = None
+            if state == BatchState.ANCHORED and batch.block_number is not None and batch.block_hash:
+                seen = (int(batch.block_number), bytes(batch.block_hash))
         if state in (BatchState.CONFIRMED, BatchState.FAILED):
             return
-        # Our namespace only: the same root anchored by another agency is no concern of ours.
-        on_chain = self.registry.anchor_of(self.identity, root)
-        if on_chain.agency is not None:
-            self._confirm(batch_id, tx_hash or self._anchor_tx_from_log(root))
-            return
-        if state == BatchState.SEALED or raw is None or tx_hash is None or nonce is None:
-            signed = self._sign_and_record(batch_id, root, count)
-            _crash_point("submitted")
-        else:
+        signed = None
+        if raw is not None and tx_hash is not None and nonce is not None:
             signed = SignedTx(raw=raw, tx_hash=tx_hash, nonce=nonce, sender=self.account.address)
-            if self._nonce_taken_by_another(signed):
+        # Our namespace only: the same root anchored by another agency is no concern of ours.
+        if self.registry.anchor_of(self.identity, root).agency is None:
+            if state == BatchState.SEALED or signed is None:
+                signed = self._sign_and_record(batch_id, root, count)
+                _crash_point("submitted")
+            elif self._nonce_taken_by_another(signed):
                 # The recorded tx can never be mined (its nonce went to another tx, e.g. the node
                 # lost it and the account sent something else): sign it anew with a fresh nonce.
                 signed = self._sign_and_record(batch_id, root, count)
-        broadcast(self.registry.w3, signed, action=f"anchor batch {batch_id}")
-        self._confirm(batch_id, signed.tx_hash)
+            # After a restart the RECORDED transaction is sent again (same bytes, same hash):
+            # it may still be in the node's pool, and a re-signed one would anchor twice.
+            signed = self._send(batch_id, signed, root=root, count=count)
+        self._await_confirmed(batch_id, root=root, count=count, signed=signed, seen=seen)
 
-    def _sign_and_record(self, batch_id: int, root: bytes, count: int) -> SignedTx:
-        """Sign the anchoring transaction and store it (hash, nonce, raw) BEFORE it is sent."""
+    def _sign_and_record(
+        self, batch_id: int, root: bytes, count: int, *, replacing: SignedTx | None = None
+    ) -> SignedTx:
+        """Sign the anchoring transaction and store it (hash, nonce, raw) BEFORE it is sent.
+        `replacing`: sign a replacement of that tx (same nonce, fees bumped by the EIP-1559
+        replacement rule); raises _CeilingReached when the fee ceiling leaves no room."""
+        fees = None
+        nonce = None
+        if replacing is not None:
+            fresh = fee_fields(self.registry.w3)
+            old = fees_of(replacing.raw)
+            fees = bumped_fees(old, fresh, ceiling=self.config.max_fee_per_gas)
+            if fees is None:
+                raise _CeilingReached(
+                    f"fee ceiling reached: anchor tx 0x{replacing.tx_hash.hex()} "
+                    f"(nonce {replacing.nonce}, fees {old}) cannot be replaced with fees "
+                    f"raised by 10% within max_fee_per_gas={self.config.max_fee_per_gas} wei; "
+                    "it waits for the base fee to fall"
+                )
+            nonce = replacing.nonce
         signed = prepare_transaction(
             self.registry.w3,
             self.account,
@@ -225,28 +261,193 @@ class Issuer:
             abi=self.registry.abi,
             action=f"anchor batch {batch_id}",
             margin=self.config.gas_margin,
+            nonce=nonce,
+            fees=fees,
+            fee_ceiling=self.config.max_fee_per_gas,
         )
         with self.store.session() as session:
             repo.mark_submitted(
                 session, batch_id, tx_hash=signed.tx_hash, nonce=signed.nonce, raw_tx=signed.raw
             )
+        if replacing is not None:
+            log.warning(
+                "batch %s: anchor tx 0x%s replaced by 0x%s (nonce %s, fees %s -> %s)",
+                batch_id,
+                replacing.tx_hash.hex(),
+                signed.tx_hash.hex(),
+                signed.nonce,
+                fees_of(replacing.raw),
+                fees_of(signed.raw),
+            )
         return signed
 
-    def _anchor_tx_from_log(self, root: bytes) -> bytes | None:
-        """The tx that anchored `root` for this agency, from its
-        `Anchored(address indexed agency, bytes32 indexed root, uint32 leafCount)` event."""
-        event = self.registry.contract.events.Anchored()
-        topic = HexBytes(self.registry.w3.keccak(text=event.signature))
-        agency_topic = HexBytes(b"\0" * 12 + keys.address_bytes(self.identity))
-        logs = self.registry.w3.eth.get_logs(
-            {
-                "address": self.registry.address,
-                "fromBlock": 0,
-                "toBlock": "latest",
-                "topics": [topic, agency_topic, HexBytes(root)],
-            }
-        )
-        return bytes(logs[0]["transactionHash"]) if logs else None
+    def _send(self, batch_id: int, signed: SignedTx, *, root: bytes, count: int) -> SignedTx:
+        """Broadcast `signed`; when the node refuses it for its fees, replace it (bumped fees,
+        same nonce) until it is accepted or the fee ceiling stops us. Returns the tx sent."""
+        action = f"anchor batch {batch_id}"
+        while True:
+            try:
+                broadcast(self.registry.w3, signed, action=action)
+                return signed
+            except FeeTooLow as exc:
+                log.warning("batch %s: %s", batch_id, exc)
+                try:
+                    signed = self._sign_and_record(batch_id, root, count, replacing=signed)
+                except _CeilingReached as ceiling:
+                    self._note_ceiling(batch_id, str(ceiling))
+                    return signed  # waits (and is re-sent) until the base fee falls
+            except NonceUsed:
+                if self._nonce_taken_by_another(signed):
+                    return self._sign_and_record(batch_id, root, count)
+                return signed  # it is ours, mined: the watch finds it on chain
+
+    def _note_ceiling(self, batch_id: int, reason: str) -> None:
+        """Say once per transaction, in the log and the batch's last_error, that the fee
+        ceiling stopped the bumping."""
+        if self._ceiling_noted.get(batch_id) == reason:
+            return
+        self._ceiling_noted[batch_id] = reason
+        log.warning("batch %s: %s", batch_id, reason)
+        with self.store.session() as session:
+            repo.record_attempt(session, batch_id, error=reason)
+
+    def _tx_state(self, signed: SignedTx) -> str:
+        """Where a sent tx is: "mined", "reverted", "pending" (in the node's pool), "dropped"
+        (unknown to the node, its nonce still free) or "replaced" (its nonce went to another
+        tx)."""
+        w3 = self.registry.w3
+        with rpc_errors("anchor status"):
+            try:
+                receipt = w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
+            except TransactionNotFound:
+                receipt = None
+            if receipt is not None and receipt.get("blockNumber") is not None:
+                return "mined" if int(receipt["status"]) == 1 else "reverted"
+            try:
+                known = w3.eth.get_transaction(HexBytes(signed.tx_hash))
+            except TransactionNotFound:
+                known = None
+            if known is not None:
+                return "pending"
+            used = w3.eth.get_transaction_count(self.account.address, "latest")
+        return "replaced" if used > signed.nonce else "dropped"
+
+    def _await_confirmed(
+        self,
+        batch_id: int,
+        *,
+        root: bytes,
+        count: int,
+        signed: SignedTx | None,
+        seen: tuple[int, bytes] | None,
+    ) -> None:
+        """Watch the chain until the anchor has N confirmations, then mark the batch confirmed.
+
+        The chain's `anchorOf(agency, root)` is the truth: it names the block holding the
+        anchor whichever of our transactions (original or replacement) got mined. The batch is
+        `anchored` as soon as that block is seen; if a re-org drops it before N confirmations,
+        the batch goes back to `submitted` and the transaction is sent again. A tx the node
+        lost is re-sent (same bytes); one refused or unmined for `stuck_after` seconds is
+        replaced with bumped fees. Recorded block number and hash are those the chain names
+        at confirmation."""
+        w3 = self.registry.w3
+        action = f"anchor batch {batch_id}"
+        deadline = time.monotonic() + self.config.tx_timeout
+        sent_at = time.monotonic()
+        while True:
+            info = self.registry.anchor_of(self.identity, root)
+            if info.agency is not None:
+                with rpc_errors(action):
+                    block = w3.eth.get_block(info.block_number)
+                    head = w3.eth.block_number
+                here = (info.block_number, bytes(block["hash"]))
+                if here != seen:
+                    with self.store.session() as session:
+                        repo.mark_anchored(
+                            session,
+                            batch_id,
+                            block_number=here[0],
+                            block_hash=here[1],
+                            anchored_at=int(block["timestamp"]),
+                        )
+                    seen = here
+                    _crash_point("anchored")
+                confirmations = head - info.block_number + 1
+                if confirmations >= self.config.confirmations and self._still_there(root, here):
+                    with self.store.session() as session:
+                        repo.mark_confirmed(session, batch_id, confirmations=confirmations)
+                    self._ceiling_noted.pop(batch_id, None)
+                    return
+            else:
+                if seen is not None:
+                    log.warning(
+                        "batch %s: block %s holding its anchor was dropped by a re-org; "
+                        "sending the anchor again",
+                        batch_id,
+                        seen[0],
+                    )
+                    seen = None
+                    if signed is not None:  # back to `submitted` (journaled), same tx
+                        with self.store.session() as session:
+                            repo.mark_submitted(
+                                session,
+                                batch_id,
+                                tx_hash=signed.tx_hash,
+                                nonce=signed.nonce,
+                                raw_tx=signed.raw,
+                            )
+                if signed is None:  # found on chain before any tx was recorded, then lost
+                    signed = self._sign_and_record(batch_id, root, count)
+                    signed = self._send(batch_id, signed, root=root, count=count)
+                    sent_at = time.monotonic()
+                else:
+                    signed, sent_at = self._nudge(batch_id, signed, root, count, sent_at)
+            if time.monotonic() >= deadline:
+                raise TransactionFailed(
+                    f"{action}: not confirmed after {self.config.tx_timeout:.0f}s; "
+                    "it will be resumed (the recorded transaction is sent again)"
+                )
+            time.sleep(self.config.poll_interval)
+
+    def _nudge(
+        self, batch_id: int, signed: SignedTx, root: bytes, count: int, sent_at: float
+    ) -> tuple[SignedTx, float]:
+        """One look at an anchor tx not (yet) on chain: re-send it if the node lost it,
+        replace it if it is stuck; a reverted one is re-signed (the contract's refusal then
+        surfaces by name, ContractRevert)."""
+        state = self._tx_state(signed)
+        if state == "reverted":
+            return self._sign_and_record(batch_id, root, count), time.monotonic()
+        if state == "replaced":
+            # Another tx took the nonce; unless it was one of ours that anchored meanwhile,
+            # sign anew with a fresh nonce.
+            if self.registry.anchor_of(self.identity, root).agency is None:
+                signed = self._sign_and_record(batch_id, root, count)
+                return self._send(batch_id, signed, root=root, count=count), time.monotonic()
+            return signed, sent_at
+        if state == "dropped":
+            log.warning(
+                "batch %s: anchor tx 0x%s not known to the node; re-sending it",
+                batch_id,
+                signed.tx_hash.hex(),
+            )
+            return self._send(batch_id, signed, root=root, count=count), sent_at
+        if state == "pending" and time.monotonic() - sent_at >= self.config.stuck_after:
+            try:
+                replacement = self._sign_and_record(batch_id, root, count, replacing=signed)
+            except _CeilingReached as ceiling:
+                self._note_ceiling(batch_id, str(ceiling))
+                return signed, time.monotonic()
+            return self._send(batch_id, replacement, root=root, count=count), time.monotonic()
+        return signed, sent_at
+
+    def _still_there(self, root: bytes, here: tuple[int, bytes]) -> bool:
+        """Whether the chain still names block `here` (number, hash) as the anchor's."""
+        info = self.registry.anchor_of(self.identity, root)
+        if info.agency is None or info.block_number != here[0]:
+            return False
+        with rpc_errors("anchor status"):
+            return bytes(self.registry.w3.eth.get_block(here[0])["hash"]) == here[1]
 
     def _nonce_taken_by_another(self, signed: SignedTx) -> bool:
         """Whether the recorded tx can never anchor: its nonce is used and it is not mined, or
@@ -262,29 +463,6 @@ class Issuer:
         # Re-signing a reverted anchor re-runs the gas estimate, which names the contract's
         # refusal (ContractRevert, not retried) instead of rebroadcasting a spent nonce forever.
         return int(receipt["status"]) != 1
-
-    def _confirm(self, batch_id: int, tx_hash: bytes | None) -> None:
-        if tx_hash is None:
-            raise ChainError(f"batch {batch_id}: anchored on chain but no tx hash recorded")
-        result = wait_for_confirmations(
-            self.registry.w3,
-            tx_hash,
-            options=self._tx_options,
-            action=f"anchor batch {batch_id}",
-            abi=self.registry.abi,
-        )
-        block = self.registry.w3.eth.get_block(result.block_number)
-        with self.store.session() as session:
-            repo.mark_anchored(
-                session,
-                batch_id,
-                block_number=result.block_number,
-                block_hash=result.block_hash,
-                anchored_at=int(block["timestamp"]),
-            )
-        _crash_point("anchored")
-        with self.store.session() as session:
-            repo.mark_confirmed(session, batch_id, confirmations=result.confirmations)
 
     def _fail(self, batch_id: int, reason: str) -> None:
         with self.store.session() as session:

@@ -4,11 +4,14 @@ The CLI and the API are thin shells over this class. Layout of the data director
 
     config.toml                      settings written by `registry init` / `registry deploy`
     registry.db                      the SQLite store (unless database_url points elsewhere)
-    keys/admin.json                  the registry authority's account (encrypted keystore)
-    keys/<agency>.account.json       an agency's current transaction account (encrypted keystore)
-    keys/<agency>.ed25519.pem        an agency's current receipt-signing key (encrypted PKCS#8)
-    keys/<agency>.salt.json          an agency's salt secret (scrypt + AES-256-GCM, keys.py)
-    keys/<agency>.*.retired.*        keys replaced by a rotation or a move (kept, never reused)
+    keys/admin.json                  the registry authority's account (transaction-key file)
+    keys/<agency>.account.json       an agency's current transaction account (transaction-key)
+    keys/<agency>.ed25519.json       an agency's current receipt-signing key (signing-key file)
+    keys/<agency>.salt.json          an agency's salt secret (salt-secret file)
+    keys/<agency>.*.retired          keys replaced by a rotation or a move (kept, never reused)
+
+Every key file is an Ethereum keystore v3 (scrypt) labelled with its kind (registry.keys), all
+under the one operator passphrase; `registry keys rekey` changes it.
 
 An agency's identity is the address it was registered with (`Agency.address`); after the
 authority moves it to a new transaction account, `Agency.account` differs from it.
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
@@ -43,7 +46,7 @@ from registry.chain import (
     new_account,
 )
 from registry.chain.tx import TxOptions
-from registry.errors import InvalidInput, RegistryError, UnknownAgency
+from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt, receipt_to_json
 from registry.service import authority
 from registry.service.issuing import Issuer, IssuingConfig, batch_tree, receipt_for_batch_record
@@ -63,6 +66,14 @@ def slug(name: str) -> str:
     if not text:
         raise InvalidInput(f"agency name {name!r}: needs at least one letter or digit")
     return text
+
+
+class AgencyKeyFiles(NamedTuple):
+    """The paths of an agency's three key files in the data directory."""
+
+    account: Path
+    signing_key: Path
+    salt_secret: Path
 
 
 @dataclass(frozen=True)
@@ -141,18 +152,39 @@ class Operator:
     def keys_dir(self) -> Path:
         return self.settings.keys_dir
 
+    def agency_key_files(self, name: str) -> AgencyKeyFiles:
+        """Where the agency's key files are (whether or not they exist)."""
+        base = self.keys_dir / slug(name)
+        return AgencyKeyFiles(
+            account=base.with_name(base.name + ".account.json"),
+            signing_key=base.with_name(base.name + ".ed25519.json"),
+            salt_secret=base.with_name(base.name + ".salt.json"),
+        )
+
+    def has_agency_keys(self, name: str) -> bool:
+        """Whether this data directory holds all three of the agency's key files."""
+        return all(path.is_file() for path in self.agency_key_files(name))
+
     def admin_account(self, passphrase: str) -> LocalAccount:
         return load_keystore(self.keys_dir / "admin.json", passphrase)
 
     def agency_account(self, name: str, passphrase: str) -> LocalAccount:
-        return load_keystore(self.keys_dir / f"{slug(name)}.account.json", passphrase)
+        return load_keystore(self.agency_key_files(name).account, passphrase)
 
     def agency_signing_key(self, name: str, passphrase: str) -> Ed25519PrivateKey:
-        return keys.load_signing_key(self.keys_dir / f"{slug(name)}.ed25519.pem", passphrase)
+        path = self.agency_key_files(name).signing_key
+        old = path.with_suffix(".pem")
+        if not path.exists() and old.exists():
+            raise SigningKeyError(
+                f"{old}: agency {name!r} has its signing key in the old PKCS#8 PEM format "
+                "(PBKDF2, 2,048 iterations), no longer loaded; convert every key file with "
+                "`registry keys rekey`"
+            )
+        return keys.load_signing_key(path, passphrase)
 
     def agency_salt_secret(self, name: str, passphrase: str) -> bytes:
         """The agency's own salt secret (generated at creation; survives key rotations)."""
-        return keys.load_salt_secret(self.keys_dir / f"{slug(name)}.salt.json", passphrase)
+        return keys.load_salt_secret(self.agency_key_files(name).salt_secret, passphrase)
 
     def _retire(self, path: Path, tag: str) -> None:
         """Keep a replaced key file under a name that says it is retired (never deleted)."""
@@ -173,14 +205,13 @@ class Operator:
         """Generate an agency's account, signing key and salt secret (saved encrypted in the
         data directory), register it on chain with the authority account (`admin`, else
         decrypted from keys/admin.json) and in the store; return it with its ready issuer."""
-        base = self.keys_dir / slug(name)
-        account_path = base.with_name(base.name + ".account.json")
-        key_path = base.with_name(base.name + ".ed25519.pem")
-        salt_path = base.with_name(base.name + ".salt.json")
+        account_path, key_path, salt_path = self.agency_key_files(name)
         with self.store.session() as session:
             if any(a.name == name for a in repo.list_agencies(session)):
                 raise DuplicateAgency(f"an agency named {name!r} is already in the store")
-        if account_path.exists() or key_path.exists() or salt_path.exists():
+        if any(
+            p.exists() for p in (account_path, key_path, salt_path, key_path.with_suffix(".pem"))
+        ):
             raise DuplicateAgency(f"agency {name!r} already has keys in {self.keys_dir}")
         admin = admin or self.admin_account(passphrase)
         account = new_account()
@@ -262,12 +293,11 @@ class Operator:
     def rotate_agency_key(self, name: str, *, passphrase: str) -> Agency:
         """A new signing key for the agency: the agency proposes it, the authority confirms it
         (both keys are held here). The new key is saved before anything is sent (as
-        <agency>.ed25519.next.pem), and replaces the current file once confirmed; the old one
+        <agency>.ed25519.next.json), and replaces the current file once confirmed; the old one
         is kept, retired. The salt secret is untouched: digests do not change."""
         agency = self.agency(name)
-        base = self.keys_dir / slug(agency.name)
-        current = base.with_name(base.name + ".ed25519.pem")
-        pending = base.with_name(base.name + ".ed25519.next.pem")
+        current = self.agency_key_files(agency.name).signing_key
+        pending = current.with_name(current.name.replace(".ed25519.json", ".ed25519.next.json"))
         account = self.agency_account(agency.name, passphrase)
         admin = self.admin_account(passphrase)
         if pending.exists():  # an earlier rotation stopped half-way: finish that one
@@ -304,9 +334,8 @@ class Operator:
         written before anything is sent); identity, keys and history are kept. The old
         keystore is kept, retired."""
         agency = self.agency(name)
-        base = self.keys_dir / slug(agency.name)
-        current = base.with_name(base.name + ".account.json")
-        pending = base.with_name(base.name + ".account.next.json")
+        current = self.agency_key_files(agency.name).account
+        pending = current.with_name(current.name.replace(".account.json", ".account.next.json"))
         admin = self.admin_account(passphrase)
         if pending.exists():  # an earlier move stopped half-way: finish that one
             account = load_keystore(pending, passphrase)
@@ -528,4 +557,4 @@ def write_outputs(
     return written
 
 
-__all__ = ["IssueItem", "Operator", "collect_inputs", "slug", "write_outputs"]
+__all__ = ["AgencyKeyFiles", "IssueItem", "Operator", "collect_inputs", "slug", "write_outputs"]

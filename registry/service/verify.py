@@ -11,6 +11,8 @@ algorithm; `outcome_of` is its precedence table.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +21,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from registry.chain import AgencyStatus, CheckResult, KeyWindow, RegistryContract
 from registry.chain.contract import Reason
 from registry.checks import Check, CheckName, CheckStatus
-from registry.errors import ChainError, InvalidInput, RegistryError
+from registry.errors import ChainError, ChainUnavailable, InvalidInput, RegistryError, WrongChain
 from registry.receipt import DigestKind, Receipt, check_receipt_offline, parse_receipt
 from registry.record import (
     MAX_DOCUMENT_BYTES,
@@ -33,6 +36,38 @@ from registry.record import (
     parse_sealed_document,
 )
 from registry.types import to_hex
+
+log = logging.getLogger("registry.verify")
+
+NODE_UNREACHABLE = "the registry's node could not be reached"
+NODE_WRONG_CHAIN = "the node is on another chain"
+NODE_ANSWERED_WRONGLY = "the node answered wrongly"
+"""The public reasons why the chain could not be asked: stable, and never the node's URL (a
+hosted node's API key is often in its path), host, port or an exception's text (the detail is
+logged, with every URL cut to its scheme and host)."""
+
+_URL = re.compile(r"""\b([a-z][a-z0-9+.-]*://)([^\s/'"<>?#]*)[^\s'"<>]*""", re.IGNORECASE)
+_URL_PATH = re.compile(r"""\b(url|path): ?/[^\s'"<>)]*""", re.IGNORECASE)
+
+
+def redact_urls(text: str) -> str:
+    """`text` with every URL's user info, path and query cut (they may hold an API key) and
+    urllib3's `url: /path` removed, for logging an exception about a node."""
+    text = _URL.sub(lambda m: m.group(1) + m.group(2).rpartition("@")[2] + "/...", text)
+    return _URL_PATH.sub(lambda m: m.group(1) + ": /...", text)
+
+
+def node_failure(exc: BaseException, *, where: str = "a chain check") -> str:
+    """The public reason for a chain call that failed with `exc`; the detail is logged here,
+    its URLs redacted."""
+    detail = redact_urls(str(exc))
+    log.warning("%s could not be made: %s: %s", where, type(exc).__name__, detail)
+    if isinstance(exc, WrongChain):
+        return NODE_WRONG_CHAIN
+    if isinstance(exc, ChainUnavailable | OSError):
+        return NODE_UNREACHABLE
+    return NODE_ANSWERED_WRONGLY
+
 
 REASON_TEXT = {
     Reason.ISSUED_IN_ERROR: "issued in error",
@@ -210,8 +245,10 @@ def verify_receipt(
         )
         try:
             checks.extend(_chain_checks(parsed, reader, facts))
-        except ChainError as exc:
-            checks.extend(_chain_errored(f"could not check: {exc}"))
+        except (ChainError, Web3Exception, OSError) as exc:
+            # Transport errors (requests' derive from OSError) and a node's malformed answers
+            # (Web3Exception) alike: the chain could not be asked, which is not evidence.
+            checks.extend(_chain_errored(f"could not check: {node_failure(exc)}"))
     return Verification(outcome_of(checks, document=digest is not None), tuple(checks), **facts)
 
 
@@ -599,7 +636,9 @@ __all__ = [
     "Verification",
     "VerificationInput",
     "malformed_verification",
+    "node_failure",
     "outcome_of",
+    "redact_urls",
     "registry_resolver",
     "unknown_verification",
     "verification_input",

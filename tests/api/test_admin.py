@@ -4,6 +4,8 @@ a token for it, which issues records that verify."""
 
 from __future__ import annotations
 
+import json
+
 from api_helpers import ONLY_EMBEDDED_SQLITE, Api
 
 pytestmark = ONLY_EMBEDDED_SQLITE
@@ -20,8 +22,8 @@ def test_register_agency_then_issue(api: Api) -> None:
     assert created.headers["location"] == f"/v1/agencies/{agency['address']}"
     keys_dir = api.operator.keys_dir
     assert (keys_dir / "land-registry.account.json").is_file()
-    pem = (keys_dir / "land-registry.ed25519.pem").read_bytes()
-    assert b"ENCRYPTED" in pem
+    signing = json.loads((keys_dir / "land-registry.ed25519.json").read_text())
+    assert signing["kind"] == "signing-key" and signing["crypto"]["kdf"] == "scrypt"
     token = c.post(
         f"/v1/admin/agencies/{agency['address']}/tokens", json={"label": "land"}, headers=api.admin
     ).json()["token"]

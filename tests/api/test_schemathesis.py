@@ -40,7 +40,12 @@ def fuzzed() -> Iterator[tuple[Any, dict[str, str]]]:
     with tempfile.TemporaryDirectory(prefix="registry-fuzz-") as tmp:
         data = Path(tmp)
         settings = Settings(
-            data_dir=data, api_wait_timeout=0.2, api_verify_rate=1000.0, api_verify_burst=1000
+            data_dir=data,
+            api_wait_timeout=0.2,
+            api_verify_rate=1000.0,
+            api_verify_burst=1000,
+            api_rate=1000.0,
+            api_burst=1000,
         )
         operator, admin = open_embedded(settings, data_dir=data, passphrase="fuzz")
         app = create_app(operator=operator, passphrase="fuzz", run_worker=False)

@@ -1,11 +1,21 @@
 """CLI against a real anvil node: deploy, agencies, and every bad-input case of issue #2 as a
-one-line error with a non-zero exit code (never a traceback)."""
+one-line error with a non-zero exit code (never a traceback); `registry node` stops cleanly."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+
+from registry.chain import connect
+from registry.chain.devnode import free_port
+from registry.errors import ChainUnavailable
 
 
 @pytest.fixture
@@ -128,3 +138,65 @@ def test_bad_hex_argument(cli):
         "0x" + "12" * 20,
     )
     _one_line_error(result, 2, "--signing-key", "not hex")
+
+
+def _start_registry_node(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`registry node --port PORT` as a child process, answering JSON-RPC when returned."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from registry.cli import main; main()",
+            "node",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "REGISTRY_DATA_DIR": str(data_dir)},
+        stdin=subprocess.DEVNULL,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            connect(f"http://127.0.0.1:{port}", timeout=1)
+            return process
+        except ChainUnavailable:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"registry node did not answer within 30 s:\n{log.read_text()}")
+
+
+def _stopped_within(process: subprocess.Popen[bytes], seconds: float, log: Path) -> int:
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"registry node still running {seconds} s after the signal:\n{log.read_text()}")
+
+
+@pytest.mark.anvil
+def test_registry_node_stops_cleanly_on_sigterm_and_sigint(tmp_path):
+    """SIGTERM (a service manager) and SIGINT (Ctrl-C) reach anvil through the wrapper, which
+    waits for it and exits 0 within seconds; the chain is saved and reloaded on restart."""
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "node.log"
+    url = f"http://127.0.0.1:{port}"
+    node = _start_registry_node(data_dir, port, log)
+    w3 = connect(url)
+    for _ in range(3):
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    mined = w3.eth.block_number
+    assert mined >= 3
+    node.send_signal(signal.SIGTERM)
+    assert _stopped_within(node, 5, log) == 0, log.read_text()
+    assert "state saved" in log.read_text()
+    with pytest.raises(ChainUnavailable):  # anvil went down with the wrapper
+        connect(url, timeout=1)
+    assert (data_dir / "anvil-state.json").is_file()
+
+    again = _start_registry_node(data_dir, port, log)
+    assert connect(url).eth.block_number == mined  # the state file was reloaded
+    again.send_signal(signal.SIGINT)
+    assert _stopped_within(again, 5, log) == 0, log.read_text()

@@ -1,31 +1,20 @@
-"""Agency keys: encrypted storage of signing keys and salt secrets, the 121-byte v2 root
-message, sign and verify."""
+"""Agency keys: the 121-byte v2 root message, sign and verify (key files: test_keyfiles.py)."""
 
 from __future__ import annotations
 
-import os
-import stat
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry import keys
-from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
+from registry.errors import InvalidInput, SigningKeyError
 from registry.keys import (
     ROOT_MESSAGE_TAG,
-    generate_salt_secret,
     generate_signing_key,
-    load_salt_secret,
-    load_signing_key,
     public_key_bytes,
     root_signing_message,
-    save_salt_secret,
-    save_signing_key,
     sign_root,
     signing_key_from_seed,
     verify_root_signature,
@@ -35,110 +24,6 @@ REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 ROOT = bytes(range(32))
 PASSPHRASE = "correct horse battery staple"
-
-
-# --------------------------------------------------------------------------- storage
-
-
-def test_save_and_load_round_trip(tmp_path: Path) -> None:
-    key = generate_signing_key()
-    path = tmp_path / "agency.pem"
-    save_signing_key(key, path, PASSPHRASE)
-    loaded = load_signing_key(path, PASSPHRASE)
-    assert public_key_bytes(loaded) == public_key_bytes(key)
-    assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    assert load_signing_key(path, PASSPHRASE.encode()) is not None
-
-
-def test_key_file_is_0600_whatever_the_umask(tmp_path: Path) -> None:
-    old = os.umask(0)
-    try:
-        save_signing_key(generate_signing_key(), tmp_path / "k.pem", PASSPHRASE)
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "k.pem").stat().st_mode) == 0o600
-
-
-def test_key_file_is_never_readable_by_others_even_before_it_is_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[int] = []
-    real_link = os.link
-
-    def spy_link(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
-        seen.append(stat.S_IMODE(os.stat(src).st_mode))
-        assert Path(src).read_bytes()  # fully written before it gets its name
-        real_link(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "link", spy_link)
-    save_signing_key(generate_signing_key(), tmp_path / "k.pem", PASSPHRASE)
-    assert seen == [0o600]
-    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]  # no temp file left
-
-
-def test_save_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
-    path = tmp_path / "k.pem"
-    first = generate_signing_key()
-    save_signing_key(first, path, PASSPHRASE)
-    with pytest.raises(SigningKeyError, match="already there"):
-        save_signing_key(generate_signing_key(), path, PASSPHRASE)
-    assert public_key_bytes(load_signing_key(path, PASSPHRASE)) == public_key_bytes(first)
-    second = generate_signing_key()
-    save_signing_key(second, path, PASSPHRASE, overwrite=True)
-    assert public_key_bytes(load_signing_key(path, PASSPHRASE)) == public_key_bytes(second)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]
-
-
-def test_save_into_a_missing_directory(tmp_path: Path) -> None:
-    with pytest.raises(SigningKeyError, match="cannot create"):
-        save_signing_key(generate_signing_key(), tmp_path / "no" / "k.pem", PASSPHRASE)
-
-
-def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SigningKeyError, match="empty"):
-        save_signing_key(generate_signing_key(), tmp_path / "k.pem", "")
-
-
-def test_wrong_passphrase_says_what_to_do(tmp_path: Path) -> None:
-    path = tmp_path / "k.pem"
-    save_signing_key(generate_signing_key(), path, PASSPHRASE)
-    with pytest.raises(WrongPassphrase) as excinfo:
-        load_signing_key(path, "wrong")
-    message = str(excinfo.value)
-    assert "\n" not in message
-    assert "wrong passphrase" in message and "try again" in message
-    assert str(path) in message
-
-
-def test_load_missing_or_foreign_files(tmp_path: Path) -> None:
-    with pytest.raises(SigningKeyError, match="no such key file"):
-        load_signing_key(tmp_path / "missing.pem", PASSPHRASE)
-    garbage = tmp_path / "garbage.pem"
-    garbage.write_bytes(b"not a key at all")
-    with pytest.raises(SigningKeyError, match="not an encrypted PKCS#8 key"):
-        load_signing_key(garbage, PASSPHRASE)
-    plain = tmp_path / "plain.pem"
-    plain.write_bytes(
-        generate_signing_key().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    with pytest.raises(SigningKeyError, match="not an encrypted"):
-        load_signing_key(plain, PASSPHRASE)
-    other = tmp_path / "ec.pem"
-    other.write_bytes(
-        ec.generate_private_key(ec.SECP256K1()).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-        )
-    )
-    with pytest.raises(SigningKeyError, match="not an Ed25519 key") as excinfo:
-        load_signing_key(other, PASSPHRASE)
-    assert not isinstance(excinfo.value, WrongPassphrase)
 
 
 # --------------------------------------------------------------------------- message
@@ -261,38 +146,6 @@ def test_any_flipped_bit_fails_verification(which: str, bit: int) -> None:
 
 
 # --------------------------------------------------------------------------- salt secret
-
-
-def test_salt_secret_round_trip_encrypted_0600(tmp_path: Path) -> None:
-    secret = generate_salt_secret()
-    assert len(secret) == 32 and secret != generate_salt_secret()
-    path = tmp_path / "agency.salt.json"
-    save_salt_secret(secret, path, PASSPHRASE)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    text = path.read_text()
-    assert secret.hex() not in text and '"kdf": "scrypt"' in text and "aes-256-gcm" in text
-    assert load_salt_secret(path, PASSPHRASE) == secret
-    with pytest.raises(SigningKeyError, match="already there"):
-        save_salt_secret(generate_salt_secret(), path, PASSPHRASE)
-    assert load_salt_secret(path, PASSPHRASE) == secret
-
-
-def test_salt_secret_wrong_passphrase_damage_and_foreign_files(tmp_path: Path) -> None:
-    path = tmp_path / "agency.salt.json"
-    save_salt_secret(generate_salt_secret(), path, PASSPHRASE)
-    with pytest.raises(WrongPassphrase, match="wrong passphrase"):
-        load_salt_secret(path, "not it")
-    damaged = path.read_text().replace('"ciphertext": "', '"ciphertext": "00', 1)
-    (tmp_path / "damaged.json").write_text(damaged)
-    with pytest.raises(SigningKeyError, match="not a salt-secret file"):
-        load_salt_secret(tmp_path / "damaged.json", PASSPHRASE)
-    (tmp_path / "foreign.json").write_text('{"type": "x"}')
-    with pytest.raises(SigningKeyError, match="not a salt-secret file"):
-        load_salt_secret(tmp_path / "foreign.json", PASSPHRASE)
-    with pytest.raises(SigningKeyError, match="no such"):
-        load_salt_secret(tmp_path / "missing.json", PASSPHRASE)
-    with pytest.raises(SigningKeyError, match="empty"):
-        save_salt_secret(generate_salt_secret(), tmp_path / "x.json", "")
 
 
 def test_salts_no_longer_come_from_the_signing_key() -> None:
