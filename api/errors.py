@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -29,6 +29,7 @@ from registry.errors import (
     UnknownAgency,
 )
 from registry.service.verify import node_failure, redact_urls
+from registry.store.db import is_outage, outage_message
 from registry.store.errors import (
     ClaimLost,
     DuplicateAgency,
@@ -197,6 +198,23 @@ def _count_chain_error(request: Request, where: str) -> None:
         metrics.chain_errors.labels(where).inc()
 
 
+STORE_UNAVAILABLE = "the record store could not be reached; try again later"
+"""The public reason of every store outage: never the database's host, port or the driver's
+text (the detail goes to the log)."""
+
+
+def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    # An outage, not a bug: a warning without traceback, once per request.
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        503,
+        slug="store-unavailable",
+        detail=STORE_UNAVAILABLE,
+        instance=request.url.path,
+        headers={"Retry-After": _retry_after(request)},
+    )
+
+
 async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
     """The one exception handler: every error of every route becomes problem+json here."""
     instance = request.url.path
@@ -235,6 +253,8 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
                 detail = node_failure(exc, where=f"{request.method} {instance}")
                 if retry:
                     detail += "; try again later"
+        elif isinstance(exc, StoreUnavailable):
+            return _store_unavailable(request, exc)
         elif status >= 500:
             log.error(
                 "%s %s: %s: %s", request.method, instance, type(exc).__name__, redact_urls(detail)
@@ -257,15 +277,8 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
             instance=instance,
             headers=dict(exc.headers) if exc.headers else None,
         )
-    if isinstance(exc, OperationalError):
-        log.error("%s %s: store error: %s", request.method, instance, type(exc).__name__)
-        return problem(
-            503,
-            slug="store-unavailable",
-            detail="the record store could not be reached; try again later",
-            instance=instance,
-            headers={"Retry-After": _retry_after(request)},
-        )
+    if isinstance(exc, DBAPIError) and is_outage(exc):  # raised outside Store.session()
+        return _store_unavailable(request, StoreUnavailable(outage_message(exc)))
     log.exception("%s %s: unexpected %s", request.method, instance, type(exc).__name__)
     return problem(
         500,

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from registry.service.api_support import PipelineStats
+from registry.service.api_support import CacheStats, PipelineStats
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,33 @@ class _PipelineCollector(Collector):
         )
 
 
+class _CacheCollector(Collector):
+    """Hits, misses, evictions and fill of the bounded caches, read when scraped."""
+
+    def __init__(self) -> None:
+        self.sources: list[Callable[[], CacheStats]] = []
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        figures = [stats() for stats in self.sources]
+        label = ["cache"]
+        hits = CounterMetricFamily("registry_cache_hits", "Lookups answered.", labels=label)
+        misses = CounterMetricFamily("registry_cache_misses", "Lookups not answered.", labels=label)
+        evictions = CounterMetricFamily(
+            "registry_cache_evictions",
+            "Entries dropped, least recently used first, to stay within the bound.",
+            labels=label,
+        )
+        size = GaugeMetricFamily("registry_cache_entries", "Entries held now.", labels=label)
+        bound = GaugeMetricFamily("registry_cache_max_entries", "The bound.", labels=label)
+        for f in figures:
+            hits.add_metric([f.name], float(f.hits))
+            misses.add_metric([f.name], float(f.misses))
+            evictions.add_metric([f.name], float(f.evictions))
+            size.add_metric([f.name], float(f.size))
+            bound.add_metric([f.name], float(f.max_size))
+        yield from (hits, misses, evictions, size, bound)
+
+
 class Metrics:
     def __init__(
         self, *, stats: Callable[[], PipelineStats], worker_running: Callable[[], bool]
@@ -92,6 +119,12 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PipelineCollector(stats, worker_running))
+        self._caches = _CacheCollector()
+        self.registry.register(self._caches)
+
+    def watch_caches(self, *caches: Callable[[], CacheStats]) -> None:
+        """Report these caches (their `stats` methods) from now on."""
+        self._caches.sources.extend(caches)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

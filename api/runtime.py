@@ -86,6 +86,8 @@ class ApiRuntime:
                 interval=min(1.0, settings.revocation_ttl / 2),
                 on_error=lambda: metrics.chain_errors.labels("follower").inc(),
             )
+        verifications = VerificationCache(reader)
+        metrics.watch_caches(*(c.stats for c in reader.caches()), verifications.stats)
         return cls(
             settings=settings,
             operator=operator,
@@ -97,7 +99,7 @@ class ApiRuntime:
             metrics=metrics,
             worker=worker,
             follower=follower,
-            verifications=VerificationCache(reader),
+            verifications=verifications,
             embedded=embedded,
             run_worker=run_worker,
             owns_operator=owns_operator,

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from registry.errors import ChainError, ContractRevert, RegistryError
 from registry.service.api_support import CachingChainReader, Keyring
 from registry.service.issuing import Issuer
+from registry.service.verify import redact_urls
 from registry.store import repo
 from registry.store.lease import AccountLease
 from registry.store.models import Batch, Record
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 30.0
+PURGE_INTERVAL = 3600.0
+"""Seconds between two passes of the documents' retention rule."""
 
 
 class AnchoringWorker:
@@ -52,6 +55,7 @@ class AnchoringWorker:
         self._failures: dict[int, int] = {}
         self._leases: dict[str, AccountLease] = {}
         self._waiting: set[str] = set()
+        self._next_purge = 0.0
         self.passes = 0
         self.last_error: str | None = None
 
@@ -113,8 +117,10 @@ class AnchoringWorker:
             self.release_leases()
 
     def run_pass(self) -> None:
-        """One pass over every loaded agency: resume unfinished batches, seal, anchor."""
+        """One pass over every loaded agency: resume unfinished batches, seal, anchor; and, at
+        most every PURGE_INTERVAL seconds, the documents' retention rule."""
         self.passes += 1
+        self._purge_when_due()
         for issuer in self.keyring.loaded():
             if self._stop.is_set():
                 return
@@ -152,6 +158,19 @@ class AnchoringWorker:
                     raise
             self._anchored(issuer, batch_id)
 
+    def _purge_when_due(self) -> None:
+        """Delete sealed contents past `document_retention_days` (no rule set: nothing)."""
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_INTERVAL
+        try:
+            purged = self.keyring.operator.purge_documents()
+        except RegistryError as exc:
+            log.warning("document retention: %s; next try in %ss", exc, PURGE_INTERVAL)
+            return
+        if purged:
+            log.info("document retention: %s", purged)
+
     def _leased(self, issuer: Issuer) -> bool:
         """Whether this process holds the account's lease (taking it when free): two servers on
         one store never send from one account, and one takes over when the other dies."""
@@ -162,7 +181,9 @@ class AnchoringWorker:
         try:
             held = lease.acquire()
         except Exception as exc:  # the store is down: no lease, no anchoring
-            log.warning("anchoring for %s: cannot take the lease: %s", account, exc)
+            log.warning(
+                "anchoring for %s: cannot take the lease: %s", account, redact_urls(str(exc))
+            )
             return False
         if not held and account not in self._waiting:
             log.info("another process anchors for %s; waiting to take over", account)
@@ -200,8 +221,10 @@ class AnchoringWorker:
         self._failures[agency_id] = failures
         delay = max(at_least, min(BACKOFF_MAX, BACKOFF_INITIAL * 2 ** (failures - 1)))
         self._retry_at[agency_id] = time.monotonic() + delay
-        self.last_error = f"{type(exc).__name__}: {exc}"
-        log.warning("anchoring for agency #%s: %s; retrying in %.1fs", agency_id, exc, delay)
+        # node and database URLs may carry credentials: scheme and host only, even in the log
+        shown = redact_urls(str(exc))
+        self.last_error = f"{type(exc).__name__}: {shown}"
+        log.warning("anchoring for agency #%s: %s; retrying in %.1fs", agency_id, shown, delay)
         if chain and self._on_chain_error is not None:
             self._on_chain_error()
 
@@ -254,7 +277,7 @@ class ChainFollower:
                 self._failing = False
             except Exception as exc:  # node down: answers expire by TTL until it is back
                 if not self._failing:
-                    log.warning("chain follower: %s: %s", type(exc).__name__, exc)
+                    log.warning("chain follower: %s: %s", type(exc).__name__, redact_urls(str(exc)))
                 self._failing = True
                 if self._on_error is not None:
                     self._on_error()

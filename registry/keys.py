@@ -47,6 +47,7 @@ from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
 from registry.types import SigningKey32
 
 __all__ = [
+    "DATA_KEY_BYTES",
     "KDF_N",
     "MIN_PASSPHRASE_CHARS",
     "ROOT_MESSAGE_LENGTH",
@@ -57,8 +58,10 @@ __all__ = [
     "address_bytes",
     "check_new_passphrase",
     "describe_key_file",
+    "generate_data_key",
     "generate_salt_secret",
     "generate_signing_key",
+    "load_data_key",
     "load_salt_secret",
     "load_secret",
     "load_signing_key",
@@ -66,6 +69,7 @@ __all__ = [
     "public_key_bytes",
     "rekey_files",
     "root_signing_message",
+    "save_data_key",
     "save_salt_secret",
     "save_secret",
     "save_signing_key",
@@ -186,14 +190,28 @@ def generate_salt_secret() -> bytes:
     return os.urandom(SALT_SECRET_BYTES)
 
 
+# ------------------------------------------------------------------ data key
+#
+# Each agency also has a data key: 32 random bytes (AES-256-GCM) that encrypt its sealed
+# documents at rest in the store (registry.service.documents). It is kept only in its key file,
+# under the operator passphrase like every other secret; the store holds ciphertexts alone.
+
+DATA_KEY_BYTES = 32
+
+
+def generate_data_key() -> bytes:
+    """A fresh 32-byte AES-256 data key from the operating system's random source."""
+    return os.urandom(DATA_KEY_BYTES)
+
+
 # ------------------------------------------------------------------ key files
 #
 # One container for every secret: an Ethereum keystore v3 file (the format geth, eth-account
 # and eth-keyfile read and write) with a "kind" label and a public check value:
 #
-#   {"kind": "signing-key" | "salt-secret" | "transaction-key",
+#   {"kind": "signing-key" | "salt-secret" | "data-key" | "transaction-key",
 #    "publicKey": <Ed25519 public key, hex>        (signing-key)
-#    "fingerprint": <SHA-256(tag | secret), hex>   (salt-secret)
+#    "fingerprint": <SHA-256(tag | secret), hex>   (salt-secret, data-key: one tag per kind)
 #    "address": <secp256k1 address, hex>           (transaction-key, as in every keystore)
 #    "version": 3, "id": <uuid4>,
 #    "crypto": {"kdf": "scrypt", "kdfparams": {"n": 262144, "r": 8, "p": 1, "dklen": 32,
@@ -218,6 +236,7 @@ _SCRYPT_R, _SCRYPT_P = 8, 1
 _MAX_SCRYPT_N = 2**20  # a hostile file must not make a load take gigabytes
 _MAX_PBKDF2_ROUNDS = 10_000_000
 _SALT_FINGERPRINT_TAG = b"RecordRegistry/salt-secret/fingerprint/v1"
+_DATA_KEY_FINGERPRINT_TAG = b"RecordRegistry/data-key/fingerprint/v1"
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _LEGACY_SALT_TYPE = "RecordRegistrySaltSecret"
@@ -229,12 +248,14 @@ class SecretKind(StrEnum):
 
     SIGNING_KEY = "signing-key"
     SALT_SECRET = "salt-secret"
+    DATA_KEY = "data-key"
     TRANSACTION_KEY = "transaction-key"
 
 
 _CHECK_FIELD = {
     SecretKind.SIGNING_KEY: "publicKey",
     SecretKind.SALT_SECRET: "fingerprint",
+    SecretKind.DATA_KEY: "fingerprint",
     SecretKind.TRANSACTION_KEY: "address",
 }
 
@@ -265,6 +286,8 @@ def _check_value(kind: SecretKind, secret: bytes) -> str:
         return bytes(public_key_bytes(signing_key_from_seed(secret))).hex()
     if kind is SecretKind.SALT_SECRET:
         return hashlib.sha256(_SALT_FINGERPRINT_TAG + secret).hexdigest()
+    if kind is SecretKind.DATA_KEY:
+        return hashlib.sha256(_DATA_KEY_FINGERPRINT_TAG + secret).hexdigest()
     if not 0 < int.from_bytes(secret, "big") < _SECP256K1_ORDER:
         raise SigningKeyError("not a valid secp256k1 private key")
     return Secp256k1PrivateKey(secret).public_key.to_address()[2:].lower()
@@ -491,6 +514,25 @@ def save_salt_secret(
 def load_salt_secret(path: str | os.PathLike[str], passphrase: str | bytes) -> bytes:
     """Read and decrypt a salt-secret file."""
     return load_secret(path, kind=SecretKind.SALT_SECRET, passphrase=passphrase)
+
+
+def save_data_key(
+    key: bytes,
+    path: str | os.PathLike[str],
+    passphrase: str | bytes,
+    *,
+    scrypt_n: int | None = None,
+) -> None:
+    """Write the agency's data key as a data-key file; never overwrites one (losing a data key
+    makes every document it encrypted unreadable)."""
+    if len(key) != DATA_KEY_BYTES:
+        raise SigningKeyError(f"a data key is {DATA_KEY_BYTES} bytes, got {len(key)}")
+    save_secret(key, path, kind=SecretKind.DATA_KEY, passphrase=passphrase, scrypt_n=scrypt_n)
+
+
+def load_data_key(path: str | os.PathLike[str], passphrase: str | bytes) -> bytes:
+    """Read and decrypt a data-key file."""
+    return load_secret(path, kind=SecretKind.DATA_KEY, passphrase=passphrase)
 
 
 def _write_private(target: Path, data: bytes, *, overwrite: bool, what: str) -> None:

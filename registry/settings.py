@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     batch_age: float = Field(2.0, ge=0, description="Seconds before a partial batch is sealed.")
     max_record_bytes: int = Field(1 << 20, ge=1, description="Largest JSON record accepted.")
 
+    # --- retention of sealed documents (personal data; docs/operating.md) ---
+    document_retention_days: int | None = Field(
+        None,
+        ge=0,
+        description="Delete a sealed document's contents this many days after its batch was "
+        "anchored (block time), keeping digest, batch and receipt; None: keep them.",
+    )
+    delete_document_after_download: bool = Field(
+        False,
+        description="Delete a sealed document's contents once the agency has downloaded it "
+        "(digest, batch and receipt stay).",
+    )
+
     # --- HTTP API and its anchoring worker (api/, `registry serve`) ---
     api_max_body_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted (413 above)."

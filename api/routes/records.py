@@ -40,7 +40,15 @@ from api.deps import (
     WaitQuery,
     hex32,
 )
-from api.errors import Forbidden, InvalidField, NotAnchored, problem_responses
+from api.errors import (
+    PROBLEM_BASE,
+    PROBLEM_MEDIA_TYPE,
+    ApiError,
+    Forbidden,
+    InvalidField,
+    NotAnchored,
+    problem_responses,
+)
 from api.runtime import ApiRuntime
 from api.schemas import (
     EXAMPLE_RECEIPT,
@@ -63,9 +71,9 @@ from registry.service.api_support import (
     record_state,
     record_statuses,
 )
+from registry.service.documents import DocumentPurged, DocumentUnreadable
 from registry.service.issuing import Issuer
 from registry.service.revoking import InvalidReplacement, revoke_record
-from registry.store import repo
 from registry.store.errors import NotFound
 from registry.store.models import Agency
 
@@ -453,12 +461,51 @@ def get_receipt(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(receipt_to_json(receipt))
 
 
+class DocumentGone(ApiError):
+    """The record's sealed contents were deleted under the retention rule (or after a
+    download); its digest, batch and receipt remain."""
+
+    status = 410
+    slug = "document-purged"
+
+
+class DocumentDamaged(ApiError):
+    """The stored sealed document does not decrypt with the agency's data key."""
+
+    status = 500
+    slug = "document-unreadable"
+
+
+_GONE: dict[int | str, dict[str, Any]] = {
+    410: {
+        "description": "Gone (RFC 9457 problem details): the sealed contents were deleted "
+        "under the registry's retention rule; the receipt is still at "
+        "/v1/records/{digest}/receipt.",
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": PROBLEM_BASE + DocumentGone.slug,
+                    "title": "Gone",
+                    "status": 410,
+                    "detail": "the sealed contents of 0x9f86... were deleted on 2026-12-01 "
+                    "under the registry's retention rule; its receipt remains",
+                    "instance": "/v1/...",
+                },
+            }
+        },
+    }
+}
+
+
 @router.get(
     "/{digest}/document",
     summary="Download a sealed document",
     description="The sealed structured record with its receipt, as the citizen keeps it. It "
-    "holds the record's personal data, so only the issuing agency may download it. Agency "
-    "token.",
+    "holds the record's personal data, so only the issuing agency may download it; the store "
+    "keeps it encrypted with the agency's data key. Once the registry's retention rule (or "
+    "`delete_document_after_download`) deleted the contents: 410 Gone (the receipt stays). "
+    "Agency token.",
     responses={
         200: {
             "description": "The sealed document (attachment).",
@@ -470,6 +517,7 @@ def get_receipt(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
             },
         },
         **problem_responses(401, 403, 404, 409, 422, 503),
+        **_GONE,
     },
 )
 def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
@@ -482,15 +530,17 @@ def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> 
         )
     if state.status not in DONE:
         raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
-    with runtime.operator.store.session() as session:
-        row = repo.record_by_digest(session, value, agency_id=agency.id)
-        document = row.document if row is not None else None
-    if document is None:
-        raise NotFound(f"record {digest} has no stored document")
-    sealed = record.parse_sealed_document(document)
-    receipt = runtime.operator.receipt_for(value, agency_id=agency.id)
+    data_key = _issuer(runtime, agency).data_key
+    try:
+        payload = runtime.operator.sealed_document_for(
+            value, agency_id=agency.id, data_key=data_key
+        )
+    except DocumentPurged as exc:
+        raise DocumentGone(f"{exc} (the receipt is at /v1/records/{digest}/receipt)") from exc
+    except DocumentUnreadable as exc:
+        raise DocumentDamaged(str(exc)) from exc
     return JSONResponse(
-        record.to_json(record.attach_receipt(sealed, receipt)),
+        payload,
         headers={"Content-Disposition": f'attachment; filename="{digest}.sealed.json"'},
     )
 

@@ -132,7 +132,7 @@ def issue(
         progress.update(task, description="anchoring")
         issuer.drain()
         progress.update(task, description="writing receipts")
-        written = write_outputs(op, items, out, agency_id=who.id)
+        written = write_outputs(op, items, out, agency_id=who.id, data_key=issuer.data_key)
     console.print(f"issued {len(items)} records for {who.name}; receipts in {out}/")
     if json_out:
         print_json({"issued": len(items), "out": str(out), "files": [str(p) for p in written]})
@@ -247,10 +247,12 @@ def receipt(
     """
     op = _operator()
     target = hex32(digest, "DIGEST")
-    try:
-        payload = op.sealed_document_for(target)
-    except InvalidInput:
-        payload = receipt_to_json(op.receipt_for(target))
+    found = op.receipt_for(target)
+    if found.digest_kind == "record":
+        # the sealed document is encrypted at rest with the agency's data key
+        payload = op.sealed_document_for(target, passphrase=_passphrase(op.keys_dir))
+    else:
+        payload = receipt_to_json(found)
     typer.echo(json.dumps(payload, indent=2))
 
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -67,12 +67,15 @@ from registry.store.tokens import authenticate, issue_token, revoke_token
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CACHE_ENTRIES",
     "BatchSummary",
+    "CacheStats",
     "CachingChainReader",
     "EventIndex",
     "Keyring",
     "KeysUnavailable",
     "LastAdminToken",
+    "LruCache",
     "PipelineStats",
     "RecordState",
     "VerificationCache",
@@ -206,6 +209,92 @@ class Keyring:
             yield
 
 
+# ------------------------------------------------------------------ bounded caches
+
+
+CACHE_ENTRIES = 200_000
+"""Bound of each of the chain reader's caches (answers, open key windows, names)."""
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """One cache's figures for the metrics: how it is used and how full it is."""
+
+    name: str
+    hits: int
+    misses: int
+    evictions: int
+    size: int
+    max_size: int
+
+
+class LruCache(OrderedDict[K, V]):
+    """A dict of at most `max_size` entries: storing one more evicts the least recently used
+    one (never the whole cache, which would turn a flood of new keys into a miss for every
+    key). `lookup` counts hits and misses and marks the entry used; thread-safe."""
+
+    def __init__(self, name: str, max_size: int) -> None:
+        super().__init__()
+        if max_size < 1:
+            raise ValueError(f"cache {name}: max_size must be at least 1, not {max_size}")
+        self.name = name
+        self.max_size = max_size
+        self.hits = 0
+        self.misses = 0
+        self.evictions = 0
+        self._lock = threading.RLock()
+
+    def lookup(self, key: K) -> V | None:
+        with self._lock:
+            value = super().get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self.move_to_end(key)
+            return value
+
+    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        """As `lookup` (counted, marks the entry used): readers that treat it as a dict count."""
+        value = self.lookup(key)
+        return default if value is None else value
+
+    def peek(self, key: K) -> V | None:
+        """The entry, neither counted nor marked used (a look that answers no request)."""
+        with self._lock:
+            return super().get(key)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+            self.move_to_end(key)
+            while len(self) > self.max_size:
+                self.popitem(last=False)
+                self.evictions += 1
+
+    def drop_where(self, doomed: Callable[[K], bool]) -> int:
+        """Remove the entries whose key `doomed` picks (an event changed them); how many."""
+        with self._lock:
+            keys = [key for key in self if doomed(key)]
+            for key in keys:
+                del self[key]
+            return len(keys)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                self.name, self.hits, self.misses, self.evictions, len(self), self.max_size
+            )
+
+
 # ------------------------------------------------------------------ chain reads
 
 
@@ -244,14 +333,26 @@ class CachingChainReader(ChainReader):
     """
 
     watched: RegistryContract | None = None
-    max_entries: int = 200_000
+    max_entries: int = CACHE_ENTRIES
     generation: int = 0
-    _answers: dict[tuple[Any, ...], tuple[CheckResult, float]] = field(default_factory=dict)
-    _open_keys: dict[tuple[Any, ...], tuple[KeyWindow, float]] = field(default_factory=dict)
+    _answers: LruCache[tuple[Any, ...], tuple[CheckResult, float]] = field(init=False)
+    _open_keys: LruCache[tuple[Any, ...], tuple[KeyWindow, float]] = field(init=False)
     _synced_at: float = float("-inf")
     _next_block: int = -1
     _topics: dict[bytes, str] = field(default_factory=dict)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # Every cache bounded, least recently used out first: a flood of distinct receipts
+        # (each costing one eth_call) evicts one entry at a time and the hot entries stay.
+        self._answers = LruCache("chain_answers", self.max_entries)
+        self._open_keys = LruCache("open_key_windows", self.max_entries)
+        self._keys = LruCache("closed_key_windows", self.max_entries)
+        self._names = LruCache("agency_names", self.max_entries)
+
+    def caches(self) -> list[LruCache[Any, Any]]:
+        """The reader's caches, for the metrics."""
+        return [self._answers, self._open_keys, self._keys, self._names]  # type: ignore[list-item]
 
     # ---------------------------------------------------------------- reads
 
@@ -283,7 +384,7 @@ class CachingChainReader(ChainReader):
     def check(self, receipt: Receipt) -> CheckResult:
         a = receipt.anchor
         key = self._answer_key(receipt)
-        hit = self._answers.get(key)
+        hit = self._answers.lookup(key)
         if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
             return hit[0]
         generation = self.generation
@@ -296,14 +397,12 @@ class CachingChainReader(ChainReader):
         # An event seen while the node was asked may be newer than the answer: keep it only
         # if no sync ran in between (the sync bumps the generation before dropping entries).
         if generation == self.generation:
-            if len(self._answers) >= self.max_entries:
-                self._answers.clear()
             self._answers[key] = (result, time.monotonic())
         return result
 
     def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         key = (chain_id, address, agency.lower(), public_key)
-        hit = self._open_keys.get(key)
+        hit = self._open_keys.lookup(key)
         if hit is not None and self._fresh(hit[1], chain_id, address):
             return hit[0]
         generation = self.generation
@@ -316,7 +415,7 @@ class CachingChainReader(ChainReader):
         """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached): the
         caller can then verify inline instead of handing the work to a thread."""
         a = receipt.anchor
-        hit = self._answers.get(self._answer_key(receipt))
+        hit = self._answers.peek(self._answer_key(receipt))
         if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
             return False
         anchored = hit[0].anchor
@@ -327,7 +426,7 @@ class CachingChainReader(ChainReader):
         public_key = receipt.signature.public_key
         if (a.chain_id, a.registry, a.agency, public_key) in self._keys:
             return True
-        open_ = self._open_keys.get((a.chain_id, a.registry, a.agency.lower(), public_key))
+        open_ = self._open_keys.peek((a.chain_id, a.registry, a.agency.lower(), public_key))
         return open_ is not None and self._fresh(open_[1], a.chain_id, a.registry)
 
     # ---------------------------------------------------------------- following
@@ -399,13 +498,12 @@ class CachingChainReader(ChainReader):
         if not (hashes or agencies or old_keys):
             return
         self.generation += 1  # first, so that a check() in flight does not store its answer
-        for key in list(self._answers):
-            agency, leaf, root = key[2], key[3], key[5]
-            if agency in agencies or (agency, leaf) in hashes or (agency, root) in hashes:
-                self._answers.pop(key, None)
-        for key in list(self._open_keys):
-            if key[2] in agencies or (key[2], key[3]) in old_keys:
-                self._open_keys.pop(key, None)
+        self._answers.drop_where(
+            lambda key: (
+                key[2] in agencies or (key[2], key[3]) in hashes or (key[2], key[5]) in hashes
+            )
+        )
+        self._open_keys.drop_where(lambda key: key[2] in agencies or (key[2], key[3]) in old_keys)
 
 
 class VerificationCache:
@@ -419,8 +517,9 @@ class VerificationCache:
     def __init__(self, reader: CachingChainReader, *, size: int = 10_000) -> None:
         self.reader = reader
         self.size = size
-        self._entries: OrderedDict[tuple[bytes, bytes | None], _Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LruCache[tuple[bytes, bytes | None], _Answer] = LruCache(
+            "verifications", size
+        )
 
     @staticmethod
     def key(body: bytes, digest: bytes | None) -> tuple[bytes, bytes | None]:
@@ -428,8 +527,7 @@ class VerificationCache:
 
     def get(self, key: tuple[bytes, bytes | None]) -> tuple[bytes, str] | None:
         """The encoded answer and its outcome, if still valid."""
-        with self._lock:
-            entry = self._entries.get(key)
+        entry = self._entries.lookup(key)
         if entry is None or entry.generation != self.reader.generation:
             return None
         fresh = time.monotonic() - entry.at < self.reader.revocation_ttl
@@ -456,11 +554,10 @@ class VerificationCache:
             receipt.anchor.chain_id,
             receipt.anchor.registry,
         )
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries[key] = entry  # the least recently used entry goes when full
+
+    def stats(self) -> CacheStats:
+        return self._entries.stats()
 
 
 @dataclass(frozen=True)

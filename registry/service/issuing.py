@@ -53,6 +53,7 @@ from registry.errors import (
 )
 from registry.receipt import KIND_CODES, Receipt, build_batch_receipts, build_receipt
 from registry.salts import record_salt_source
+from registry.service import documents
 from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import Batch, BatchState
@@ -108,7 +109,10 @@ class Issuer:
     `account` is the agency's current transaction account; `agency_address` its identity (the
     address it was registered with; default: the account, true until the authority moves the
     agency), which names it in signed roots, anchors and receipts. `salt_secret` is the
-    agency's own 32-byte salt secret (keys.load_salt_secret), needed to seal records."""
+    agency's own 32-byte salt secret (keys.load_salt_secret), needed to seal records.
+    `data_key` encrypts the sealed documents it stores (keys.load_data_key); without one, a
+    fresh key lives in memory only (embedded and development set-ups: what they store is
+    readable by this issuer alone, and by no one after it is gone)."""
 
     store: Store
     registry: RegistryContract
@@ -118,6 +122,7 @@ class Issuer:
     config: IssuingConfig = IssuingConfig()
     agency_address: str | None = None
     salt_secret: bytes | None = field(default=None, repr=False)
+    data_key: bytes = field(default_factory=keys.generate_data_key, repr=False)
     _trees: dict[int, merkle.MerkleTree] = field(default_factory=dict, repr=False)
     """Trees of recently sealed batches, so receipts need not rebuild them (bounded)."""
     _ceiling_noted: dict[int, str] = field(default_factory=dict, repr=False)
@@ -144,9 +149,11 @@ class Issuer:
         return seal_with_secret(self._salt_secret(), data)
 
     def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
-        """Store records as `pending`; durable when this returns. Idempotent per digest."""
+        """Store records as `pending`; durable when this returns. Idempotent per digest.
+        Sealed documents are stored encrypted with the agency's data key, never in clear."""
+        stored = documents.encrypt_items(self.data_key, items)
         with self.store.session() as session:
-            result = repo.add_records(session, agency_id=self.agency_id, items=list(items))
+            result = repo.add_records(session, agency_id=self.agency_id, items=stored)
         _crash_point("pending")
         return result
 

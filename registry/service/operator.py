@@ -8,6 +8,8 @@ The CLI and the API are thin shells over this class. Layout of the data director
     keys/<agency>.account.json       an agency's current transaction account (transaction-key)
     keys/<agency>.ed25519.json       an agency's current receipt-signing key (signing-key file)
     keys/<agency>.salt.json          an agency's salt secret (salt-secret file)
+    keys/<agency>.data.json          an agency's data key, which encrypts its sealed documents
+                                     in the store (data-key file; registry.service.documents)
     keys/<agency>.*.retired          keys replaced by a rotation or a move (kept, never reused)
 
 Every key file is an Ethereum keystore v3 (scrypt) labelled with its kind (registry.keys), all
@@ -28,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -48,7 +51,7 @@ from registry.chain import (
 from registry.chain.tx import TxOptions
 from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt, receipt_to_json
-from registry.service import authority
+from registry.service import authority, documents
 from registry.service.issuing import Issuer, IssuingConfig, batch_tree, receipt_for_batch_record
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
@@ -98,6 +101,7 @@ class Operator:
         self.store = store
         self._trees: OrderedDict[int, merkle.MerkleTree] = OrderedDict()
         self._trees_lock = threading.Lock()
+        self._data_keys: dict[int, bytes] = {}  # agency id -> data key, once decrypted
 
     # ------------------------------------------------------------ opening
 
@@ -186,6 +190,19 @@ class Operator:
         """The agency's own salt secret (generated at creation; survives key rotations)."""
         return keys.load_salt_secret(self.agency_key_files(name).salt_secret, passphrase)
 
+    def agency_data_key_file(self, name: str) -> Path:
+        """Where the agency's data-key file is (whether or not it exists)."""
+        return self.keys_dir / f"{slug(name)}.data.json"
+
+    def agency_data_key(self, name: str, passphrase: str) -> bytes:
+        """The agency's data key (encrypts its sealed documents at rest). An agency created
+        before documents were encrypted gets one now, saved like its other keys."""
+        path = self.agency_data_key_file(name)
+        if not path.exists():
+            with suppress(SigningKeyError):  # another process may have just written it
+                keys.save_data_key(keys.generate_data_key(), path, passphrase)
+        return keys.load_data_key(path, passphrase)
+
     def _retire(self, path: Path, tag: str) -> None:
         """Keep a replaced key file under a name that says it is retired (never deleted)."""
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -206,20 +223,24 @@ class Operator:
         data directory), register it on chain with the authority account (`admin`, else
         decrypted from keys/admin.json) and in the store; return it with its ready issuer."""
         account_path, key_path, salt_path = self.agency_key_files(name)
+        data_path = self.agency_data_key_file(name)
         with self.store.session() as session:
             if any(a.name == name for a in repo.list_agencies(session)):
                 raise DuplicateAgency(f"an agency named {name!r} is already in the store")
         if any(
-            p.exists() for p in (account_path, key_path, salt_path, key_path.with_suffix(".pem"))
+            p.exists()
+            for p in (account_path, key_path, salt_path, data_path, key_path.with_suffix(".pem"))
         ):
             raise DuplicateAgency(f"agency {name!r} already has keys in {self.keys_dir}")
         admin = admin or self.admin_account(passphrase)
         account = new_account()
         signing_key = keys.generate_signing_key()
         salt_secret = keys.generate_salt_secret()
+        data_key = keys.generate_data_key()
         create_keystore(account, account_path, passphrase)
         keys.save_signing_key(signing_key, key_path, passphrase)
         keys.save_salt_secret(salt_secret, salt_path, passphrase)
+        keys.save_data_key(data_key, data_path, passphrase)
         if fund_from_dev:
             fund_from_dev_account(self.w3, account.address)
         public = keys.public_key_bytes(signing_key)
@@ -229,7 +250,11 @@ class Operator:
                 session, address=account.address, name=name, signing_public_key=public
             )
         return agency, self.issuer_from_keys(
-            agency, account=account, signing_key=signing_key, salt_secret=salt_secret
+            agency,
+            account=account,
+            signing_key=signing_key,
+            salt_secret=salt_secret,
+            data_key=data_key,
         )
 
     def agency(self, name_or_address: str) -> Agency:
@@ -265,10 +290,13 @@ class Operator:
         account: LocalAccount,
         signing_key: Ed25519PrivateKey,
         salt_secret: bytes | None = None,
+        data_key: bytes | None = None,
     ) -> Issuer:
         """The agency's issuer, from keys already in memory (`salt_secret` is needed to seal
-        structured records; without it only file digests can be issued)."""
-        return Issuer(
+        structured records; without it only file digests can be issued). `data_key` encrypts
+        its sealed documents in the store; without it the issuer makes a key that lives in
+        memory only (embedded set-ups), which this operator then uses to read them."""
+        issuer = Issuer(
             store=self.store,
             registry=self.registry,
             account=account,
@@ -277,7 +305,10 @@ class Operator:
             config=self.issuing_config(),
             agency_address=agency.address,
             salt_secret=salt_secret,
+            data_key=data_key or self._data_keys.get(agency.id) or keys.generate_data_key(),
         )
+        self._data_keys[agency.id] = issuer.data_key
+        return issuer
 
     def issuer(self, agency: Agency, *, passphrase: str) -> Issuer:
         """The agency's issuer, decrypting its keys from the data directory."""
@@ -286,6 +317,7 @@ class Operator:
             account=self.agency_account(agency.name, passphrase),
             signing_key=self.agency_signing_key(agency.name, passphrase),
             salt_secret=self.agency_salt_secret(agency.name, passphrase),
+            data_key=self.agency_data_key(agency.name, passphrase),
         )
 
     # ------------------------------------------------- authority operations
@@ -418,17 +450,67 @@ class Operator:
             agency=agency.address,
         )
 
-    def sealed_document_for(self, digest: bytes, *, agency_id: int | None = None) -> dict[str, Any]:
-        """The sealed structured record with its receipt, as the citizen keeps it."""
+    def data_key_of(self, agency_id: int, *, passphrase: str | None = None) -> bytes:
+        """The agency's data key: the one already in memory (an issuer of this operator), else
+        decrypted from its key file with `passphrase`."""
+        found = self._data_keys.get(agency_id)
+        if found is not None:
+            return found
         with self.store.session() as session:
-            rec = repo.record_by_digest(session, digest, agency_id=agency_id)
-            document = rec.document if rec is not None else None
-            owner = rec.agency_id if rec is not None else None
-        if document is None:
-            raise InvalidInput(f"0x{digest.hex()} is not a structured record of this store")
-        sealed = record.parse_sealed_document(document)
-        receipt = self.receipt_for(digest, agency_id=owner)
-        return record.to_json(record.attach_receipt(sealed, receipt))
+            agency = repo.agency_by_id(session, agency_id)
+        if agency is None:
+            raise UnknownAgency(f"no agency #{agency_id} in this registry's store")
+        if passphrase is None:
+            raise SigningKeyError(
+                f"agency {agency.name!r}: its sealed documents are encrypted and its data key "
+                "is not loaded; give the keystore passphrase (REGISTRY_KEYSTORE_PASSPHRASE)"
+            )
+        key = self.agency_data_key(agency.name, passphrase)
+        self._data_keys[agency_id] = key
+        return key
+
+    def sealed_document_for(
+        self,
+        digest: bytes,
+        *,
+        agency_id: int | None = None,
+        passphrase: str | None = None,
+        data_key: bytes | None = None,
+    ) -> dict[str, Any]:
+        """The sealed structured record with its receipt, as the citizen keeps it, decrypted
+        with its agency's data key (`data_key`, else data_key_of). With the setting
+        `delete_document_after_download` its stored contents are deleted once read.
+
+        InvalidInput: not a structured record here; DocumentPurged: contents deleted."""
+        try:
+            return documents.download_sealed_document(
+                self.store,
+                digest=digest,
+                agency_id=agency_id,
+                data_key_for=lambda owner: (
+                    data_key
+                    if data_key is not None
+                    else self.data_key_of(owner, passphrase=passphrase)
+                ),
+                receipt_for=lambda value, owner: self.receipt_for(value, agency_id=owner),
+                delete_after=self.settings.delete_document_after_download,
+            )
+        except NotFound as exc:
+            raise InvalidInput(str(exc)) from exc
+
+    def purge_documents(self, *, now: datetime | None = None) -> documents.Purged | None:
+        """Apply the retention rule (`document_retention_days`): delete the sealed contents of
+        records anchored longer ago, keeping digest, batch and receipt. None: no rule set."""
+        return documents.purge_documents(
+            self.store, retention_days=self.settings.document_retention_days, now=now
+        )
+
+    def encrypt_clear_documents(self, name: str, *, passphrase: str) -> int:
+        """Encrypt the agency's sealed documents stored in clear before an upgrade."""
+        agency = self.agency(name)
+        return documents.encrypt_clear_documents(
+            self.store, agency_id=agency.id, data_key=self.agency_data_key(agency.name, passphrase)
+        )
 
     def trusted(self) -> list[TrustedRegistry]:
         own = TrustedRegistry(self.registry.chain_id, self.registry.address)
@@ -534,10 +616,16 @@ def sealed_json(item: IssueItem) -> str | None:
 
 
 def write_outputs(
-    op: Operator, items: Sequence[IssueItem], out: Path, *, agency_id: int | None = None
+    op: Operator,
+    items: Sequence[IssueItem],
+    out: Path,
+    *,
+    agency_id: int | None = None,
+    data_key: bytes | None = None,
 ) -> list[Path]:
     """Write a receipt per file and a sealed document (with receipt) per record into `out`
-    (the records of `agency_id`; None: the public lookup)."""
+    (the records of `agency_id`; None: the public lookup), decrypting the stored documents with
+    the agency's `data_key` (the issuer holds it)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for item in items:
@@ -551,7 +639,7 @@ def write_outputs(
         else:
             stem = Path(name).stem + (f"-{line}" if line else "")
             target = out / f"{stem}.sealed.json"
-            payload = op.sealed_document_for(item.digest, agency_id=agency_id)
+            payload = op.sealed_document_for(item.digest, agency_id=agency_id, data_key=data_key)
         target.write_text(json.dumps(payload, indent=2) + "\n")
         written.append(target)
     return written

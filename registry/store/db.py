@@ -9,7 +9,7 @@ can ask for `BEGIN IMMEDIATE` to take the write lock up front.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.errors import ConfigError
@@ -31,7 +31,9 @@ __all__ = [
     "alembic_config",
     "begin_write",
     "downgrade",
+    "is_outage",
     "open_store",
+    "outage_message",
     "upgrade",
 ]
 
@@ -70,15 +72,24 @@ class Store:
         SQLite's write lock when the transaction starts (BEGIN IMMEDIATE): use it for a
         transaction that reads and then writes (count pending, then claim), which another
         writer could otherwise invalidate ("database is locked"). No effect on PostgreSQL.
+
+        A database that stops answering mid-block (server restarted, connection cut, SQLite
+        locked past its busy timeout) raises StoreUnavailable: callers see one outage error,
+        whatever the driver said. The pool drops the dead connection (and pings before
+        reuse on PostgreSQL), so the next session works once the database is back.
         """
         with self._sessions() as session:
-            if write:
-                begin_write(session)
             try:
+                if write:
+                    begin_write(session)
                 yield session
                 session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as exc:
+                # A connection that is gone has nothing to roll back on the server.
+                with suppress(DBAPIError):
+                    session.rollback()
+                if isinstance(exc, DBAPIError) and is_outage(exc):
+                    raise StoreUnavailable(outage_message(exc)) from exc
                 raise
 
     def close(self) -> None:
@@ -90,6 +101,18 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def is_outage(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database could not be reached or stopped answering
+    (as opposed to a statement it refused: a constraint, a type, a bug of ours)."""
+    return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+
+
+def outage_message(exc: DBAPIError) -> str:
+    """One line for the server's log: the driver's reason, without SQLAlchemy's boilerplate."""
+    reason = " ".join(str(exc.orig).split()) if exc.orig is not None else type(exc).__name__
+    return f"the store stopped answering: {reason}"
 
 
 def begin_write(session: Session) -> None:

@@ -281,7 +281,13 @@ class Record(Base):
     status: Mapped[str] = mapped_column(String(16), default=RecordStatus.PENDING.value)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     leaf_index: Mapped[int | None] = mapped_column(Integer)
-    document: Mapped[str | None] = mapped_column(Text)  # the sealed structured record, JSON
+    # The sealed structured record, encrypted with its agency's data key (AES-256-GCM, the
+    # digest as associated data; registry.service.documents), never the clear JSON. NULL for
+    # a file's digest, and once the contents are purged (retention).
+    document: Mapped[str | None] = mapped_column(Text)
+    # When the sealed contents were deleted (retention or download); digest, batch and
+    # receipt stay. NULL: never purged.
+    document_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

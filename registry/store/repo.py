@@ -63,6 +63,7 @@ __all__ = [
     "claim_pending",
     "confirm_revocation",
     "counts_by_status",
+    "forget_document",
     "list_agencies",
     "list_revocations",
     "mark_agency_compromised",
@@ -72,10 +73,13 @@ __all__ = [
     "mark_revocation_sent",
     "mark_submitted",
     "pending_summary",
+    "plain_documents",
+    "purge_documents",
     "read_journal",
     "record_attempt",
     "record_by_digest",
     "records_of_batch",
+    "replace_documents",
     "revocation_by_hash",
     "seal_batch",
     "set_agency_account",
@@ -529,6 +533,82 @@ def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[
     counts = {status.value: 0 for status in RecordStatus}
     counts.update({status: int(n) for status, n in session.execute(stmt)})
     return counts
+
+
+# ---------------------------------------------------------------- documents
+#
+# Sealed documents hold personal data: they are stored encrypted (the service encrypts before
+# `add_records`) and deleted by the retention rule, while the digest, the batch and so the
+# receipt stay.
+
+
+def forget_document(session: Session, record_id: int, *, reason: str) -> bool:
+    """Delete one record's sealed contents (digest, batch and receipt stay); False when there
+    was nothing left to delete. Journaled as `document.purged` with `reason`."""
+    result = session.execute(
+        update(_records)
+        .where(_records.c.id == record_id, _records.c.document.is_not(None))
+        .values(document=None, document_purged_at=utcnow())
+    )
+    if _rowcount(result) == 0:
+        return False
+    append_event(
+        session,
+        kind="document.purged",
+        subject=f"record:{record_id}",
+        detail={"reason": reason},
+    )
+    return True
+
+
+def purge_documents(session: Session, *, anchored_before: int) -> int:
+    """Delete the sealed contents of every record whose batch is confirmed and was anchored
+    (block time, Unix seconds) before `anchored_before`; returns how many. Journaled once."""
+    old_batches = select(_batches.c.id).where(
+        _batches.c.state == BatchState.CONFIRMED.value,
+        _batches.c.anchored_at < anchored_before,
+    )
+    result = session.execute(
+        update(_records)
+        .where(_records.c.document.is_not(None), _records.c.batch_id.in_(old_batches))
+        .values(document=None, document_purged_at=utcnow())
+    )
+    count = _rowcount(result)
+    if count:
+        append_event(
+            session,
+            kind="document.purged",
+            subject="retention",
+            detail={"count": count, "anchored_before": anchored_before},
+        )
+    return count
+
+
+def plain_documents(
+    session: Session, *, agency_id: int, prefix: str, limit: int = _CHUNK
+) -> list[tuple[int, bytes, str]]:
+    """Up to `limit` (id, digest, document) of the agency whose stored document does not start
+    with `prefix` (the ciphertext marker): documents stored in clear before encryption."""
+    c = _records.c
+    stmt = (
+        select(c.id, c.digest, c.document)
+        .where(
+            c.agency_id == agency_id,
+            c.document.is_not(None),
+            func.substr(c.document, 1, len(prefix)) != prefix,
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return [(int(i), bytes(d), str(doc)) for i, d, doc in session.execute(stmt)]
+
+
+def replace_documents(session: Session, documents: Sequence[tuple[int, str]]) -> None:
+    """Overwrite stored documents by record id (re-encryption of clear ones)."""
+    for record_id, document in documents:
+        session.execute(
+            update(_records).where(_records.c.id == record_id).values(document=document)
+        )
 
 
 # ---------------------------------------------------------------- batches

@@ -89,7 +89,9 @@ def test_worker_does_not_send_for_an_account_leased_elsewhere(store: Store) -> N
     account = new_account()
     issuer = SimpleNamespace(agency_id=1, account=account, store=store)
     sent: list[int] = []
-    keyring = SimpleNamespace(loaded=lambda: [issuer])
+    purges: list[int] = []
+    operator = SimpleNamespace(purge_documents=lambda: purges.append(1))
+    keyring = SimpleNamespace(loaded=lambda: [issuer], operator=operator)
     worker = AnchoringWorker(keyring, interval=0.1, grace=1)  # type: ignore[arg-type]
     worker._issue = lambda i: sent.append(i.agency_id)  # type: ignore[method-assign]
     elsewhere = AccountLease(store, account.address)
@@ -101,3 +103,5 @@ def test_worker_does_not_send_for_an_account_leased_elsewhere(store: Store) -> N
     assert sent == [1]
     worker.release_leases()
     assert AccountLease(store, account.address).acquire()
+    # the documents' retention rule ran once in these passes (then waits PURGE_INTERVAL)
+    assert purges == [1]
