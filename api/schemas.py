@@ -255,6 +255,24 @@ class RevocationCreate(RequestModel):
     )
 
 
+class BatchRevocationCreate(RequestModel):
+    """Revoke a whole batch: any reason but 2 (a batch is not superseded as a whole; records
+    are), and no replacement."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra={"example": {"reason": 1, "replacement": None}},
+    )
+
+    reason: Literal[1, 3, 4, 5] = Field(
+        description="1 issued in error, 3 fraud, 4 withdrawn by the agency, 5 court order "
+        "(2, superseded, is for single records)."
+    )
+    replacement: None = Field(None, description="Always null: a batch names no replacement.")
+
+
 class RecordStatus(StrEnum):
     PENDING = "pending"
     BATCHED = "batched"
@@ -724,6 +742,7 @@ EXTRA_COMPONENTS: tuple[type[BaseModel], ...] = (
     RecordBulkCreate,
     DigestCreate,
     RevocationCreate,
+    BatchRevocationCreate,
     AgencyCreate,
     TokenCreate,
 )

@@ -12,9 +12,15 @@ from web3 import Web3
 
 from api.bodies import json_body, read_model
 from api.deps import ActiveAgencyDep, RootPath, RuntimeDep, hex32
-from api.errors import Forbidden, InvalidField, NotAnchored, problem_responses
+from api.errors import Forbidden, NotAnchored, problem_responses
 from api.runtime import ApiRuntime
-from api.schemas import BatchList, BatchPublic, RevocationCreate, RevocationPublic, example_of
+from api.schemas import (
+    BatchList,
+    BatchPublic,
+    BatchRevocationCreate,
+    RevocationPublic,
+    example_of,
+)
 from api.views import batch_view, revocation_view
 from registry.service.api_support import batch_summary, list_batches
 from registry.service.revoking import revoke_batch
@@ -86,8 +92,8 @@ def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
     "/{root}/revoke",
     summary="Revoke a whole batch",
     description="Revoke every record of one of the agency's own batches at once, on chain "
-    "(reason 2 with a replacement is not meaningful for a batch). Another agency's batch: 403. "
-    "The node down: 503 with Retry-After. Agency token.",
+    "(any reason but 2, superseded: a batch is not superseded as a whole). Another agency's "
+    "batch: 403. The node down: 503 with Retry-After. Agency token.",
     response_model=RevocationPublic,
     responses={
         200: {
@@ -106,25 +112,21 @@ def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
         **problem_responses(401, 403, 404, 409, 413, 422, 503),
     },
     openapi_extra=json_body(
-        "RevocationCreate", examples={"issued-in-error": {"reason": 1, "replacement": None}}
+        "BatchRevocationCreate", examples={"issued-in-error": {"reason": 1, "replacement": None}}
     ),
 )
 async def revoke_whole_batch(
     root: RootPath, request: Request, agency: ActiveAgencyDep, runtime: RuntimeDep
 ) -> JSONResponse:
     # The body is read only now, after the agency's token was checked.
-    body = await read_model(request, RevocationCreate)
+    body = await read_model(request, BatchRevocationCreate)
     return await run_in_threadpool(_revoke_whole_batch, runtime, agency, root, body)
 
 
 def _revoke_whole_batch(
-    runtime: ApiRuntime, agency: Agency, root: str, body: RevocationCreate
+    runtime: ApiRuntime, agency: Agency, root: str, body: BatchRevocationCreate
 ) -> JSONResponse:
     value = hex32(root)
-    if body.reason == 2:
-        raise InvalidField("body/reason", "a batch is not superseded as a whole; revoke records")
-    if body.replacement is not None:
-        raise InvalidField("body/replacement", "a batch revocation names no replacement")
     summary = batch_summary(runtime.operator.store, value, agency_id=agency.id)
     if summary is None:
         # Roots are per agency: another agency may hold this root too (said, never named).
