@@ -219,6 +219,7 @@ def _one_of_each(tmp_path: Path) -> dict[SecretKind, Path]:
     paths = {kind: tmp_path / f"{kind}.json" for kind in SecretKind}
     save_signing_key(generate_signing_key(), paths[SecretKind.SIGNING_KEY], PASSPHRASE)
     save_salt_secret(generate_salt_secret(), paths[SecretKind.SALT_SECRET], PASSPHRASE)
+    keys.save_data_key(keys.generate_data_key(), paths[SecretKind.DATA_KEY], PASSPHRASE)
     save_secret(
         _tx_key(),
         paths[SecretKind.TRANSACTION_KEY],
@@ -421,7 +422,7 @@ def test_a_rekey_cut_short_can_be_run_again(
     monkeypatch.setattr(os, "replace", real_replace)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # temps removed
     done = keys.rekey_files(paths, old=PASSPHRASE, new=NEW)
-    assert sorted(o.action for o in done) == ["already rekeyed", "rekeyed", "rekeyed"]
+    assert sorted(o.action for o in done) == ["already rekeyed"] + ["rekeyed"] * (len(paths) - 1)
     for path in paths:
         kind = describe(path).kind
         assert kind is not None
