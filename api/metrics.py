@@ -11,7 +11,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from registry.service.api_support import CacheStats, PipelineStats
+from registry.service.api_support import PipelineStats
+from registry.service.caches import CacheStats
 
 log = logging.getLogger(__name__)
 

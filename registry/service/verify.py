@@ -35,6 +35,7 @@ from registry.record import (
     load_json_strict,
     parse_sealed_document,
 )
+from registry.service.caches import CACHE_ENTRIES, LruCache
 from registry.types import to_hex
 
 log = logging.getLogger("registry.verify")
@@ -144,9 +145,17 @@ class ChainReader:
 
     registry_for: Callable[[int, str], RegistryContract]
     revocation_ttl: float = 5.0
-    _checks: dict[tuple[Any, ...], _Cached] = field(default_factory=dict)
-    _keys: dict[tuple[Any, ...], KeyWindow] = field(default_factory=dict)
-    _names: dict[tuple[Any, ...], _Cached] = field(default_factory=dict)
+    max_entries: int = CACHE_ENTRIES
+    # Bounded, least recently used out first: a flood of distinct receipts evicts one entry at
+    # a time instead of growing without end (a CLI verifying a folder, a server).
+    _checks: LruCache[tuple[Any, ...], _Cached] = field(init=False)
+    _keys: LruCache[tuple[Any, ...], KeyWindow] = field(init=False)
+    _names: LruCache[tuple[Any, ...], _Cached] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._checks = LruCache("chain_checks", self.max_entries)
+        self._keys = LruCache("closed_key_windows", self.max_entries)
+        self._names = LruCache("agency_names", self.max_entries)
 
     def check(self, receipt: Receipt) -> CheckResult:
         a = receipt.anchor
@@ -174,7 +183,7 @@ class ChainReader:
 
     def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         key = (chain_id, address, agency, public_key)
-        cached = self._keys.get(key)
+        cached = self._keys.lookup(key)
         if cached is not None:
             return cached
         window = self.registry_for(chain_id, address).key_of(agency, public_key)

@@ -495,3 +495,14 @@ def test_tampered_is_decided_without_asking_the_chain(env):
     result = verdict(env, issued.receipts[0], digest=other, reader=reader)
     assert result.outcome is Outcome.TAMPERED
     assert {c.name: c.status for c in result.checks}["anchored"] == "skip"
+
+
+def test_a_plain_reader_keeps_its_caches_bounded(env):
+    """The CLI's reader too: a folder of distinct receipts never grows the cache past its
+    bound; the newest answer is kept."""
+    issued = issue_batch(env, count=4)
+    reader = reader_for(env, max_entries=2)
+    for receipt in issued.receipts:
+        verify_receipt(receipt, trusted=trusted(env), reader=reader)
+    assert len(reader._checks) == 2
+    assert reader._checks.stats().evictions == 2
