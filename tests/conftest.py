@@ -11,16 +11,13 @@ import os
 os.environ["REGISTRY_INSECURE_TEST_KDF"] = "1"
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from chain_envs import ChainEnv, build_chain_env
 
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain import connect
 from registry.chain.devnode import AnvilNode, start_anvil
-from registry.chain.tx import TxOptions
 from registry.store import Store, open_store
 from registry.store.errors import PG_START_HINT, StoreUnavailable
 from registry.store.scratch import DEFAULT_PG_URL, scratch_schema
@@ -56,54 +53,11 @@ def anvil_node() -> Iterator[AnvilNode]:
     node.stop()
 
 
-@dataclass
-class ChainEnv:
-    """A chain with a deployed registry and funded actors."""
-
-    kind: str
-    w3: Web3
-    registry: RegistryContract
-    admin: LocalAccount
-    agency_a: LocalAccount
-    agency_b: LocalAccount
-    outsider: LocalAccount
-    key_a: bytes
-    key_b: bytes
-
-    def advance(self, seconds: int) -> None:
-        """Move block time forward by `seconds` and mine a block."""
-        # eth-tester's clock is its pending block, which can run ahead of the latest block
-        # after a snapshot revert; counting from it never travels backwards.
-        now = int(
-            self.w3.eth.get_block("latest" if self.kind == "anvil" else "pending")["timestamp"]
-        )
-        if self.kind == "anvil":
-            self.w3.provider.make_request("evm_setNextBlockTimestamp", [now + seconds])  # type: ignore[arg-type]
-            self.mine()
-        else:
-            self.w3.provider.make_request("testing_timeTravel", [now + seconds])  # type: ignore[arg-type]
-
-    def mine(self, blocks: int = 1) -> None:
-        for _ in range(blocks):
-            self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="session", params=CHAIN_BACKENDS)
 def chain_env_session(request: pytest.FixtureRequest) -> ChainEnv:
     kind = request.param
     w3 = connect(request.getfixturevalue("anvil_node").url) if kind == "anvil" else connect()
-    admin, agency_a, agency_b, outsider = (new_account() for _ in range(4))
-    for account in (admin, agency_a, agency_b, outsider):
-        fund_from_dev_account(w3, account.address)
-    registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.02))
-    key_a, key_b = b"\xa1" * 32, b"\xb1" * 32
-    registry.register_agency(
-        admin, account=agency_a.address, name="Civil Registry Office", signing_key=key_a
-    )
-    registry.register_agency(
-        admin, account=agency_b.address, name="Ministry of Education", signing_key=key_b
-    )
-    return ChainEnv(kind, w3, registry, admin, agency_a, agency_b, outsider, key_a, key_b)
+    return build_chain_env(kind, w3)
 
 
 @pytest.fixture

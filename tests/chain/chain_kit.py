@@ -82,13 +82,5 @@ def call_in_latest_block(registry: RegistryContract, sender: LocalAccount, call:
 
 
 def advance(env: Any, seconds: int) -> None:
-    """Move block time forward by `seconds` from the next block's time, then mine.
-
-    `ChainEnv.advance` counts from the latest block; on eth-tester the next block's time is the
-    wall clock, which after an `evm_revert` to the session's early snapshot is often more than
-    `seconds` ahead of the latest block, and travelling to an earlier time fails."""
-    if env.kind == "anvil":
-        env.advance(seconds)
-        return
-    pending = int(env.w3.eth.get_block("pending")["timestamp"])
-    env.w3.provider.make_request("testing_timeTravel", [pending + seconds])
+    """Move block time forward by `seconds` and mine (ChainEnv.advance, for every node)."""
+    env.advance(seconds)

@@ -1,0 +1,59 @@
+"""The chain environment the chain tests share (a uniquely named module: conftest is not
+importable): a deployed registry, two agencies and funded actors, on any node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry.chain import RegistryContract, fund_from_dev_account, new_account
+from registry.chain.tx import TxOptions
+
+
+@dataclass
+class ChainEnv:
+    """A chain with a deployed registry and funded actors (`kind`: embedded, anvil, hardhat)."""
+
+    kind: str
+    w3: Web3
+    registry: RegistryContract
+    admin: LocalAccount
+    agency_a: LocalAccount
+    agency_b: LocalAccount
+    outsider: LocalAccount
+    key_a: bytes
+    key_b: bytes
+
+    def advance(self, seconds: int) -> None:
+        """Move block time forward by `seconds` and mine a block."""
+        if self.kind == "embedded":
+            # eth-tester's clock is its pending block, which can run ahead of the latest block
+            # after a snapshot revert; counting from it never travels backwards.
+            now = int(self.w3.eth.get_block("pending")["timestamp"])
+            self.w3.provider.make_request("testing_timeTravel", [now + seconds])  # type: ignore[arg-type]
+            return
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        self.w3.provider.make_request("evm_setNextBlockTimestamp", [now + seconds])  # type: ignore[arg-type]
+        self.mine()
+
+    def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def build_chain_env(kind: str, w3: Web3) -> ChainEnv:
+    """Deploy a registry on `w3` with two registered agencies and a funded outsider."""
+    admin, agency_a, agency_b, outsider = (new_account() for _ in range(4))
+    for account in (admin, agency_a, agency_b, outsider):
+        fund_from_dev_account(w3, account.address)
+    registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.02))
+    key_a, key_b = b"\xa1" * 32, b"\xb1" * 32
+    registry.register_agency(
+        admin, account=agency_a.address, name="Civil Registry Office", signing_key=key_a
+    )
+    registry.register_agency(
+        admin, account=agency_b.address, name="Ministry of Education", signing_key=key_b
+    )
+    return ChainEnv(kind, w3, registry, admin, agency_a, agency_b, outsider, key_a, key_b)
