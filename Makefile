@@ -7,7 +7,8 @@ setup:
 	bash scripts/setup.sh
 
 test: setup
-	$(VENV)/pytest -q -n 2
+	$(VENV)/pytest -q -n 2 -m "not slow and not alone"
+	$(VENV)/pytest -q -m "alone and not slow"
 
 lint: setup
 	$(VENV)/ruff check .

@@ -7,6 +7,7 @@ is never in an answer; importing the chain libraries leaves the recursion limit 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -37,20 +38,24 @@ def one_backend(test: Callable[..., None]) -> Callable[..., None]:
     return test
 
 
+HERE = Path(__file__).resolve().parent
 PROBLEM = "application/problem+json"
 DEEP_BODIES = {"arrays": b"[" * 200_000, "objects": b'{"a":' * 100_000}
 HEALTHZ_BUDGET = 0.100
-"""The issue's budget for /healthz under hostile load. Measured on the shared 2-core machine the
-median holds it and the worst case does not (141-581 ms while other suites ran), so the median
-is held to it and the worst case to a stall bound; docs/api.md gives the figures."""
-HEALTHZ_STALL = 1.0
+"""The issue's budget for /healthz under hostile load, held by the slowest answer. Measured by
+a probe process of its own (tests/api/healthz_probe.py), with the test run alone after the
+parallel suite (marker `alone`): on the 2-core machine a second test worker, or the test's own
+upload threads, would add their share of the CPU to the figure, not the server's."""
 
 
 def _assert_healthz_kept_answering(latencies: list[float]) -> None:
     ordered = sorted(latencies)
-    median = ordered[len(ordered) // 2]
-    assert median < HEALTHZ_BUDGET, f"/healthz median {median * 1000:.0f} ms"
-    assert ordered[-1] < HEALTHZ_STALL, f"/healthz stalled {ordered[-1] * 1000:.0f} ms"
+    figures = (
+        f"/healthz over {len(ordered)} probes: median {ordered[len(ordered) // 2] * 1000:.0f} ms, "
+        f"p90 {ordered[int(len(ordered) * 0.9)] * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms"
+    )
+    print(figures)
+    assert ordered[-1] < HEALTHZ_BUDGET, figures
 
 
 SECRET = "SECRETKEY123"
@@ -156,17 +161,25 @@ def _json_routes(address: str) -> list[str]:
 def _healthz_while(
     served: Served, jobs: list[Callable[[], httpx.Response]]
 ) -> tuple[list[float], list[httpx.Response]]:
-    """Run `jobs` in threads; meanwhile GET /healthz again and again. Latencies, answers."""
-    latencies: list[float] = []
-    with ThreadPoolExecutor(max_workers=8) as pool, httpx.Client(base_url=served.url) as probe:
-        probe.get("/healthz")  # the connection is open before the clock starts
-        futures = [pool.submit(job) for job in jobs]
-        while not all(f.done() for f in futures) or len(latencies) < 10:
-            started = time.perf_counter()
-            assert probe.get("/healthz").status_code == 200
-            latencies.append(time.perf_counter() - started)
-            time.sleep(0.01)
-        return latencies, [f.result() for f in futures]
+    """Run `jobs` in threads; meanwhile a probe process GETs /healthz again and again.
+    Latencies, answers."""
+    port = httpx.URL(served.url).port
+    probe = subprocess.Popen(
+        [sys.executable, str(HERE / "healthz_probe.py"), "127.0.0.1", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert probe.stdin is not None and probe.stdout is not None
+    try:
+        assert probe.stdout.readline().strip() == "ready"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = [f.result() for f in [pool.submit(job) for job in jobs]]
+        out, _ = probe.communicate(timeout=60)
+    finally:
+        probe.kill()
+    assert probe.returncode == 0, "the /healthz probe failed"
+    return json.loads(out), answers
 
 
 def _post(served: Served, path: str, **kwargs: Any) -> Callable[[], httpx.Response]:
@@ -182,6 +195,7 @@ def _is_problem(answer: httpx.Response, where: str) -> None:
     assert answer.headers["content-type"] == PROBLEM, where
 
 
+@pytest.mark.alone
 def test_deep_nesting_to_every_json_route_is_4xx_and_healthz_stays_fast(served: Served) -> None:
     jobs, names = [], []
     for path in _json_routes(served.address_a):
@@ -217,6 +231,7 @@ def test_deep_nesting_to_every_json_route_is_4xx_and_healthz_stays_fast(served: 
             assert answer.status_code == 200 and answer.json()["outcome"] == "UNKNOWN"
 
 
+@pytest.mark.alone
 def test_big_bodies_are_parsed_and_hashed_off_the_event_loop(served: Served) -> None:
     nine_mb = 9 * 1024 * 1024
     sealed_like = b'{"type": "SealedRecord", "x": "' + b"a" * nine_mb + b'"}'
