@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from chain_envs import ChainEnv, build_chain_env
+from chain_envs import BLOCK_TIME, CHAIN_BACKENDS, ChainEnv, build_chain_env
 
 from registry.chain import connect
 from registry.chain.devnode import AnvilNode, start_anvil
@@ -22,7 +22,6 @@ from registry.store import Store, open_store
 from registry.store.errors import PG_START_HINT, StoreUnavailable
 from registry.store.scratch import DEFAULT_PG_URL, scratch_schema
 
-CHAIN_BACKENDS = ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)]
 PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
 
 
@@ -53,10 +52,22 @@ def anvil_node() -> Iterator[AnvilNode]:
     node.stop()
 
 
+@pytest.fixture(scope="session")
+def interval_anvil_node() -> Iterator[AnvilNode]:
+    """An anvil started with `--block-time 2` (tests/chain_envs.py's ISSUING_BACKENDS)."""
+    node = start_anvil(block_time=BLOCK_TIME)
+    yield node
+    node.stop()
+
+
+NODES = {"anvil": "anvil_node", "anvil-interval": "interval_anvil_node"}
+
+
 @pytest.fixture(scope="session", params=CHAIN_BACKENDS)
 def chain_env_session(request: pytest.FixtureRequest) -> ChainEnv:
     kind = request.param
-    w3 = connect(request.getfixturevalue("anvil_node").url) if kind == "anvil" else connect()
+    node = NODES.get(kind)
+    w3 = connect(request.getfixturevalue(node).url) if node else connect()
     return build_chain_env(kind, w3)
 
 

@@ -1,6 +1,8 @@
 """Service tests use the root fixtures: chain_env (tests/conftest.py) and store. The fault
-tests (test_faults.py) add their own anvil nodes: `fault_env` (automined; tests switch mining
-off, push the base fee, re-org) and `interval_env` (`--block-time 2`)."""
+tests (test_faults.py) add their own anvil node: `fault_env` (automined; tests switch mining off,
+push the base fee, re-org). The issuing suite (test_issuing, test_revoking, test_crash) also
+runs on an interval-mined anvil (`--block-time 2`, tests/chain_envs.py ISSUING_BACKENDS), on
+SQLite only."""
 
 from __future__ import annotations
 
@@ -36,25 +38,17 @@ def fault_env(fault_env_session: FaultEnv) -> Iterator[FaultEnv]:
     env.rpc("evm_revert", snapshot)
 
 
-@pytest.fixture(scope="session")
-def interval_node() -> Iterator[AnvilNode]:
-    """anvil started with `--block-time 2`: a block every two seconds, none in between."""
-    node = start_anvil(block_time=2)
-    yield node
-    node.stop()
-
-
-@pytest.fixture(scope="session")
-def interval_env_session(interval_node: AnvilNode) -> FaultEnv:
-    return deploy_env(interval_node, kind="anvil", block_time=2)
-
-
-@pytest.fixture
-def interval_env(interval_env_session: FaultEnv) -> Iterator[FaultEnv]:
-    env = interval_env_session
-    snapshot = env.rpc("evm_snapshot")
-    yield env
-    env.rpc("evm_revert", snapshot)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The interval-mined chain runs on SQLite only: the store's part is the same on
+    PostgreSQL, and each interval-mined test waits for real blocks."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        both = params.get("chain_env_session") == "anvil-interval" and params.get("store")
+        (drop if both == "postgres" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def run_issuer(
 
 
 @pytest.mark.anvil
-@pytest.mark.parametrize("chain_env_session", ["anvil"], indirect=True)
+@pytest.mark.parametrize("chain_env_session", ["anvil", "anvil-interval"], indirect=True)
 @pytest.mark.parametrize("crash_at", ["pending", "sealed", "submitted", "anchored"])
 def test_sigkill_at_each_state_then_restart(chain_env, store, tmp_path, crash_at):
     issuer = make_issuer(chain_env, store)

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import test_crash
-import test_issuing
 from fault_kit import FaultEnv, wait_until
 from issuing_helpers import SALT_SECRET_A, SEED_A, make_issuer
 from test_issuing import items
@@ -320,28 +318,3 @@ def test_restart_resends_the_recorded_pending_transaction(fault_env, sqlite_stor
     assert {b.state for b in batches} == {BatchState.CONFIRMED}
     assert all(b.last_error is None for b in batches)  # its own pending tx is no failure
     assert env.nonce() == nonce_before + 3  # one anchor transaction per batch, no more
-
-
-# ------------------------------------------------------------------- interval mining
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        test_issuing.test_submit_seal_anchor_confirm_receipts,
-        test_issuing.test_resume_sends_the_recorded_transaction_once,
-        test_issuing.test_resume_confirms_a_batch_already_on_chain,
-        test_issuing.test_reverted_anchor_is_resigned_and_the_refusal_named,
-    ],
-    ids=lambda case: case.__name__.removeprefix("test_"),
-)
-def test_issuing_on_interval_mining(interval_env, sqlite_store, case):
-    """The issuing suite's cases on anvil `--block-time 2`: nothing assumes instant blocks."""
-    case(interval_env, sqlite_store)
-
-
-def test_crash_and_resume_on_interval_mining(interval_env, sqlite_store, tmp_path):
-    """SIGKILL after the anchor tx is recorded, restart: all three batches anchored once."""
-    test_crash.test_sigkill_at_each_state_then_restart(
-        interval_env, sqlite_store, tmp_path, "submitted"
-    )

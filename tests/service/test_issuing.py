@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from chain_envs import ISSUING_BACKENDS
 from issuing_helpers import make_issuer
 
 from registry.chain.events import fetch_events
 from registry.errors import ContractRevert
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, verify_receipt
 from registry.store import counts_by_status, unfinished_batches
+
+pytestmark = pytest.mark.parametrize("chain_env_session", ISSUING_BACKENDS, indirect=True)
 
 
 def items(n: int, tag: str = "cert") -> list[tuple[bytes, str, None]]:

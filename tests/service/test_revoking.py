@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from chain_envs import ISSUING_BACKENDS
 from issuing_helpers import make_issuer
 
 from registry.chain.contract import Reason
@@ -20,6 +21,8 @@ from registry.service.revoking import (
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, verify_receipt
 from registry.store import add_agency, add_records, counts_by_status, record_by_digest
 from registry.store.errors import NotFound
+
+pytestmark = pytest.mark.parametrize("chain_env_session", ISSUING_BACKENDS, indirect=True)
 
 
 def digests(n: int, tag: str = "licence") -> list[bytes]:
