@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from registry.service.api_support import PipelineStats
 from registry.service.caches import CacheStats
+from registry.service.queries import PipelineStats
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,17 @@ from web3.providers.eth_tester import EthereumTesterProvider
 
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
-from api.worker import AnchoringWorker, ChainFollower
-from registry.service.api_support import (
+from registry.service.anchoring import AnchoringWorker, ChainFollower
+from registry.service.chain_reader import (
     CachingChainReader,
     EventIndex,
-    Keyring,
     VerificationCache,
     caching_reader,
-    pipeline_stats,
-    serialize_provider,
 )
+from registry.service.embedded import serialize_provider
+from registry.service.keyring import Keyring
 from registry.service.operator import Operator
+from registry.service.queries import pipeline_stats
 from registry.service.verify import TrustedRegistry
 from registry.settings import Settings
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from registry.chain.contract import AgencyInfo, AgencyStatus, KeyWindow, Reason
 from registry.receipt import Receipt, receipt_to_json
-from registry.service.api_support import BatchSummary, RecordState
+from registry.service.queries import BatchSummary, RecordState
 from registry.service.revoking import RevocationResult
 from registry.service.verify import REASON_TEXT
 from registry.store.models import ApiToken

@@ -25,7 +25,7 @@ from api.schemas import (
 )
 from api.views import agency_view, token_view
 from registry.errors import UnknownAgency
-from registry.service.api_support import issue_api_token, revoke_api_token, set_agency_active
+from registry.service.admin import issue_api_token, revoke_api_token, set_agency_active
 from registry.store import repo
 from registry.store.models import Agency
 from registry.store.tokens import list_tokens

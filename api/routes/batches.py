@@ -22,7 +22,7 @@ from api.schemas import (
     example_of,
 )
 from api.views import batch_view, revocation_view
-from registry.service.api_support import batch_summary, list_batches
+from registry.service.queries import batch_summary, list_batches
 from registry.service.revoking import revoke_batch
 from registry.store import repo
 from registry.store.errors import NotFound

@@ -10,7 +10,8 @@ from api.deps import RuntimeDep
 from api.errors import problem, problem_responses
 from api.metrics import CONTENT_TYPE
 from api.schemas import Health, Readiness, ServiceInfo, example_of
-from registry.service.api_support import check_chain, check_store
+from registry.service.chain_reader import check_chain
+from registry.service.queries import check_store
 from registry.service.verify import node_failure
 
 router = APIRouter(tags=["health"])

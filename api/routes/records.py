@@ -65,14 +65,9 @@ from api.views import record_view, revocation_view
 from registry import record
 from registry.errors import InvalidInput
 from registry.receipt import Receipt, receipt_to_json
-from registry.service.api_support import (
-    RecordState,
-    receipts_of,
-    record_state,
-    record_statuses,
-)
 from registry.service.documents import DocumentPurged, DocumentUnreadable
 from registry.service.issuing import Issuer
+from registry.service.queries import RecordState, receipts_of, record_state, record_statuses
 from registry.service.revoking import InvalidReplacement, revoke_record
 from registry.store.errors import NotFound
 from registry.store.models import Agency

@@ -49,8 +49,13 @@ from registry.record import (
     nests_deeper_raw,
     parse_sealed_document,
 )
-from registry.service.api_support import malformed_verification
-from registry.service.verify import Outcome, Verification, verify_digest, verify_receipt
+from registry.service.verify import (
+    Outcome,
+    Verification,
+    malformed_verification,
+    verify_digest,
+    verify_receipt,
+)
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
 

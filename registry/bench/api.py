@@ -37,7 +37,7 @@ import httpx
 from registry.chain import RegistryContract, connect, create_keystore
 from registry.chain.devnode import free_port, start_anvil
 from registry.chain.tx import TxOptions
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.service.operator import Operator
 from registry.service.sandbox import funded_account
 from registry.settings import Settings, write_config

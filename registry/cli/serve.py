@@ -84,7 +84,8 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
     import uvicorn
 
     from api.app import create_app
-    from registry.service.api_support import issue_api_token, open_embedded
+    from registry.service.admin import issue_api_token
+    from registry.service.embedded import open_embedded
 
     if settings.database_url:
         raise InvalidInput(
@@ -241,7 +242,7 @@ def token_create(
 
     Example: registry token create --agency "Civil Registry Office" --label "issuing system"
     """
-    from registry.service.api_support import issue_api_token
+    from registry.service.admin import issue_api_token
 
     if admin == (agency is not None):
         raise InvalidInput("pass exactly one of --admin or --agency NAME")

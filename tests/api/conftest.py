@@ -13,7 +13,7 @@ from api_helpers import Api, bearer, build_api
 from fastapi.testclient import TestClient
 
 from api.runtime import ApiRuntime
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.store import Store, repo
 
 

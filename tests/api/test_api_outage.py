@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from registry.chain import connect
 from registry.chain.devnode import free_port, start_anvil
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.service.operator import Operator
 from registry.service.sandbox import deploy_dev_registry
 from registry.settings import Settings

@@ -10,12 +10,9 @@ from typing import Any
 import pytest
 
 from api.metrics import Metrics
-from registry.service.api_support import (
-    CachingChainReader,
-    LruCache,
-    PipelineStats,
-    VerificationCache,
-)
+from registry.service.caches import LruCache
+from registry.service.chain_reader import CachingChainReader, VerificationCache
+from registry.service.queries import PipelineStats
 from registry.service.verify import Outcome
 
 

@@ -12,7 +12,7 @@ import pytest
 from api_helpers import ONLY_EMBEDDED_SQLITE, Api, bearer, build_api
 from fastapi.testclient import TestClient
 
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.store import Store
 
 pytestmark = ONLY_EMBEDDED_SQLITE

@@ -27,7 +27,7 @@ from api_helpers import ONLY_EMBEDDED_SQLITE, Api, bearer
 from web3 import Web3
 
 from registry.chain.devnode import free_port
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.store.tokens import list_tokens
 
 

@@ -31,7 +31,8 @@ from api.ratelimit import TokenBucket, client_key
 from api.server import uvicorn_options
 from registry.chain.devnode import free_port
 from registry.cli.serve import SERVE_DIR_PREFIX, remove_stale_serve_dirs
-from registry.service.api_support import issue_api_token, open_embedded
+from registry.service.admin import issue_api_token
+from registry.service.embedded import open_embedded
 from registry.service.operator import Operator
 from registry.settings import Settings
 from registry.store import add_agency

@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from registry.chain.devnode import free_port
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.store import open_store, repo
 from registry.store.models import Batch, Record
 

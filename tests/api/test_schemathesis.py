@@ -29,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from registry.service.api_support import issue_api_token, open_embedded
+from registry.service.admin import issue_api_token
+from registry.service.embedded import open_embedded
 from registry.settings import Settings
 
 CHECKS = [

@@ -11,7 +11,7 @@ from api_helpers import ONLY_EMBEDDED_SQLITE, bearer, build_api
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.store import Store, repo
 
 pytestmark = ONLY_EMBEDDED_SQLITE

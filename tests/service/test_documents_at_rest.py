@@ -16,7 +16,7 @@ from sqlalchemy import text
 from api.app import create_app
 from registry import keys, record
 from registry.errors import SigningKeyError, WrongPassphrase
-from registry.service.api_support import issue_api_token
+from registry.service.admin import issue_api_token
 from registry.service.documents import (
     CIPHERTEXT_PREFIX,
     DocumentPurged,

@@ -84,7 +84,7 @@ def store_dir(store: Store) -> str:
 
 
 def test_worker_does_not_send_for_an_account_leased_elsewhere(store: Store) -> None:
-    from api.worker import AnchoringWorker
+    from registry.service.anchoring import AnchoringWorker
 
     account = new_account()
     issuer = SimpleNamespace(agency_id=1, account=account, store=store)

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from registry.errors import ChainError, ContractRevert, RegistryError
-from registry.service.api_support import CachingChainReader, Keyring
+from registry.service.chain_reader import CachingChainReader
 from registry.service.issuing import Issuer
+from registry.service.keyring import Keyring
 from registry.service.verify import redact_urls
 from registry.store import repo
 from registry.store.lease import AccountLease

@@ -1,0 +1,381 @@
+"""The verifier's chain reader for a long-running server: cached chain answers emptied by the
+registry's events (`CachingChainReader`), cached whole verifications (`VerificationCache`), the
+event log indexed (`EventIndex`), and the node's liveness (`check_chain`)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hexbytes import HexBytes
+from web3 import Web3
+
+from registry.chain import (
+    RegistryContract,
+)
+from registry.chain.contract import CheckResult, KeyWindow
+from registry.chain.events import RegistryState, fetch_events, rebuild_state
+from registry.chain.tx import rpc_errors
+from registry.receipt import Receipt
+from registry.service.caches import CacheStats, LruCache
+from registry.service.operator import Operator
+from registry.service.verify import (
+    ChainReader,
+    Outcome,
+)
+
+log = logging.getLogger(__name__)
+
+
+_FOLLOWED = (
+    "Anchored",
+    "Revoked",
+    "RevokedByAuthority",
+    "AgencySuspended",
+    "AgencyReinstated",
+    "AgencyCompromised",
+    "AgencyMoved",
+    "SigningKeyRotated",
+)
+"""The v2 events that change an answer of `check(agency, ...)` or `keyOf(agency, key)`; the
+agency is the first indexed topic of every one of them (anchors, revocations and keys live in
+per-agency namespaces)."""
+
+
+def _word_address(word: bytes) -> str:
+    return str(Web3.to_checksum_address(word[-20:]))
+
+
+@dataclass
+class CachingChainReader(ChainReader):
+    """A ChainReader for a server answering many verifications.
+
+    It follows the watched registry's event log (`sync()`, called about once a second by the
+    server) and drops exactly the cached answers an event changes: a revocation of a leaf or a
+    root, an agency suspended or reinstated, a root anchored, a key rotated. While it follows
+    (it synced within `revocation_ttl`), a cached answer stays valid until an event touches
+    it, so a verification of a receipt seen before needs no JSON-RPC call however many
+    receipts circulate; a revocation is still seen within `revocation_ttl` (within one sync in
+    practice). When it cannot follow (node down), answers expire after `revocation_ttl` as in
+    ChainReader, and the next verification asks the node (ERROR if it is still down).
+    `generation` changes whenever something cached may have changed.
+    """
+
+    watched: RegistryContract | None = None
+    generation: int = 0
+    _answers: LruCache[tuple[Any, ...], tuple[CheckResult, float]] = field(init=False)
+    _open_keys: LruCache[tuple[Any, ...], tuple[KeyWindow, float]] = field(init=False)
+    _synced_at: float = float("-inf")
+    _next_block: int = -1
+    _topics: dict[bytes, str] = field(default_factory=dict)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the bounded closed-key-window and name caches
+        self._answers = LruCache("chain_answers", self.max_entries)
+        self._open_keys = LruCache("open_key_windows", self.max_entries)
+
+    def caches(self) -> list[LruCache[Any, Any]]:
+        """The reader's caches, for the metrics."""
+        return [self._answers, self._open_keys, self._keys, self._names]  # type: ignore[list-item]
+
+    # ---------------------------------------------------------------- reads
+
+    def following(self, chain_id: int, address: str) -> bool:
+        """Whether answers about this registry are kept current by the event log."""
+        watched = self.watched
+        return (
+            watched is not None
+            and chain_id == watched.chain_id
+            and address.lower() == watched.address.lower()
+            and time.monotonic() - self._synced_at < self.revocation_ttl
+        )
+
+    def _fresh(self, at: float, chain_id: int, address: str) -> bool:
+        return time.monotonic() - at < self.revocation_ttl or self.following(chain_id, address)
+
+    @staticmethod
+    def _answer_key(receipt: Receipt) -> tuple[Any, ...]:
+        a = receipt.anchor
+        return (
+            a.chain_id,
+            a.registry,
+            a.agency.lower(),
+            receipt.leaf,
+            receipt.merkle.proof,
+            receipt.merkle.root,
+        )
+
+    def check(self, receipt: Receipt) -> CheckResult:
+        a = receipt.anchor
+        key = self._answer_key(receipt)
+        hit = self._answers.lookup(key)
+        if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
+            return hit[0]
+        generation = self.generation
+        result = self.registry_for(a.chain_id, a.registry).check(
+            agency=a.agency,
+            leaf=receipt.leaf,
+            proof=list(receipt.merkle.proof),
+            root=receipt.merkle.root,
+        )
+        # An event seen while the node was asked may be newer than the answer: keep it only
+        # if no sync ran in between (the sync bumps the generation before dropping entries).
+        if generation == self.generation:
+            self._answers[key] = (result, time.monotonic())
+        return result
+
+    def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
+        key = (chain_id, address, agency.lower(), public_key)
+        hit = self._open_keys.lookup(key)
+        if hit is not None and self._fresh(hit[1], chain_id, address):
+            return hit[0]
+        generation = self.generation
+        window = super().key_window(chain_id, address, agency, public_key)
+        if window.valid_until == 0 and generation == self.generation:
+            self._open_keys[key] = (window, time.monotonic())
+        return window
+
+    def is_warm(self, receipt: Receipt) -> bool:
+        """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached): the
+        caller can then verify inline instead of handing the work to a thread."""
+        a = receipt.anchor
+        hit = self._answers.peek(self._answer_key(receipt))
+        if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
+            return False
+        anchored = hit[0].anchor
+        if anchored.agency is None or not hit[0].included:
+            return True
+        if (a.chain_id, a.registry, a.agency) not in self._names:
+            return False
+        public_key = receipt.signature.public_key
+        if (a.chain_id, a.registry, a.agency, public_key) in self._keys:
+            return True
+        open_ = self._open_keys.peek((a.chain_id, a.registry, a.agency.lower(), public_key))
+        return open_ is not None and self._fresh(open_[1], a.chain_id, a.registry)
+
+    # ---------------------------------------------------------------- following
+
+    def forget(self) -> None:
+        """Drop every cached answer that can change (this server just changed the chain)."""
+        self.generation += 1
+        self._answers.clear()
+        self._open_keys.clear()
+
+    def sync(self, *, span: int = 5_000) -> int:
+        """Read the watched registry's new events and drop the cached answers they change;
+        returns how many events were read. ChainUnavailable when the node does not answer."""
+        watched = self.watched
+        if watched is None:
+            return 0
+        with self._sync_lock:
+            w3 = watched.w3
+            with rpc_errors("eth_blockNumber"):
+                head = int(w3.eth.block_number)
+            if self._next_block < 0:
+                # Answers cached before we followed may predate events we will never read.
+                self._next_block = head + 1
+                self.forget()
+                self._synced_at = time.monotonic()
+                return 0
+            if not self._topics:
+                for name in _FOLLOWED:
+                    signature = watched.contract.events[name]().signature
+                    self._topics[bytes(Web3.keccak(text=signature))] = name
+            count = 0
+            while self._next_block <= head:
+                end = min(head, self._next_block + span - 1)
+                with rpc_errors("eth_getLogs"):
+                    logs = w3.eth.get_logs(
+                        {
+                            "address": watched.address,
+                            "fromBlock": self._next_block,
+                            "toBlock": end,
+                            "topics": [[HexBytes(t) for t in self._topics]],
+                        }
+                    )
+                if logs:
+                    self._apply([[bytes(t) for t in log["topics"]] for log in logs])
+                    count += len(logs)
+                self._next_block = end + 1
+            self._synced_at = time.monotonic()
+            return count
+
+    def _apply(self, events: list[list[bytes]]) -> None:
+        """Drop the cached answers these events change. Every followed v2 event names the
+        agency in its first indexed topic; anchors and revocations are per (agency, hash)."""
+        hashes: set[tuple[str, bytes]] = set()
+        agencies: set[str] = set()
+        old_keys: set[tuple[str, bytes]] = set()
+        for topics in events:
+            name = self._topics.get(topics[0])
+            if name is None or len(topics) < 2:
+                continue
+            agency = _word_address(topics[1]).lower()
+            if name == "Anchored":  # agency, root
+                hashes.add((agency, topics[2]))
+            elif name in ("Revoked", "RevokedByAuthority"):  # agency, root, hash
+                hashes.update(((agency, topics[2]), (agency, topics[3])))
+            elif name == "SigningKeyRotated":  # agency, oldKey, newKey
+                old_keys.add((agency, topics[2]))
+            else:  # suspended, reinstated, compromised (void windows), moved: its standing
+                agencies.add(agency)
+        if not (hashes or agencies or old_keys):
+            return
+        self.generation += 1  # first, so that a check() in flight does not store its answer
+        self._answers.drop_where(
+            lambda key: (
+                key[2] in agencies or (key[2], key[3]) in hashes or (key[2], key[5]) in hashes
+            )
+        )
+        self._open_keys.drop_where(lambda key: key[2] in agencies or (key[2], key[3]) in old_keys)
+
+
+class VerificationCache:
+    """Answers to identical verification requests (the same receipt or document bytes, the
+    same digest), encoded once. Parsing and the offline checks are pure functions of those
+    bytes; the chain part is valid as long as the reader's answers are: an entry is used only
+    while the reader's `generation` is the one it was made under and the reader still follows
+    the receipt's registry (or the entry is younger than `revocation_ttl`). ERROR results are
+    never kept: the next request asks the node again."""
+
+    def __init__(self, reader: CachingChainReader, *, size: int = 10_000) -> None:
+        self.reader = reader
+        self.size = size
+        self._entries: LruCache[tuple[bytes, bytes | None], _Answer] = LruCache(
+            "verifications", size
+        )
+
+    @staticmethod
+    def key(body: bytes, digest: bytes | None) -> tuple[bytes, bytes | None]:
+        return hashlib.blake2b(body, digest_size=20).digest(), digest
+
+    def get(self, key: tuple[bytes, bytes | None]) -> tuple[bytes, str] | None:
+        """The encoded answer and its outcome, if still valid."""
+        entry = self._entries.lookup(key)
+        if entry is None or entry.generation != self.reader.generation:
+            return None
+        fresh = time.monotonic() - entry.at < self.reader.revocation_ttl
+        if not fresh and not self.reader.following(entry.chain_id, entry.registry):
+            return None
+        return entry.encoded, entry.outcome
+
+    def put(
+        self,
+        key: tuple[bytes, bytes | None],
+        *,
+        generation: int,
+        receipt: Receipt,
+        encoded: bytes,
+        outcome: str,
+    ) -> None:
+        if outcome == Outcome.ERROR or generation != self.reader.generation:
+            return
+        entry = _Answer(
+            generation,
+            time.monotonic(),
+            encoded,
+            outcome,
+            receipt.anchor.chain_id,
+            receipt.anchor.registry,
+        )
+        self._entries[key] = entry  # the least recently used entry goes when full
+
+    def stats(self) -> CacheStats:
+        return self._entries.stats()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    generation: int
+    at: float
+    encoded: bytes
+    outcome: str
+    chain_id: int
+    registry: str
+
+
+def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract]:
+    """The operator's own registry, or another trusted one on the same node, attached once."""
+    attached: dict[tuple[int, str], RegistryContract] = {}
+    own = operator.registry
+
+    def registry_for(chain_id: int, address: str) -> RegistryContract:
+        if chain_id == own.chain_id and address.lower() == own.address.lower():
+            return own
+        key = (chain_id, address.lower())
+        if key not in attached:
+            attached[key] = RegistryContract.at(operator.w3, address, chain_id=chain_id)
+        return attached[key]
+
+    return registry_for
+
+
+def caching_reader(operator: Operator) -> CachingChainReader:
+    """The server's reader: the operator's registry watched, others attached on demand."""
+    return CachingChainReader(
+        registry_for=registry_lookup(operator),
+        revocation_ttl=operator.settings.revocation_ttl,
+        watched=operator.registry,
+    )
+
+
+class EventIndex:
+    """The registry's event log, fetched incrementally and replayed into its state (agencies,
+    every signing key's validity window), refreshed at most every `ttl` seconds."""
+
+    def __init__(self, registry: RegistryContract, *, span: int = 5_000, ttl: float = 2.0) -> None:
+        self.registry = registry
+        self.span = span
+        self.ttl = ttl
+        self._events: list[Any] = []
+        self._next_block = 0
+        self._state = RegistryState()
+        self._at = -1e9
+        self._lock = threading.Lock()
+
+    def state(self) -> RegistryState:
+        with self._lock:
+            if time.monotonic() - self._at < self.ttl:
+                return self._state
+            with rpc_errors("eth_blockNumber"):
+                head = int(self.registry.w3.eth.block_number)
+            if head >= self._next_block:
+                new = list(
+                    fetch_events(
+                        self.registry, from_block=self._next_block, to_block=head, span=self.span
+                    )
+                )
+                if new:
+                    self._events.extend(new)
+                    self._state = rebuild_state(self._events)
+                self._next_block = head + 1
+            self._at = time.monotonic()
+            return self._state
+
+    def invalidate(self) -> None:
+        """Read the chain again at the next `state()` (after this server changed it)."""
+        with self._lock:
+            self._at = -1e9
+
+    def keys_of(self, agency: str) -> list[tuple[bytes, KeyWindow]]:
+        """Every signing key the agency ever had, oldest first, with its window (keys live in
+        the agency's own namespace: the state is keyed by (agency, key))."""
+        wanted = agency.lower()
+        windows = [
+            (key, window)
+            for (owner, key), window in self.state().keys.items()
+            if owner.lower() == wanted
+        ]
+        return sorted(windows, key=lambda kw: kw[1].valid_from)
+
+
+def check_chain(w3: Web3) -> int:
+    """The node's latest block number; ChainUnavailable when it does not answer."""
+    with rpc_errors("eth_blockNumber"):
+        return int(w3.eth.block_number)
