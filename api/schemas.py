@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from registry.service.verify import Outcome
+from registry.vocabulary import BATCH_REASONS, Outcome, Reason, outcomes_described, reasons_listed
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 """A 32-byte value as 0x + 64 hex digits (answers always use lower case)."""
@@ -245,10 +245,7 @@ class RevocationCreate(RequestModel):
     )
 
     reason: int = Field(
-        ge=1,
-        le=5,
-        description="1 issued in error, 2 superseded, 3 fraud, 4 withdrawn by the agency, "
-        "5 court order.",
+        ge=int(min(Reason)), le=int(max(Reason)), description=reasons_listed() + "."
     )
     replacement: str | None = Field(
         None, pattern=HEX32, description="Digest of the record that supersedes it (reason 2)."
@@ -266,9 +263,8 @@ class BatchRevocationCreate(RequestModel):
         json_schema_extra={"example": {"reason": 1, "replacement": None}},
     )
 
-    reason: Literal[1, 3, 4, 5] = Field(
-        description="1 issued in error, 3 fraud, 4 withdrawn by the agency, 5 court order "
-        "(2, superseded, is for single records)."
+    reason: Literal[1, 3, 4, 5] = Field(  # BATCH_REASONS (tests/test_vocabulary.py)
+        description=reasons_listed(BATCH_REASONS) + " (2, superseded, is for single records)."
     )
     replacement: None = Field(None, description="Always null: a batch names no replacement.")
 
@@ -479,14 +475,7 @@ class VerificationPublic(ApiModel):
         },
     )
 
-    outcome: Outcome = Field(
-        description="VALID (a document in hand checked out), IN_FORCE (a receipt or a digest "
-        "alone: the record exists and is in force, but no document was checked), TAMPERED "
-        "(the document or the receipt is altered or malformed), REVOKED, SUPERSEDED, UNKNOWN, "
-        "UNTRUSTED (registry, anchor, agency or key not trusted; an anchor made while the "
-        "agency's account was marked compromised), ERROR (could not check: never evidence "
-        "against the document)."
-    )
+    outcome: Outcome = Field(description=outcomes_described())
     agency: str | None = Field(description="The agency's identity address, as the chain has it.")
     agency_name: str | None
     anchored_at: str | None = Field(description="The anchor's block time, read from the chain.")

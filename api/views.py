@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from registry.chain.contract import AgencyInfo, AgencyStatus, KeyWindow, Reason
+from registry.chain.contract import AgencyInfo, KeyWindow
 from registry.receipt import Receipt, receipt_to_json
 from registry.service.queries import BatchSummary, RecordState
 from registry.service.revoking import RevocationResult
-from registry.service.verify import REASON_TEXT
 from registry.store.models import ApiToken
+from registry.vocabulary import reason_text
 
 
 def iso(seconds: int | None) -> str | None:
@@ -21,13 +21,6 @@ def iso(seconds: int | None) -> str | None:
 
 def hex_or_none(value: bytes | None) -> str | None:
     return None if value is None else "0x" + value.hex()
-
-
-def reason_text(code: int) -> str:
-    try:
-        return REASON_TEXT[Reason(code)]
-    except ValueError:
-        return f"reason {code}"
 
 
 def batch_view(batch: BatchSummary) -> dict[str, Any]:
@@ -93,20 +86,13 @@ def key_view(public_key: bytes, window: KeyWindow) -> dict[str, Any]:
     }
 
 
-_STATUS = {
-    AgencyStatus.ACTIVE: "active",
-    AgencyStatus.SUSPENDED: "suspended",
-    AgencyStatus.COMPROMISED: "compromised",
-}
-
-
 def agency_view(
     info: AgencyInfo, keys: list[tuple[bytes, KeyWindow]], *, issues_here: bool
 ) -> dict[str, Any]:
     return {
         "address": info.address,
         "name": info.name,
-        "status": _STATUS.get(info.status, "none"),
+        "status": info.status.label,
         "account": info.account,
         "registeredAt": iso(info.registered_at),
         "statusChangedAt": iso(info.status_changed_at),

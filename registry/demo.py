@@ -30,7 +30,6 @@ from web3 import Web3
 
 from registry import keys, record
 from registry.chain import RegistryContract, connect
-from registry.chain.contract import Reason
 from registry.errors import ContractRevert
 from registry.receipt import Receipt, kind_leaf, receipt_to_json
 from registry.service.issuing import Issuer, IssuingConfig
@@ -53,6 +52,7 @@ from registry.service.verify import (
     verify_receipt,
 )
 from registry.store import Store, counts_by_status, open_store, repo
+from registry.vocabulary import Reason
 
 EXPECTED = {
     "valid": "VALID",

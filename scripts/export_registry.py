@@ -23,19 +23,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from registry.chain import AgencyStatus, RegistryContract, connect
-from registry.chain.contract import Reason
+from registry.chain import RegistryContract, connect
 from registry.errors import InvalidInput, RegistryError
 from registry.service.audit import ChainSnapshot, iter_event_rows, read_registry
-from registry.service.verify import REASON_TEXT
 from registry.types import Address, to_hex
+from registry.vocabulary import REASON_TEXT, AgencyStatus, Reason
 
-STATUS = {
-    AgencyStatus.NONE: "none",
-    AgencyStatus.ACTIVE: "active",
-    AgencyStatus.SUSPENDED: "suspended",
-    AgencyStatus.COMPROMISED: "compromised",
-}
+STATUS = {status: status.label for status in AgencyStatus}
 
 
 def iso(ts: int) -> str:

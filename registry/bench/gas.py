@@ -24,9 +24,9 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
-from registry.chain.contract import Reason
 from registry.chain.tx import TxOptions, TxResult
 from registry.merkle import KIND_RECORD, MerkleTree
+from registry.vocabulary import Reason
 
 BATCH_100K = 100_000
 DEPTH_100K = 17  # ceil(log2(100_000)): the deepest proofs of a 100k batch

@@ -3,7 +3,6 @@ every transaction and view, and the event log."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,25 +24,8 @@ from registry.chain.tx import (
 )
 from registry.errors import InvalidInput, RegistryNotFound, WrongChain
 from registry.types import Address
-
-
-class AgencyStatus(enum.IntEnum):
-    """Mirror of the contract's AgencyStatus enum."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    COMPROMISED = 3
-
-
-class Reason(enum.IntEnum):
-    """Revocation reason codes; 0 is invalid."""
-
-    ISSUED_IN_ERROR = 1
-    SUPERSEDED = 2
-    FRAUD = 3
-    WITHDRAWN = 4
-    COURT_ORDER = 5
+from registry.vocabulary import AgencyStatus as AgencyStatus  # re-exported
+from registry.vocabulary import Reason as Reason  # re-exported
 
 
 @dataclass(frozen=True)

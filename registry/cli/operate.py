@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from registry.chain import create_keystore, new_account
-from registry.chain.contract import Reason
 from registry.cli.common import (
     PASSPHRASE_ENV,
     JsonOpt,
@@ -32,6 +31,7 @@ from registry.service.revoking import (
     revoke_record,
 )
 from registry.settings import load_settings, write_config
+from registry.vocabulary import Reason, reasons_listed
 
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency name (or address) to act as.")]
 
@@ -142,7 +142,7 @@ def revoke(
     digest: Annotated[str, typer.Argument(help="Digest of the record (or a batch root).")],
     reason: Annotated[
         int,
-        typer.Option(help="1 issued in error, 2 superseded, 3 fraud, 4 withdrawn, 5 court order."),
+        typer.Option(help=reasons_listed(short=True) + "."),
     ],
     agency: Annotated[
         str | None,
@@ -192,7 +192,7 @@ def revoke(
     what = "batch" if result.whole_batch else "record"
     by = " by the authority" if result.by_authority else ""
     console.print(
-        f"{what} {digest} revoked{by} ({Reason(result.reason).name.lower().replace('_', ' ')})"
+        f"{what} {digest} revoked{by} ({Reason(result.reason).label})"
         + (" — already revoked" if result.already else f" in block {result.block_number}")
     )
 

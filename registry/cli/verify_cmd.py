@@ -33,8 +33,8 @@ from registry.service.verify import (
     verify_input,
 )
 from registry.settings import Settings
+from registry.vocabulary import exit_code_of
 
-EXIT_CODES = {Outcome.VALID: 0, Outcome.IN_FORCE: 4, Outcome.ERROR: 3}
 STYLE = {"pass": "green", "fail": "red", "skip": "dim", "error": "yellow"}
 
 
@@ -134,7 +134,7 @@ def _show(result: Verification, title: str, json_out: bool) -> None:
             table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.reason)
         console.print(table)
         console.print(_headline(result), soft_wrap=True)
-    code = EXIT_CODES.get(result.outcome, 1)
+    code = exit_code_of(result.outcome)
     if code:
         raise typer.Exit(code)
 

@@ -14,12 +14,12 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy.orm import Session
 
 from registry.chain import RegistryContract
-from registry.chain.contract import Reason
 from registry.errors import InvalidInput, UnknownAgency
 from registry.service.issuing import batch_tree
 from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import BatchState, RecordStatus
+from registry.vocabulary import Reason, reasons_listed
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class InvalidReplacement(InvalidInput):
     """A supersession names a replacement that is not a live record of the same agency."""
 
 
-_REASONS = "expected 1..5 (1 issued in error, 2 superseded, 3 fraud, 4 withdrawn, 5 court order)"
+_REASONS = f"expected 1..{max(Reason)} ({reasons_listed(short=True)})"
 
 
 def _reason(reason: int, replacement: bytes | None) -> None:

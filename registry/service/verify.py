@@ -17,14 +17,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from registry.chain import AgencyStatus, CheckResult, KeyWindow, RegistryContract
-from registry.chain.contract import Reason
+from registry.chain import CheckResult, KeyWindow, RegistryContract
 from registry.checks import Check, CheckName, CheckStatus
 from registry.errors import ChainError, ChainUnavailable, InvalidInput, RegistryError, WrongChain
 from registry.receipt import DigestKind, Receipt, check_receipt_offline, parse_receipt
@@ -37,6 +35,8 @@ from registry.record import (
 )
 from registry.service.caches import CACHE_ENTRIES, LruCache
 from registry.types import to_hex
+from registry.vocabulary import AgencyStatus, Reason, reason_text
+from registry.vocabulary import Outcome as Outcome  # re-exported for callers
 
 log = logging.getLogger("registry.verify")
 
@@ -68,29 +68,6 @@ def node_failure(exc: BaseException, *, where: str = "a chain check") -> str:
     if isinstance(exc, ChainUnavailable | OSError):
         return NODE_UNREACHABLE
     return NODE_ANSWERED_WRONGLY
-
-
-REASON_TEXT = {
-    Reason.ISSUED_IN_ERROR: "issued in error",
-    Reason.SUPERSEDED: "superseded",
-    Reason.FRAUD: "fraud",
-    Reason.WITHDRAWN: "withdrawn by the agency",
-    Reason.COURT_ORDER: "court order",
-}
-
-
-class Outcome(StrEnum):
-    """Overall verdict, shown the same by API, CLI and web page."""
-
-    VALID = "VALID"
-    IN_FORCE = "IN_FORCE"
-    """The record exists and is in force, but no document was checked (a receipt alone)."""
-    TAMPERED = "TAMPERED"
-    REVOKED = "REVOKED"
-    SUPERSEDED = "SUPERSEDED"
-    UNKNOWN = "UNKNOWN"
-    UNTRUSTED = "UNTRUSTED"
-    ERROR = "ERROR"
 
 
 @dataclass(frozen=True)
@@ -431,7 +408,7 @@ def _revocation_check(result: CheckResult, facts: dict[str, Any]) -> Check:
         )
     scope = "the whole batch" if batch_revoked else "this record"
     # .get on the raw code: a node answering a code outside 1-5 must not crash the verifier
-    reason = REASON_TEXT.get(revocation.reason, f"reason {revocation.reason}")  # type: ignore[call-overload]
+    reason = reason_text(revocation.reason)
     who = "the registry authority" if revocation.by_authority else "the agency"
     replacement = to_hex(revocation.replacement) if any(revocation.replacement) else None
     text = f"{scope} revoked by {who} at {_iso(revocation.revoked_at)}: {reason}"
