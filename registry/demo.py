@@ -25,11 +25,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
-from web3 import Web3
 
 from registry import keys, record
 from registry.chain import RegistryContract, connect
+from registry.chain.node import Node
 from registry.errors import ContractRevert
 from registry.receipt import Receipt, kind_leaf, receipt_to_json
 from registry.service.issuing import Issuer, IssuingConfig
@@ -119,7 +118,7 @@ def run_demo(say: Callable[[str], None], *, certificates: int = 1_000) -> DemoOu
 
 def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) -> None:
     w3 = connect()
-    say(f"Embedded chain started (chain id {w3.eth.chain_id}); it lives only in this process.")
+    say(f"Embedded chain started (chain id {Node(w3).chain_id()}); it lives only in this process.")
     registry, authority = deploy_dev_registry(w3)
     out.registry, out.chain_id = registry.address, registry.chain_id
     say(f"Registry authority deployed RecordRegistry at {registry.address}.")
@@ -143,7 +142,7 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     batch_ids = civil_issuer.confirmed_batches()
     batches = [civil_issuer.receipts(b) for b in batch_ids]
     out.batches = len(batches)
-    gas = _anchor_gas(w3, store, batch_ids[0])
+    gas = _anchor_gas(registry.node, store, batch_ids[0])
     say(
         f"Civil Registry issued {count:,} birth certificates in {out.batches} batches of "
         f"{civil_issuer.config.batch_size} (one anchor transaction each: {gas:,} gas, "
@@ -155,7 +154,7 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
     documents = [record.attach_receipt(d, receipts[d.digest]) for d in sealed]
     trusted = [TrustedRegistry(registry.chain_id, registry.address)]
     reader = ChainReader(
-        registry_for=lambda chain_id, address: RegistryContract.at(w3, address, chain_id=chain_id),
+        registry_for=lambda chain_id, address: registry.attach(address, chain_id=chain_id),
         revocation_ttl=0,
     )
 
@@ -259,8 +258,8 @@ def _story(say: Callable[[str], None], out: DemoOutcome, tmp: Path, count: int) 
         f"{documents[6].data['number']} alone, without the document: "
         + check("receipt_alone", json.dumps(receipt_to_json(r)).encode())
     )
-    _front_running(say, out, w3, registry, civil_issuer, education, check, store)
-    _theft(say, out, w3, registry, authority, civil, documents, check)
+    _front_running(say, out, registry, civil_issuer, education, check, store)
+    _theft(say, out, registry, authority, civil, documents, check)
     store.close()
     fake_store.close()
 
@@ -271,7 +270,6 @@ Check = Callable[..., str]
 def _front_running(
     say: Callable[[str], None],
     out: DemoOutcome,
-    w3: Web3,
     registry: RegistryContract,
     civil_issuer: Issuer,
     education: DevAgency,
@@ -304,7 +302,6 @@ def _front_running(
 def _theft(
     say: Callable[[str], None],
     out: DemoOutcome,
-    w3: Web3,
     registry: RegistryContract,
     authority: LocalAccount,
     civil: DevAgency,
@@ -314,7 +311,7 @@ def _theft(
     """A thief with the Civil Registry's transaction key: no signing key of its own, a void
     anchor and revocation once the authority marks the compromise; earlier records stand."""
     identity = civil.account.address
-    _advance(w3, 60)  # the theft starts well after the earlier records were anchored
+    registry.node.advance(60)  # the theft starts well after the earlier records were anchored
     thief_key = keys.generate_signing_key()
     registry.propose_signing_key(civil.account, keys.public_key_bytes(thief_key))
     try:
@@ -331,7 +328,7 @@ def _theft(
         f"but cannot confirm it (refused on chain: {refused}); only the registry authority "
         "confirms key rotations."
     )
-    theft = int(w3.eth.get_block("latest")["timestamp"])
+    theft = registry.node.block_time()
     forged = record.seal_record({**_certificate(30_000), "child": {"given": "Mallory"}})
     (forged_receipt,) = _anchor_by_hand(registry, civil.account, identity, thief_key, [forged])
     forged_doc = _bytes(record.attach_receipt(forged, forged_receipt))
@@ -350,11 +347,11 @@ def _theft(
         + f". It revokes {victim.data['number']}: "
         + check("thief_revocation", _bytes(victim))
     )
-    _advance(w3, 60)
+    registry.node.advance(60)
     registry.mark_compromised(authority, identity, since=theft)
-    new_account = funded_account(w3)
+    new_account = funded_account(registry.node)
     registry.move_agency(authority, identity, new_account=new_account.address)
-    _advance(w3, 2)  # the new account may act from the second after the move
+    registry.node.advance(2)  # the new account may act from the second after the move
     say(
         "The registry authority marks the Civil Registry compromised since the theft "
         f"({_iso(theft)}) and moves it to a new transaction account ({new_account.address}), "
@@ -402,18 +399,14 @@ def _receipt_of(doc: record.SealedDocument) -> Receipt:
     return doc.receipt
 
 
-def _anchor_gas(w3: Web3, store: Store, batch_id: int) -> int:
+def _anchor_gas(node: Node, store: Store, batch_id: int) -> int:
     """Gas of the batch's anchor transaction (the store keeps its hash; receipts do not)."""
     with store.session() as session:
         batch = repo.batch_by_id(session, batch_id)
         tx_hash = bytes(batch.tx_hash) if batch is not None and batch.tx_hash else b""
-    return int(w3.eth.get_transaction_receipt(HexBytes(tx_hash))["gasUsed"])
-
-
-def _advance(w3: Web3, seconds: int) -> None:
-    """Move the embedded chain's clock forward and mine a block."""
-    now = int(w3.eth.get_block("latest")["timestamp"])
-    w3.provider.make_request("testing_timeTravel", [now + seconds])  # type: ignore[arg-type]
+    mined = node.mined(tx_hash)
+    assert mined is not None
+    return mined.gas_used
 
 
 def _iso(ts: int) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from web3 import Web3
 
 from registry.chain import connect
+from registry.chain.node import Node
 from registry.errors import ChainUnavailable, InvalidInput, RegistryError
 from registry.service.audit import ItemResult, checksum, collect_folder, verify_item
 from registry.service.verify import ChainReader, Outcome, TrustedRegistry, registry_resolver
@@ -58,7 +59,7 @@ def verify_folder(
     address = checksum(registry)
     items = collect_folder(folder)
     w3 = connect(rpc, timeout=timeout, expected_chain_id=chain_id)
-    trusted = TrustedRegistry(int(w3.eth.chain_id), address)
+    trusted = TrustedRegistry(Node(w3).chain_id(), address)
 
     def node(for_chain: int) -> Web3:
         return w3

@@ -21,7 +21,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from registry import keys
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
+from registry.chain import RegistryContract, connect, new_account
+from registry.chain.node import Node
 from registry.chain.tx import TxOptions
 from registry.merkle import KIND_FILE, MerkleTree
 from registry.service.audit import AuditReport, Progress, audit_registry
@@ -36,7 +37,7 @@ def _setup_chain(rpc: str | None) -> tuple[RegistryContract, LocalAccount, Local
     w3 = connect(rpc)
     admin, agency = new_account(), new_account()
     for account in (admin, agency):
-        fund_from_dev_account(w3, account.address)
+        Node(w3).fund_from_dev(account.address)
     registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.01))
     return registry, admin, agency
 
@@ -57,12 +58,11 @@ def create_audit_data(
     key = keys.generate_signing_key()
     public = keys.public_key_bytes(key)
     registry.register_agency(admin, account=agency.address, name="Audit Office", signing_key=public)
-    w3 = registry.w3
     with store.session() as session:
         bind_store(
             session,
             chain_id=registry.chain_id,
-            genesis_hash=bytes(w3.eth.get_block(0)["hash"]),
+            genesis_hash=registry.node.genesis_hash(),
             registry_address=registry.address,
         )
         agency_id = add_agency(
@@ -99,7 +99,7 @@ def create_audit_data(
                 leaf_count=tree.count,
             )
         tx = registry.anchor(agency, root=tree.root, leaf_count=tree.count)
-        anchored_at = int(w3.eth.get_block(tx.block_number)["timestamp"])
+        anchored_at = registry.node.block_time(tx.block_number)
         with store.session() as session:
             repo.mark_submitted(session, batch_id, tx_hash=tx.tx_hash, nonce=0, raw_tx=b"")
             repo.mark_anchored(

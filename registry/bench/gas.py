@@ -20,11 +20,11 @@ import secrets
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from web3 import Web3
 
-from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
-from registry.chain.tx import TxOptions, TxResult
+from registry.chain import RegistryContract, connect, new_account
+from registry.chain.node import Node
+from registry.chain.tx import TxOptions
 from registry.merkle import KIND_RECORD, MerkleTree
 from registry.vocabulary import Reason
 
@@ -70,10 +70,6 @@ def batch_100k(seed: bytes) -> tuple[MerkleTree, int]:
     return tree, index
 
 
-def _block_time(w3: Web3, result: TxResult) -> int:
-    return int(w3.eth.get_block(result.block_number)["timestamp"])
-
-
 def measure_gas(rpc: str | None = None) -> dict[str, Any]:
     """Deploy on a fresh embedded chain (or the node at `rpc`, funding from its dev account),
     run every transaction once and return the gas each used, the anchor floor, the peers and
@@ -82,7 +78,7 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
     admin, agency, other, moved_to = (new_account() for _ in range(4))
     actors: tuple[LocalAccount, ...] = (admin, agency, other, moved_to)
     for account in actors:
-        fund_from_dev_account(w3, account.address)
+        Node(w3).fund_from_dev(account.address)
     registry, deployed = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.05))
     gas: dict[str, int] = {"deploy": deployed.gas_used}
 
@@ -98,7 +94,7 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
 
     tree, index = batch_100k(secrets.token_bytes(16))
     anchored = registry.anchor(agency, root=tree.root, leaf_count=tree.count)
-    calldata = bytes(w3.eth.get_transaction(HexBytes(anchored.tx_hash))["input"])
+    calldata = registry.node.transaction_input(anchored.tx_hash)
     floor = anchor_floor(calldata)
     gas["anchor"] = anchored.gas_used
 
@@ -138,7 +134,7 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
 
     last = registry.anchor(other, root=secrets.token_bytes(32), leaf_count=1)
     gas["markCompromised"] = registry.mark_compromised(
-        admin, other.address, since=_block_time(w3, last)
+        admin, other.address, since=registry.node.block_time(last.block_number)
     ).gas_used
     gas["moveAgency"] = registry.move_agency(
         admin, other.address, new_account=moved_to.address
@@ -146,7 +142,7 @@ def measure_gas(rpc: str | None = None) -> dict[str, Any]:
 
     # Flat and numeric (besides node/chain_id): `registry bench gas` prints every other key.
     return {
-        "chain_id": int(w3.eth.chain_id),
+        "chain_id": registry.chain_id,
         "node": rpc or "embedded",
         **gas,
         "anchor_floor": floor,

@@ -14,6 +14,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from registry.chain.artifact import registry_artifact
+from registry.chain.node import Node
 from registry.chain.tx import (
     REVERTS,
     TxOptions,
@@ -169,6 +170,8 @@ class RegistryContract:
 
     def __init__(self, w3: Web3, address: str, *, options: TxOptions | None = None) -> None:
         self.w3 = w3
+        self.node = Node(w3)
+        """The node this registry lives on: heads, block times, nonces, logs, sending."""
         self.address = Address(Web3.to_checksum_address(address))
         self.abi = registry_artifact().abi
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)  # type: ignore[call-overload]
@@ -233,6 +236,22 @@ class RegistryContract:
                 "(runtime code hash differs); check --registry"
             )
         return cls(w3, address, options=options)
+
+    def attach(self, address: str, *, chain_id: int | None = None) -> RegistryContract:
+        """Another registry on the same node (identity-checked like `at`), with these options."""
+        return RegistryContract.at(self.w3, address, chain_id=chain_id, options=self.options)
+
+    def code_at(self, block: int | str = "latest") -> bytes:
+        """This registry's runtime code at `block` (empty: not deployed yet)."""
+        return self.node.code(self.address, block=block)
+
+    def event_topics(self, names: Sequence[str]) -> dict[bytes, Any]:
+        """The first topic (keccak of the signature) of each named event, with its decoder."""
+        events = {}
+        for name in names:
+            event = self.contract.events[name]()
+            events[bytes(Web3.keccak(text=event.signature))] = event
+        return events
 
     # ------------------------------------------------------------------ txs
 

@@ -45,7 +45,6 @@ from registry import keys
 from registry.chain import AgencyStatus, AnchorInfo, KeyWindow, RegistryContract, RevocationInfo
 from registry.chain.contract import CheckResult
 from registry.chain.events import RegistryEvent, RegistryState, fetch_events, rebuild_state
-from registry.chain.tx import rpc_errors
 from registry.checks import CheckName, CheckStatus
 from registry.errors import ChainUnavailable, InvalidInput, RegistryError
 from registry.merkle import KIND_FILE, KIND_RECORD, LEAF_KINDS, MerkleTree, process_proof
@@ -278,9 +277,7 @@ def read_registry(
         raise InvalidInput(f"--log-span {span}: must be at least 1 block")
     if from_block < 0:
         raise InvalidInput(f"--from-block {from_block}: must not be negative")
-    w3 = registry.w3
-    with rpc_errors("eth_blockNumber"):
-        head = int(w3.eth.block_number)
+    head = registry.node.head()
     if to_block is not None:
         if not from_block <= to_block <= head:
             raise InvalidInput(
@@ -334,8 +331,7 @@ def _check_from_block(registry: RegistryContract, from_block: int) -> None:
     if from_block == 0:
         return
     try:
-        with rpc_errors("eth_getCode"):
-            code = registry.w3.eth.get_code(registry.address, block_identifier=from_block - 1)
+        code = registry.code_at(from_block - 1)
     except ChainUnavailable:
         raise
     except Exception:  # a pruned node: "missing trie node" and the like

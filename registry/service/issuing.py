@@ -27,9 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from sqlalchemy import select
-from web3.exceptions import TransactionNotFound
 
 from registry import keys, merkle, record
 from registry.chain import RegistryContract
@@ -37,12 +35,8 @@ from registry.chain.tx import (
     FeeTooLow,
     NonceUsed,
     SignedTx,
-    broadcast,
     bumped_fees,
-    fee_fields,
     fees_of,
-    prepare_transaction,
-    rpc_errors,
 )
 from registry.errors import (
     ChainError,
@@ -250,7 +244,7 @@ class Issuer:
         fees = None
         nonce = None
         if replacing is not None:
-            fresh = fee_fields(self.registry.w3)
+            fresh = self.registry.node.fees()
             old = fees_of(replacing.raw)
             fees = bumped_fees(old, fresh, ceiling=self.config.max_fee_per_gas)
             if fees is None:
@@ -261,8 +255,7 @@ class Issuer:
                     "it waits for the base fee to fall"
                 )
             nonce = replacing.nonce
-        signed = prepare_transaction(
-            self.registry.w3,
+        signed = self.registry.node.prepare(
             self.account,
             self.registry.anchor_call(root, count),
             abi=self.registry.abi,
@@ -294,7 +287,7 @@ class Issuer:
         action = f"anchor batch {batch_id}"
         while True:
             try:
-                broadcast(self.registry.w3, signed, action=action)
+                self.registry.node.broadcast(signed, action=action)
                 return signed
             except FeeTooLow as exc:
                 log.warning("batch %s: %s", batch_id, exc)
@@ -322,22 +315,13 @@ class Issuer:
         """Where a sent tx is: "mined", "reverted", "pending" (in the node's pool), "dropped"
         (unknown to the node, its nonce still free) or "replaced" (its nonce went to another
         tx)."""
-        w3 = self.registry.w3
-        with rpc_errors("anchor status"):
-            try:
-                receipt = w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
-            except TransactionNotFound:
-                receipt = None
-            if receipt is not None and receipt.get("blockNumber") is not None:
-                return "mined" if int(receipt["status"]) == 1 else "reverted"
-            try:
-                known = w3.eth.get_transaction(HexBytes(signed.tx_hash))
-            except TransactionNotFound:
-                known = None
-            if known is not None:
-                return "pending"
-            used = w3.eth.get_transaction_count(self.account.address, "latest")
-        return "replaced" if used > signed.nonce else "dropped"
+        node = self.registry.node
+        mined = node.mined(signed.tx_hash)
+        if mined is not None:
+            return "mined" if mined.succeeded else "reverted"
+        if node.transaction_known(signed.tx_hash):
+            return "pending"
+        return "replaced" if node.nonce(self.account.address) > signed.nonce else "dropped"
 
     def _await_confirmed(
         self,
@@ -357,17 +341,16 @@ class Issuer:
         lost is re-sent (same bytes); one refused or unmined for `stuck_after` seconds is
         replaced with bumped fees. Recorded block number and hash are those the chain names
         at confirmation."""
-        w3 = self.registry.w3
+        node = self.registry.node
         action = f"anchor batch {batch_id}"
         deadline = time.monotonic() + self.config.tx_timeout
         sent_at = time.monotonic()
         while True:
             info = self.registry.anchor_of(self.identity, root)
             if info.agency is not None:
-                with rpc_errors(action):
-                    block = w3.eth.get_block(info.block_number)
-                    head = w3.eth.block_number
-                here = (info.block_number, bytes(block["hash"]))
+                block = node.block(info.block_number)
+                head = node.head()
+                here = (info.block_number, block.hash)
                 if here != seen:
                     with self.store.session() as session:
                         repo.mark_anchored(
@@ -375,7 +358,7 @@ class Issuer:
                             batch_id,
                             block_number=here[0],
                             block_hash=here[1],
-                            anchored_at=int(block["timestamp"]),
+                            anchored_at=block.timestamp,
                         )
                     seen = here
                     _crash_point("anchored")
@@ -453,23 +436,20 @@ class Issuer:
         info = self.registry.anchor_of(self.identity, root)
         if info.agency is None or info.block_number != here[0]:
             return False
-        with rpc_errors("anchor status"):
-            return bytes(self.registry.w3.eth.get_block(here[0])["hash"]) == here[1]
+        return self.registry.node.block(here[0]).hash == here[1]
 
     def _nonce_taken_by_another(self, signed: SignedTx) -> bool:
         """Whether the recorded tx can never anchor: its nonce is used and it is not mined, or
         it was mined but reverted (e.g. the agency was suspended before it was mined)."""
-        w3 = self.registry.w3
-        mined_nonce = w3.eth.get_transaction_count(self.account.address, "latest")
-        if mined_nonce <= signed.nonce:
+        if self.registry.node.nonce(self.account.address) <= signed.nonce:
             return False
         try:
-            receipt = w3.eth.get_transaction_receipt(HexBytes(signed.tx_hash))
+            mined = self.registry.node.mined(signed.tx_hash)
         except Exception:
             return True
         # Re-signing a reverted anchor re-runs the gas estimate, which names the contract's
         # refusal (ContractRevert, not retried) instead of rebroadcasting a spent nonce forever.
-        return int(receipt["status"]) != 1
+        return mined is None or not mined.succeeded
 
     def _fail(self, batch_id: int, reason: str) -> None:
         with self.store.session() as session:

@@ -44,7 +44,6 @@ from registry.chain import (
     RegistryContract,
     connect,
     create_keystore,
-    fund_from_dev_account,
     load_keystore,
     new_account,
 )
@@ -137,7 +136,7 @@ class Operator:
                 options=tx_options(settings),
             )
         store = open_store(settings.database_url, data_dir=settings.data_dir)
-        genesis = bytes(registry.w3.eth.get_block(0)["hash"])
+        genesis = registry.node.genesis_hash()
         with store.session() as session:
             repo.bind_store(
                 session,
@@ -242,7 +241,7 @@ class Operator:
         keys.save_salt_secret(salt_secret, salt_path, passphrase)
         keys.save_data_key(data_key, data_path, passphrase)
         if fund_from_dev:
-            fund_from_dev_account(self.w3, account.address)
+            self.registry.node.fund_from_dev(account.address)
         public = keys.public_key_bytes(signing_key)
         self.registry.register_agency(admin, account=account.address, name=name, signing_key=public)
         with self.store.session() as session:
@@ -375,7 +374,7 @@ class Operator:
             account = new_account()
             create_keystore(account, pending, passphrase)
         if fund_from_dev:
-            fund_from_dev_account(self.w3, account.address)
+            self.registry.node.fund_from_dev(account.address)
         authority.move_agency(
             store=self.store,
             registry=self.registry,
@@ -526,7 +525,7 @@ class Operator:
                 self.registry
                 if chain_id == self.registry.chain_id
                 and address.lower() == self.registry.address.lower()
-                else RegistryContract.at(self.w3, address, chain_id=chain_id)
+                else self.registry.attach(address, chain_id=chain_id)
             ),
             revocation_ttl=self.settings.revocation_ttl,
         )

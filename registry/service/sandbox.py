@@ -13,7 +13,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from registry import keys
-from registry.chain import RegistryContract, fund_from_dev_account, new_account
+from registry.chain import RegistryContract, new_account
+from registry.chain.node import Node
 from registry.chain.tx import TxOptions
 from registry.merkle import MerkleTree
 from registry.receipt import KIND_CODES, DigestKind, Receipt, build_batch_receipts
@@ -36,10 +37,10 @@ class DevAgency:
         return str(self.account.address)
 
 
-def funded_account(w3: Web3) -> LocalAccount:
+def funded_account(node: Node | Web3) -> LocalAccount:
     """A fresh account funded from the node's first unlocked dev account."""
     account = new_account()
-    fund_from_dev_account(w3, account.address)
+    (node if isinstance(node, Node) else Node(node)).fund_from_dev(account.address)
     return account
 
 
@@ -58,7 +59,7 @@ def register_dev_agency(
     registry: RegistryContract, authority: LocalAccount, name: str
 ) -> DevAgency:
     """A funded account with a new signing key, registered on chain as `name`."""
-    agency = DevAgency(name, funded_account(registry.w3), keys.generate_signing_key())
+    agency = DevAgency(name, funded_account(registry.node), keys.generate_signing_key())
     registry.register_agency(
         authority,
         account=agency.account.address,
@@ -74,7 +75,7 @@ def bind_dev_store(store: Store, registry: RegistryContract) -> None:
         bind_store(
             session,
             chain_id=registry.chain_id,
-            genesis_hash=bytes(registry.w3.eth.get_block(0)["hash"]),
+            genesis_hash=registry.node.genesis_hash(),
             registry_address=registry.address,
         )
 
