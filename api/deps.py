@@ -15,10 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Forbidden, RateLimited, Unauthorized
 from api.runtime import ApiRuntime
+from registry.service.agencies import AgencyRef
 from registry.service.operator import Operator
-from registry.store import repo
-from registry.store.models import Agency, AgencyStatus, ApiToken, TokenScope
-from registry.store.tokens import authenticate
+from registry.service.tokens import Caller, authenticate_api_token
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -48,50 +47,47 @@ OperatorDep = Annotated[Operator, Depends(get_operator)]
 def get_token(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> ApiToken:
+) -> Caller:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("this route needs a bearer token: Authorization: Bearer prr_...")
-    with runtime.operator.store.session() as session:
-        row = authenticate(session, credentials.credentials)
-    if row is None:
+    caller = authenticate_api_token(runtime.operator.store, credentials.credentials)
+    if caller is None:
         raise Unauthorized("unknown or revoked token")
-    return row
+    return caller
 
 
-TokenDep = Annotated[ApiToken, Depends(get_token)]
+TokenDep = Annotated[Caller, Depends(get_token)]
 
 
-def get_agency(runtime: RuntimeDep, token: TokenDep) -> Agency:
+def get_agency(token: TokenDep) -> AgencyRef:
     """The agency the token acts for; an admin token is not an agency token."""
-    if token.scope != TokenScope.AGENCY or token.agency_id is None:
+    if token.is_admin or token.agency_id is None:
         raise Forbidden("this route needs an agency token (the admin token cannot issue)")
-    with runtime.operator.store.session() as session:
-        agency = repo.agency_by_id(session, token.agency_id)
-    if agency is None:
+    if token.agency is None:
         raise Unauthorized("the token's agency is no longer in the store")
-    return agency
+    return token.agency
 
 
-AgencyDep = Annotated[Agency, Depends(get_agency)]
+AgencyDep = Annotated[AgencyRef, Depends(get_agency)]
 
 
-def get_active_agency(agency: AgencyDep) -> Agency:
+def get_active_agency(agency: AgencyDep) -> AgencyRef:
     """The token's agency, which must not be suspended (writes)."""
-    if agency.status != AgencyStatus.ACTIVE:
+    if not agency.active:
         raise Forbidden(f"agency {agency.name!r} is suspended: it can neither issue nor revoke")
     return agency
 
 
-ActiveAgencyDep = Annotated[Agency, Depends(get_active_agency)]
+ActiveAgencyDep = Annotated[AgencyRef, Depends(get_active_agency)]
 
 
-def get_admin(token: TokenDep) -> ApiToken:
-    if token.scope != TokenScope.ADMIN:
+def get_admin(token: TokenDep) -> Caller:
+    if not token.is_admin:
         raise Forbidden("this route needs the admin token")
     return token
 
 
-AdminDep = Annotated[ApiToken, Depends(get_admin)]
+AdminDep = Annotated[Caller, Depends(get_admin)]
 
 
 def client_address(request: Request) -> str:

@@ -28,6 +28,7 @@ from registry.errors import (
     TransactionFailed,
     UnknownAgency,
 )
+from registry.service.records import NotAnchoredYet, NotYours
 from registry.service.verify import node_failure, redact_urls
 from registry.store.db import is_outage, outage_message
 from registry.store.errors import (
@@ -116,6 +117,8 @@ class InvalidField(InvalidInput):
 # (exception class, HTTP status, problem slug, Retry-After?) — the first matching class wins,
 # so subclasses come before their bases.
 _MAPPING: tuple[tuple[type[BaseException], int, str, bool], ...] = (
+    (NotYours, 403, Forbidden.slug, False),
+    (NotAnchoredYet, 409, NotAnchored.slug, False),
     (NotFound, 404, "not-found", False),
     (UnknownAgency, 404, "unknown-agency", False),
     (WrongAgency, 403, "wrong-agency", False),

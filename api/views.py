@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from registry.chain.contract import AgencyInfo, KeyWindow
 from registry.receipt import Receipt, receipt_to_json
+from registry.service.agencies import AgencyKey, PublicAgency
 from registry.service.queries import BatchSummary, RecordState
 from registry.service.revoking import RevocationResult
-from registry.store.models import ApiToken
+from registry.service.tokens import TokenInfo
 from registry.vocabulary import reason_text
 
 
@@ -77,43 +77,40 @@ def revocation_view(result: RevocationResult) -> dict[str, Any]:
     }
 
 
-def key_view(public_key: bytes, window: KeyWindow) -> dict[str, Any]:
+def key_view(key: AgencyKey) -> dict[str, Any]:
     return {
-        "publicKey": "0x" + public_key.hex(),
-        "validFrom": iso(window.valid_from),
-        "validUntil": iso(window.valid_until),
-        "current": window.valid_until == 0,
+        "publicKey": "0x" + key.public_key.hex(),
+        "validFrom": iso(key.valid_from),
+        "validUntil": iso(key.valid_until),
+        "current": key.valid_until == 0,
     }
 
 
-def agency_view(
-    info: AgencyInfo, keys: list[tuple[bytes, KeyWindow]], *, issues_here: bool
-) -> dict[str, Any]:
+def agency_view(agency: PublicAgency) -> dict[str, Any]:
     return {
-        "address": info.address,
-        "name": info.name,
-        "status": info.status.label,
-        "account": info.account,
-        "registeredAt": iso(info.registered_at),
-        "statusChangedAt": iso(info.status_changed_at),
-        "signingKey": "0x" + info.signing_key.hex(),
-        "keys": [key_view(k, w) for k, w in keys],
-        "issuesHere": issues_here,
+        "address": agency.address,
+        "name": agency.name,
+        "status": agency.status,
+        "account": agency.account,
+        "registeredAt": iso(agency.registered_at),
+        "statusChangedAt": iso(agency.status_changed_at),
+        "signingKey": "0x" + agency.signing_key.hex(),
+        "keys": [key_view(key) for key in agency.keys],
+        "issuesHere": agency.issues_here,
     }
 
 
-def token_view(row: ApiToken, agency_address: str | None) -> dict[str, Any]:
+def token_view(token: TokenInfo) -> dict[str, Any]:
     def when(moment: datetime | None) -> str | None:
         if moment is None:
             return None
-        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     return {
-        "id": row.id,
-        "scope": row.scope,
-        "agency": agency_address,
-        "label": row.label,
-        "createdAt": when(row.created_at),
-        "revokedAt": when(row.revoked_at),
+        "id": token.id,
+        "scope": token.scope,
+        "agency": token.agency_address,
+        "label": token.label,
+        "createdAt": when(token.created_at),
+        "revokedAt": when(token.revoked_at),
     }

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from web3 import Web3
 
 from api.bodies import json_body, read_model
 from api.deps import AddressPath, AdminDep, RuntimeDep
@@ -24,31 +23,18 @@ from api.schemas import (
     example_of,
 )
 from api.views import agency_view, token_view
-from registry.errors import UnknownAgency
-from registry.service.admin import issue_api_token, revoke_api_token, set_agency_active
-from registry.store import repo
-from registry.store.models import Agency
-from registry.store.tokens import list_tokens
+from registry.service.admin import register_agency, set_agency_active_held
+from registry.service.agencies import agency_by_address, public_agency
+from registry.service.tokens import issue_api_token, list_api_tokens, revoke_api_token
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 _AGENCY_EXAMPLE = example_of(AgencyPublic)
 
 
-def _agency(runtime: ApiRuntime, address: str) -> Agency:
-    account = Web3.to_checksum_address(address)
-    with runtime.operator.store.session() as session:
-        found = repo.agency_by_address(session, account)
-    if found is None:
-        raise UnknownAgency(f"{account} is not an agency of this registry's store")
-    return found
-
-
 def _agency_json(runtime: ApiRuntime, address: str) -> dict[str, object]:
-    runtime.events.invalidate()
-    state = runtime.events.state()
-    info = state.agencies[Web3.to_checksum_address(address)]
-    return agency_view(info, runtime.events.keys_of(info.address), issues_here=True)
+    """The agency as the chain has it now (this server just changed it)."""
+    return agency_view(public_agency(runtime.events, runtime.operator.store, address, fresh=True))
 
 
 @router.post(
@@ -73,16 +59,9 @@ async def create_agency(request: Request, _admin: AdminDep, runtime: RuntimeDep)
 
 
 def _create_agency(runtime: ApiRuntime, body: AgencyCreate) -> JSONResponse:
-    keyring = runtime.keyring
-    admin = keyring.admin()
-    with keyring.sending(admin.address):
-        agency, issuer = runtime.operator.create_agency(
-            body.name,
-            passphrase=keyring.passphrase,
-            admin=admin,
-            fund_from_dev=body.fund_from_dev or runtime.embedded,
-        )
-    keyring.put(agency.id, issuer)
+    agency = register_agency(
+        runtime.keyring, body.name, fund_from_dev=body.fund_from_dev or runtime.embedded
+    )
     return JSONResponse(
         _agency_json(runtime, agency.address),
         status_code=201,
@@ -91,13 +70,7 @@ def _create_agency(runtime: ApiRuntime, body: AgencyCreate) -> JSONResponse:
 
 
 def _set_active(runtime: ApiRuntime, address: str, *, active: bool) -> JSONResponse:
-    agency = _agency(runtime, address)
-    keyring = runtime.keyring
-    admin = keyring.admin()
-    # Holding the agency's own sending lock too: no anchoring of this agency is in flight
-    # while its status changes (an anchor sent just before a suspension would revert).
-    with keyring.sending(agency.address), keyring.sending(admin.address):
-        set_agency_active(runtime.operator, admin, agency, active=active)
+    agency = set_agency_active_held(runtime.keyring, address, active=active)
     runtime.reader.forget()
     if active:
         runtime.worker.retry_now(agency.id)
@@ -156,7 +129,7 @@ async def create_token(
 
 
 def _create_token(runtime: ApiRuntime, address: str, body: TokenCreate) -> JSONResponse:
-    agency = _agency(runtime, address)
+    agency = agency_by_address(runtime.operator.store, address)
     token_id, token = issue_api_token(runtime.operator.store, agency_id=agency.id, label=body.label)
     return JSONResponse(
         {
@@ -182,13 +155,8 @@ def _create_token(runtime: ApiRuntime, address: str, body: TokenCreate) -> JSONR
     },
 )
 def get_tokens(_admin: AdminDep, runtime: RuntimeDep) -> JSONResponse:
-    with runtime.operator.store.session() as session:
-        addresses = {a.id: a.address for a in repo.list_agencies(session)}
-        rows = list_tokens(session)
-        tokens = [
-            token_view(row, addresses.get(row.agency_id) if row.agency_id else None) for row in rows
-        ]
-    return JSONResponse({"tokens": tokens})
+    tokens = list_api_tokens(runtime.operator.store)
+    return JSONResponse({"tokens": [token_view(token) for token in tokens]})
 
 
 @router.delete(
@@ -218,8 +186,7 @@ def delete_token(
     _admin: AdminDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
-    row, agency_address = revoke_api_token(runtime.operator.store, token_id)
-    return JSONResponse(token_view(row, agency_address))
+    return JSONResponse(token_view(revoke_api_token(runtime.operator.store, token_id)))
 
 
 __all__ = ["router"]

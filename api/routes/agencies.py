@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from web3 import Web3
 
 from api.deps import AddressPath, RuntimeDep
 from api.errors import problem_responses
 from api.schemas import AgencyList, AgencyPublic, example_of
 from api.views import agency_view
-from registry.errors import UnknownAgency
-from registry.store import repo
+from registry.service.agencies import public_agencies, public_agency
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
-
-
-def _known_here(runtime: RuntimeDep) -> set[str]:
-    with runtime.operator.store.session() as session:
-        return {a.address for a in repo.list_agencies(session)}
 
 
 @router.get(
@@ -34,13 +27,8 @@ def _known_here(runtime: RuntimeDep) -> set[str]:
     },
 )
 def list_agencies(runtime: RuntimeDep) -> JSONResponse:
-    state = runtime.events.state()
-    here = _known_here(runtime)
-    agencies = [
-        agency_view(info, runtime.events.keys_of(address), issues_here=address in here)
-        for address, info in state.agencies.items()
-    ]
-    return JSONResponse({"agencies": agencies})
+    agencies = public_agencies(runtime.events, runtime.operator.store)
+    return JSONResponse({"agencies": [agency_view(agency) for agency in agencies]})
 
 
 @router.get(
@@ -55,14 +43,7 @@ def list_agencies(runtime: RuntimeDep) -> JSONResponse:
     },
 )
 def get_agency(address: AddressPath, runtime: RuntimeDep) -> JSONResponse:
-    account = Web3.to_checksum_address(address)
-    info = runtime.events.state().agencies.get(account)
-    if info is None:
-        raise UnknownAgency(
-            f"{account} is not an agency of registry {runtime.operator.registry.address}"
-        )
-    keys = runtime.events.keys_of(account)
-    return JSONResponse(agency_view(info, keys, issues_here=account in _known_here(runtime)))
+    return JSONResponse(agency_view(public_agency(runtime.events, runtime.operator.store, address)))
 
 
 __all__ = ["router"]

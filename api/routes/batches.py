@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from web3 import Web3
 
 from api.bodies import json_body, read_model
 from api.deps import ActiveAgencyDep, RootPath, RuntimeDep, hex32
-from api.errors import Forbidden, NotAnchored, problem_responses
+from api.errors import problem_responses
 from api.runtime import ApiRuntime
 from api.schemas import (
     BatchList,
@@ -22,11 +21,8 @@ from api.schemas import (
     example_of,
 )
 from api.views import batch_view, revocation_view
-from registry.service.queries import batch_summary, list_batches
-from registry.service.revoking import revoke_batch
-from registry.store import repo
-from registry.store.errors import NotFound
-from registry.store.models import Agency
+from registry.service.agencies import AgencyRef
+from registry.service.records import batches_page, public_batch, revoke_own_batch
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -56,17 +52,9 @@ def get_batches(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Batches per page.")] = 50,
 ) -> JSONResponse:
-    agency_id = None
-    if agency is not None:
-        with runtime.operator.store.session() as session:
-            found = repo.agency_by_address(session, Web3.to_checksum_address(agency))
-        if found is None:
-            return JSONResponse({"batches": [], "nextBefore": None})
-        agency_id = found.id
-    page = list_batches(
-        runtime.operator.store, agency_id=agency_id, state=state, before_id=before, limit=limit
+    page, next_before = batches_page(
+        runtime.operator, agency_address=agency, state=state, before_id=before, limit=limit
     )
-    next_before = page[-1].id if len(page) == limit else None
     return JSONResponse({"batches": [batch_view(b) for b in page], "nextBefore": next_before})
 
 
@@ -82,10 +70,7 @@ def get_batches(
     },
 )
 def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
-    summary = batch_summary(runtime.operator.store, hex32(root))
-    if summary is None:
-        raise NotFound(f"no batch with root {root} in this registry")
-    return JSONResponse(batch_view(summary))
+    return JSONResponse(batch_view(public_batch(runtime.operator, hex32(root))))
 
 
 @router.post(
@@ -124,27 +109,9 @@ async def revoke_whole_batch(
 
 
 def _revoke_whole_batch(
-    runtime: ApiRuntime, agency: Agency, root: str, body: BatchRevocationCreate
+    runtime: ApiRuntime, agency: AgencyRef, root: str, body: BatchRevocationCreate
 ) -> JSONResponse:
-    value = hex32(root)
-    summary = batch_summary(runtime.operator.store, value, agency_id=agency.id)
-    if summary is None:
-        # Roots are per agency: another agency may hold this root too (said, never named).
-        if batch_summary(runtime.operator.store, value) is not None:
-            raise Forbidden(f"batch {root} belongs to another agency; only it may revoke it")
-        raise NotFound(f"no batch with root {root} in this registry")
-    if summary.state != "confirmed":
-        raise NotAnchored(f"batch {root} is {summary.state}; it can be revoked once anchored")
-    issuer = runtime.keyring.issuer_for(agency)
-    with runtime.keyring.sending(issuer.account.address):
-        result = revoke_batch(
-            store=runtime.operator.store,
-            registry=runtime.operator.registry,
-            account=issuer.account,
-            agency_id=agency.id,
-            root=value,
-            reason=body.reason,
-        )
+    result = revoke_own_batch(runtime.keyring, agency, hex32(root), reason=body.reason)
     runtime.reader.forget()
     return JSONResponse(revocation_view(result))
 

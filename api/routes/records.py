@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import time
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -44,9 +43,7 @@ from api.errors import (
     PROBLEM_BASE,
     PROBLEM_MEDIA_TYPE,
     ApiError,
-    Forbidden,
     InvalidField,
-    NotAnchored,
     problem_responses,
 )
 from api.runtime import ApiRuntime
@@ -64,17 +61,15 @@ from api.schemas import (
 from api.views import record_view, revocation_view
 from registry import record
 from registry.errors import InvalidInput
-from registry.receipt import Receipt, receipt_to_json
+from registry.receipt import receipt_to_json
+from registry.service import records as service
+from registry.service.agencies import AgencyRef
 from registry.service.documents import DocumentPurged, DocumentUnreadable
 from registry.service.issuing import Issuer
-from registry.service.queries import RecordState, receipts_of, record_state, record_statuses
-from registry.service.revoking import InvalidReplacement, revoke_record
-from registry.store.errors import NotFound
-from registry.store.models import Agency
+from registry.service.revoking import InvalidReplacement
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
-DONE = ("anchored", "revoked")
 WRITE_PROBLEMS = problem_responses(401, 403, 409, 413, 422, 503)
 
 _SUBMITTED = {
@@ -105,49 +100,8 @@ def _record_responses() -> dict[int | str, dict[str, Any]]:
 # ------------------------------------------------------------------ helpers
 
 
-def _issuer(runtime: ApiRuntime, agency: Agency) -> Issuer:
-    return runtime.keyring.issuer_for(agency)
-
-
-def _state(runtime: ApiRuntime, digest: bytes) -> RecordState:
-    state = record_state(runtime.operator.store, digest)
-    if state is None:
-        raise NotFound(f"no record with digest 0x{digest.hex()} in this registry")
-    return state
-
-
-def _own_state(runtime: ApiRuntime, agency: Agency, digest: bytes, *, action: str) -> RecordState:
-    """The agency's own record with this digest. Digests are unique per agency only: when
-    only another agency holds it, 403 without naming which (no internal ids, no names)."""
-    state = record_state(runtime.operator.store, digest, agency_id=agency.id)
-    if state is not None:
-        return state
-    if record_state(runtime.operator.store, digest) is not None:
-        raise Forbidden(
-            f"record 0x{digest.hex()} was issued by another agency; only the issuing agency "
-            f"may {action} it"
-        )
-    raise NotFound(f"no record with digest 0x{digest.hex()} in this registry")
-
-
-def _state_and_receipt(runtime: ApiRuntime, digest: bytes) -> tuple[RecordState, Receipt | None]:
-    state = _state(runtime, digest)
-    receipt = runtime.operator.receipt_for(digest) if state.status in DONE else None
-    return state, receipt
-
-
-def _own_state_and_receipt(
-    runtime: ApiRuntime, agency: Agency, digest: bytes
-) -> tuple[RecordState, Receipt | None]:
-    state = _own_state(runtime, agency, digest, action="read")
-    receipt = None
-    if state.status in DONE:
-        receipt = runtime.operator.receipt_for(digest, agency_id=agency.id)
-    return state, receipt
-
-
 async def _wait_anchored(
-    runtime: ApiRuntime, agency: Agency, digests: list[bytes], timeout: float | None
+    runtime: ApiRuntime, agency: AgencyRef, digests: list[bytes], timeout: float | None
 ) -> None:
     """Wait until every one of the agency's digests is anchored, or the (bounded) time is up."""
     cap = runtime.settings.api_wait_timeout
@@ -155,10 +109,7 @@ async def _wait_anchored(
     runtime.worker.wake()
     interval = 0.05 if len(digests) == 1 else 0.2
     while True:
-        statuses = await run_in_threadpool(
-            partial(record_statuses, agency_id=agency.id), runtime.operator.store, digests
-        )
-        if all(statuses.get(d, ("", None))[0] in DONE for d in digests):
+        if await run_in_threadpool(service.anchored, runtime.operator, agency, digests):
             return
         left = deadline - time.monotonic()
         if left <= 0:
@@ -168,7 +119,7 @@ async def _wait_anchored(
 
 async def _answer_one(
     runtime: ApiRuntime,
-    agency: Agency,
+    agency: AgencyRef,
     digest: bytes,
     *,
     new: bool,
@@ -177,7 +128,9 @@ async def _answer_one(
 ) -> JSONResponse:
     if wait:
         await _wait_anchored(runtime, agency, [digest], timeout)
-    state, receipt = await run_in_threadpool(_own_state_and_receipt, runtime, agency, digest)
+    state, receipt = await run_in_threadpool(
+        service.own_record_with_receipt, runtime.operator, agency, digest
+    )
     return JSONResponse(
         record_view(state, receipt=receipt, new=new),
         status_code=200 if receipt is not None else 202,
@@ -186,18 +139,10 @@ async def _answer_one(
 
 
 async def _submit(
-    runtime: ApiRuntime, agency: Agency, items: list[tuple[bytes, str, str | None]]
+    runtime: ApiRuntime, agency: AgencyRef, items: list[tuple[bytes, str, str | None]]
 ) -> list[bool]:
     """Store the items as pending (durable on return); which of them were new."""
-    issuer = await run_in_threadpool(_issuer, runtime, agency)
-    result = await run_in_threadpool(issuer.submit, items)
-    fresh = set(result.new_ids)
-    seen: set[int] = set()
-    new = []
-    for record_id in result.ids:
-        new.append(record_id in fresh and record_id not in seen)
-        seen.add(record_id)
-    return new
+    return await run_in_threadpool(service.submit, runtime.keyring, agency, items)
 
 
 # ------------------------------------------------------------------ submit
@@ -230,13 +175,12 @@ async def submit_record(
     data = body["record"]
     if not isinstance(data, dict):
         raise InvalidField("body/record", "expected a JSON object")
-    issuer = await run_in_threadpool(_issuer, runtime, agency)
     try:
-        sealed = issuer.seal(data)
+        digest, document = await run_in_threadpool(
+            service.seal_record, runtime.keyring, agency, data
+        )
     except InvalidInput as exc:
         raise seal_error(exc, "body/record") from exc
-    digest = bytes(sealed.digest)
-    document = record.sealed_json_bytes(sealed).decode("ascii")
     new = await _submit(runtime, agency, [(digest, "record", document)])
     return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
 
@@ -305,7 +249,7 @@ async def submit_records(
             "body/records",
             f"{len(records)} records; at most {settings.api_max_bulk_records} per request",
         )
-    issuer = await run_in_threadpool(_issuer, runtime, agency)
+    issuer = await run_in_threadpool(runtime.keyring.issuer_for, agency)
     items = await run_in_threadpool(
         _seal_all, issuer, records, max_record_bytes=settings.max_record_bytes
     )
@@ -313,18 +257,15 @@ async def submit_records(
     digests = [digest for digest, _, _ in items]
     if wait:
         await _wait_anchored(runtime, agency, digests, timeout)
-    statuses = await run_in_threadpool(
-        partial(record_statuses, agency_id=agency.id), runtime.operator.store, digests
-    )
-    receipts: dict[bytes, Receipt] = {}
-    if any(status in DONE for status, _ in statuses.values()):
-        receipts = await run_in_threadpool(receipts_of, issuer, digests)
+    found = await run_in_threadpool(service.bulk_state, runtime.keyring, agency, digests)
     answer = [
         {
             "digest": "0x" + digest.hex(),
-            "status": statuses[digest][0],
+            "status": found.statuses[digest],
             "new": is_new,
-            "receipt": receipt_to_json(receipts[digest]) if digest in receipts else None,
+            "receipt": (
+                receipt_to_json(found.receipts[digest]) if digest in found.receipts else None
+            ),
         }
         for digest, is_new in zip(digests, new, strict=True)
     ]
@@ -426,7 +367,7 @@ async def submit_digest(
     },
 )
 def get_record(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
-    state, receipt = _state_and_receipt(runtime, hex32(digest))
+    state, receipt = service.public_record(runtime.operator, hex32(digest))
     return JSONResponse(record_view(state, receipt=receipt))
 
 
@@ -449,11 +390,7 @@ def get_record(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
     },
 )
 def get_receipt(digest: DigestPath, runtime: RuntimeDep) -> JSONResponse:
-    value = hex32(digest)
-    state, receipt = _state_and_receipt(runtime, value)
-    if receipt is None:
-        raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
-    return JSONResponse(receipt_to_json(receipt))
+    return JSONResponse(receipt_to_json(service.public_receipt(runtime.operator, hex32(digest))))
 
 
 class DocumentGone(ApiError):
@@ -516,20 +453,8 @@ _GONE: dict[int | str, dict[str, Any]] = {
     },
 )
 def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
-    value = hex32(digest)
-    state = _own_state(runtime, agency, value, action="download")
-    if state.kind != "record":
-        raise NotFound(
-            f"{digest} is a file's digest: there is no sealed document (the receipt is at "
-            f"/v1/records/{digest}/receipt)"
-        )
-    if state.status not in DONE:
-        raise NotAnchored(f"record {digest} is {state.status}; its batch is not anchored yet")
-    data_key = _issuer(runtime, agency).data_key
     try:
-        payload = runtime.operator.sealed_document_for(
-            value, agency_id=agency.id, data_key=data_key
-        )
+        payload = service.sealed_document(runtime.keyring, agency, hex32(digest))
     except DocumentPurged as exc:
         raise DocumentGone(f"{exc} (the receipt is at /v1/records/{digest}/receipt)") from exc
     except DocumentUnreadable as exc:
@@ -575,7 +500,7 @@ async def revoke(
 
 
 def _revoke(
-    runtime: ApiRuntime, agency: Agency, digest: str, body: RevocationCreate
+    runtime: ApiRuntime, agency: AgencyRef, digest: str, body: RevocationCreate
 ) -> JSONResponse:
     value = hex32(digest)
     replacement = hex32(body.replacement) if body.replacement else None
@@ -589,23 +514,12 @@ def _revoke(
         )
     if replacement == value:
         raise InvalidField("body/replacement", "a record cannot supersede itself")
-    state = _own_state(runtime, agency, value, action="revoke")
-    if state.status not in DONE:
-        raise NotAnchored(f"record {digest} is {state.status}; it can be revoked once anchored")
-    issuer = _issuer(runtime, agency)
-    with runtime.keyring.sending(issuer.account.address):
-        try:
-            result = revoke_record(
-                store=runtime.operator.store,
-                registry=runtime.operator.registry,
-                account=issuer.account,
-                agency_id=agency.id,
-                digest=value,
-                reason=body.reason,
-                replacement=replacement,
-            )
-        except InvalidReplacement as exc:
-            raise _replacement_error(exc) from exc
+    try:
+        result = service.revoke_own_record(
+            runtime.keyring, agency, value, reason=body.reason, replacement=replacement
+        )
+    except InvalidReplacement as exc:
+        raise _replacement_error(exc) from exc
     runtime.reader.forget()
     return JSONResponse(revocation_view(result))
 

@@ -10,14 +10,11 @@ from contextlib import contextmanager
 
 from eth_account.signers.local import LocalAccount
 
-from registry.errors import RegistryError, SigningKeyError
+from registry.errors import RegistryError, SigningKeyError, UnknownAgency
+from registry.service.agencies import AgencyRef, list_store_agencies
 from registry.service.issuing import Issuer
 from registry.service.operator import Operator
 from registry.store import repo
-from registry.store.models import (
-    Agency,
-    AgencyStatus,
-)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +40,7 @@ class Keyring:
         self._loading: dict[int, threading.Lock] = {}
         self._senders: dict[str, threading.RLock] = {}
 
-    def has_key_files(self, agency: Agency) -> bool:
+    def has_key_files(self, agency: AgencyRef) -> bool:
         return self.operator.has_agency_keys(agency.name)
 
     def put(self, agency_id: int, issuer: Issuer) -> None:
@@ -58,7 +55,7 @@ class Keyring:
         with self._guard:
             return list(self._issuers.values())
 
-    def issuer_for(self, agency: Agency) -> Issuer:
+    def issuer_for(self, agency: AgencyRef) -> Issuer:
         """The agency's issuer, decrypting its keys on first use (scrypt: about a second)."""
         with self._guard:
             found = self._issuers.get(agency.id)
@@ -80,7 +77,11 @@ class Keyring:
                     f"agency {agency.name!r}: this server holds no keys for it in "
                     f"{self.operator.keys_dir}"
                 )
-            issuer = self.operator.issuer(agency, passphrase=self._passphrase)
+            with self.operator.store.session() as session:
+                row = repo.agency_by_id(session, agency.id)
+            if row is None:
+                raise UnknownAgency(f"agency {agency.name!r} is no longer in the store")
+            issuer = self.operator.issuer(row, passphrase=self._passphrase)
             with self._guard:
                 self._issuers[agency.id] = issuer
             return issuer
@@ -89,10 +90,8 @@ class Keyring:
         """Decrypt the keys of every active agency whose key files are here; returns the names
         loaded. An agency whose keys cannot be opened is logged and skipped."""
         names = []
-        with self.operator.store.session() as session:
-            agencies = repo.list_agencies(session)
-        for agency in agencies:
-            if agency.status != AgencyStatus.ACTIVE or not self.has_key_files(agency):
+        for agency in list_store_agencies(self.operator.store):
+            if not agency.active or not self.has_key_files(agency):
                 continue
             try:
                 self.issuer_for(agency)
@@ -133,9 +132,3 @@ class Keyring:
             lock = self._senders.setdefault(address.lower(), threading.RLock())
         with lock:
             yield
-
-
-# ------------------------------------------------------------------ bounded caches
-
-
-# ------------------------------------------------------------------ chain reads

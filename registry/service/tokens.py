@@ -1,0 +1,135 @@
+"""API tokens: issued (shown once; only the SHA-256 is stored), listed, revoked (never the last
+admin token through the API), and a bearer token authenticated to the `Caller` it acts for.
+The doors get `TokenInfo` and `Caller` values, never the store's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from registry.service.agencies import AgencyRef
+from registry.store import Store, repo
+from registry.store.db import begin_write
+from registry.store.errors import InvalidTransition
+from registry.store.models import ApiToken, TokenScope
+from registry.store.tokens import authenticate, issue_token, list_tokens, revoke_token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as an administrator sees it (never the token itself)."""
+
+    id: int
+    scope: str
+    agency_id: int | None
+    agency_address: str | None
+    agency_name: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Whom a valid bearer token acts for: the registry authority (scope `admin`), or one
+    agency (scope `agency`; `agency` None if the agency left the store)."""
+
+    token_id: int
+    scope: str
+    agency_id: int | None
+    agency: AgencyRef | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope == TokenScope.ADMIN
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _info(row: ApiToken, agencies: dict[int, AgencyRef]) -> TokenInfo:
+    agency = agencies.get(row.agency_id) if row.agency_id is not None else None
+    return TokenInfo(
+        id=row.id,
+        scope=str(row.scope),
+        agency_id=row.agency_id,
+        agency_address=None if agency is None else agency.address,
+        agency_name=None if agency is None else agency.name,
+        label=row.label,
+        created_at=_aware(row.created_at),
+        revoked_at=None if row.revoked_at is None else _aware(row.revoked_at),
+    )
+
+
+def authenticate_api_token(store: Store, token: str) -> Caller | None:
+    """The caller a bearer token acts for; None if unknown or revoked."""
+    with store.session() as session:
+        row = authenticate(session, token)
+        if row is None:
+            return None
+        agency = None
+        if row.agency_id is not None:
+            found = repo.agency_by_id(session, row.agency_id)
+            agency = None if found is None else AgencyRef.of(found)
+        return Caller(token_id=row.id, scope=str(row.scope), agency_id=row.agency_id, agency=agency)
+
+
+def issue_api_token(store: Store, *, agency_id: int | None, label: str) -> tuple[int, str]:
+    """A new token (agency-scoped, or admin when `agency_id` is None): (id, the token). Only
+    its SHA-256 is stored; the token itself exists only in the return value."""
+    scope = "admin" if agency_id is None else "agency"
+    with store.session() as session:
+        token = issue_token(session, agency_id=agency_id, scope=scope, label=label)
+        row = authenticate(session, token)
+        assert row is not None
+        return row.id, token
+
+
+def list_api_tokens(store: Store) -> list[TokenInfo]:
+    """Every token, oldest first, with its agency's address and name."""
+    with store.session() as session:
+        agencies = {a.id: AgencyRef.of(a) for a in repo.list_agencies(session)}
+        return [_info(row, agencies) for row in list_tokens(session)]
+
+
+class LastAdminToken(InvalidTransition):
+    """Revoking this token would leave no admin token: nobody could administer through the API."""
+
+
+def revoke_api_token(store: Store, token_id: int, *, keep_last_admin: bool = True) -> TokenInfo:
+    """Revoke a token by id (again: no change). With `keep_last_admin` (the API) the last live
+    admin token is refused (LastAdminToken): a lock-out could then only be undone on the
+    server (`registry token create --admin`), which is where `keep_last_admin=False` comes
+    from (the CLI)."""
+    with store.session() as session:
+        begin_write(session)
+        row = session.get(ApiToken, token_id)
+        if (
+            keep_last_admin
+            and row is not None
+            and row.scope == TokenScope.ADMIN
+            and row.revoked_at is None
+        ):
+            # Rows locked (PostgreSQL; SQLite holds its write lock): two requests revoking the
+            # last two admin tokens at once cannot both see the other one still live.
+            live = session.scalars(
+                select(ApiToken.id)
+                .where(ApiToken.scope == TokenScope.ADMIN, ApiToken.revoked_at.is_(None))
+                .with_for_update()
+            ).all()
+            if list(live) == [token_id]:
+                raise LastAdminToken(
+                    f"API token #{token_id} is the last admin token; revoking it would lock "
+                    "every administrator out. Create another admin token first "
+                    "(registry token create --admin), then revoke this one"
+                )
+        revoked = revoke_token(session, token_id)
+        agencies = {}
+        if revoked.agency_id is not None:
+            agency = repo.agency_by_id(session, revoked.agency_id)
+            if agency is not None:
+                agencies[agency.id] = AgencyRef.of(agency)
+        return _info(revoked, agencies)
