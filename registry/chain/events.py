@@ -5,7 +5,7 @@ status history) without any view call."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,7 +24,6 @@ from registry.chain.contract import (
     RevocationInfo,
     StatusChange,
 )
-from registry.chain.tx import rpc_errors
 from registry.errors import ChainUnavailable
 from registry.types import Address
 
@@ -141,6 +140,104 @@ def _address(value: str) -> Address:
     return Address(Web3.to_checksum_address(value))
 
 
+class EventFollower:
+    """Follows a registry's event log from a block on: each `pages()` (or `poll()`) reads the
+    blocks mined since the previous call, at most `span` blocks per eth_getLogs (public and
+    consortium nodes cap ranges), retrying a failed range `retries` times with backoff, and
+    yields the decoded events in order; `next_block` is where the next call starts. The one
+    reader of the log: the verifier's cache invalidation, the event index, the audit replay.
+
+    `names`: the events to read (all of the registry's by default), asked of the node by
+    their first topic. `timestamps`: fetch each event's block time (one eth_getBlock per block
+    holding events); without it `RegistryEvent.timestamp` is 0."""
+
+    def __init__(
+        self,
+        registry: RegistryContract,
+        *,
+        from_block: int = 0,
+        names: Sequence[str] = REGISTRY_EVENTS,
+        span: int = 5_000,
+        retries: int = 4,
+        backoff: float = 0.5,
+        timestamps: bool = True,
+    ) -> None:
+        if span < 1:
+            raise ValueError(f"span {span}: must be at least 1 block")
+        self.registry = registry
+        self.next_block = from_block
+        self.span = span
+        self.retries = retries
+        self.backoff = backoff
+        self.timestamps = timestamps
+        self._events = registry.event_topics(names)
+        self._block_times: dict[int, int] = {}
+
+    def pages(
+        self, *, to_block: int | None = None
+    ) -> Iterator[tuple[int, int, list[RegistryEvent]]]:
+        """(first block, last block, its events) for every page from `next_block` to
+        `to_block` (default: the node's head now); `next_block` moves past each page once
+        it has been handed out."""
+        head = self.registry.node.head() if to_block is None else to_block
+        while self.next_block <= head:
+            start = self.next_block
+            end = min(start + self.span - 1, head)
+            events = [self._decode(log) for log in self._logs(start, end)]
+            self._block_times.clear()
+            yield start, end, [event for event in events if event is not None]
+            self.next_block = end + 1
+
+    def poll(
+        self,
+        *,
+        to_block: int | None = None,
+        on_range: Callable[[int, int], None] | None = None,
+    ) -> Iterator[RegistryEvent]:
+        """The events of `pages()`, one by one; `on_range(first, last)` after each page."""
+        for start, end, events in self.pages(to_block=to_block):
+            yield from events
+            if on_range is not None:
+                on_range(start, end)
+
+    def _decode(self, log: Any) -> RegistryEvent | None:
+        event = self._events.get(bytes(log["topics"][0])) if log["topics"] else None
+        if event is None:
+            return None
+        decoded = event.process_log(log)
+        number = int(log["blockNumber"])
+        timestamp = 0
+        if self.timestamps:
+            if number not in self._block_times:
+                self._block_times[number] = self.registry.node.block_time(number)
+            timestamp = self._block_times[number]
+        return RegistryEvent(
+            name=decoded["event"],
+            args=dict(decoded["args"]),
+            block_number=number,
+            log_index=int(log["logIndex"]),
+            tx_hash=bytes(log["transactionHash"]),
+            timestamp=timestamp,
+        )
+
+    def _logs(self, start: int, end: int) -> list[Any]:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return self.registry.node.logs(
+                    self.registry.address, from_block=start, to_block=end, topics=list(self._events)
+                )
+            except (ChainUnavailable, Web3RPCError) as exc:
+                if attempt == self.retries:
+                    raise ChainUnavailable(
+                        f"eth_getLogs blocks {start}-{end} failed after {self.retries + 1} "
+                        f"tries: {exc}; try a smaller --log-span or another node"
+                    ) from exc
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
 def fetch_events(
     registry: RegistryContract,
     *,
@@ -151,63 +248,12 @@ def fetch_events(
     backoff: float = 0.5,
     on_range: Callable[[int, int], None] | None = None,
 ) -> Iterator[RegistryEvent]:
-    """Yield the registry's events in order, asking for at most `span` blocks per eth_getLogs
-    (public and consortium nodes cap ranges) and retrying a failed range with backoff."""
-    w3 = registry.w3
-    with rpc_errors("eth_blockNumber"):
-        head = w3.eth.block_number if to_block is None else to_block
-    by_topic: dict[bytes, Any] = {}
-    for name in REGISTRY_EVENTS:
-        contract_event = registry.contract.events[name]()
-        by_topic[bytes(Web3.keccak(text=contract_event.signature))] = contract_event
-    timestamps: dict[int, int] = {}
-    start = from_block
-    while start <= head:
-        end = min(start + span - 1, head)
-        logs = _get_logs_with_retry(
-            w3, registry.address, start, end, retries=retries, backoff=backoff
-        )
-        for log in logs:
-            event = by_topic.get(bytes(log["topics"][0]))
-            if event is None:
-                continue
-            decoded = event.process_log(log)
-            number = int(log["blockNumber"])
-            if number not in timestamps:
-                with rpc_errors("eth_getBlockByNumber"):
-                    timestamps[number] = int(w3.eth.get_block(number)["timestamp"])
-            yield RegistryEvent(
-                name=decoded["event"],
-                args=dict(decoded["args"]),
-                block_number=number,
-                log_index=int(log["logIndex"]),
-                tx_hash=bytes(log["transactionHash"]),
-                timestamp=timestamps[number],
-            )
-        if on_range is not None:
-            on_range(start, end)
-        start = end + 1
-
-
-def _get_logs_with_retry(
-    w3: Web3, address: Address, start: int, end: int, *, retries: int, backoff: float
-) -> list[Any]:
-    delay = backoff
-    for attempt in range(retries + 1):
-        try:
-            with rpc_errors("eth_getLogs"):
-                return list(
-                    w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end})
-                )
-        except (ChainUnavailable, Web3RPCError) as exc:
-            if attempt == retries:
-                raise ChainUnavailable(
-                    f"eth_getLogs blocks {start}-{end} failed after {retries + 1} tries: {exc}; "
-                    "try a smaller --log-span or another node"
-                ) from exc
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+    """Every registry event in [from_block, to_block] (default: the head), in order: one pass
+    of an `EventFollower`."""
+    follower = EventFollower(
+        registry, from_block=from_block, span=span, retries=retries, backoff=backoff
+    )
+    return follower.poll(to_block=to_block, on_range=on_range)
 
 
 def rebuild_state(events: Iterable[RegistryEvent]) -> RegistryState:

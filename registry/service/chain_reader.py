@@ -12,15 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hexbytes import HexBytes
 from web3 import Web3
 
 from registry.chain import (
     RegistryContract,
 )
 from registry.chain.contract import CheckResult, KeyWindow
-from registry.chain.events import RegistryState, fetch_events, rebuild_state
-from registry.chain.tx import rpc_errors
+from registry.chain.events import EventFollower, RegistryEvent, RegistryState, rebuild_state
+from registry.chain.node import Node
 from registry.receipt import Receipt
 from registry.service.caches import CacheStats, LruCache
 from registry.service.operator import Operator
@@ -47,10 +46,6 @@ agency is the first indexed topic of every one of them (anchors, revocations and
 per-agency namespaces)."""
 
 
-def _word_address(word: bytes) -> str:
-    return str(Web3.to_checksum_address(word[-20:]))
-
-
 @dataclass
 class CachingChainReader(ChainReader):
     """A ChainReader for a server answering many verifications.
@@ -71,8 +66,7 @@ class CachingChainReader(ChainReader):
     _answers: LruCache[tuple[Any, ...], tuple[CheckResult, float]] = field(init=False)
     _open_keys: LruCache[tuple[Any, ...], tuple[KeyWindow, float]] = field(init=False)
     _synced_at: float = float("-inf")
-    _next_block: int = -1
-    _topics: dict[bytes, str] = field(default_factory=dict)
+    _follower: EventFollower | None = None
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -174,55 +168,43 @@ class CachingChainReader(ChainReader):
         if watched is None:
             return 0
         with self._sync_lock:
-            w3 = watched.w3
-            with rpc_errors("eth_blockNumber"):
-                head = int(w3.eth.block_number)
-            if self._next_block < 0:
+            if self._follower is None:
                 # Answers cached before we followed may predate events we will never read.
-                self._next_block = head + 1
+                self._follower = EventFollower(
+                    watched,
+                    from_block=watched.node.head() + 1,
+                    names=_FOLLOWED,
+                    span=span,
+                    retries=0,
+                    timestamps=False,
+                )
                 self.forget()
                 self._synced_at = time.monotonic()
                 return 0
-            if not self._topics:
-                for name in _FOLLOWED:
-                    signature = watched.contract.events[name]().signature
-                    self._topics[bytes(Web3.keccak(text=signature))] = name
+            self._follower.span = span
             count = 0
-            while self._next_block <= head:
-                end = min(head, self._next_block + span - 1)
-                with rpc_errors("eth_getLogs"):
-                    logs = w3.eth.get_logs(
-                        {
-                            "address": watched.address,
-                            "fromBlock": self._next_block,
-                            "toBlock": end,
-                            "topics": [[HexBytes(t) for t in self._topics]],
-                        }
-                    )
-                if logs:
-                    self._apply([[bytes(t) for t in log["topics"]] for log in logs])
-                    count += len(logs)
-                self._next_block = end + 1
+            for _, _, events in self._follower.pages():
+                if events:
+                    self._apply(events)
+                    count += len(events)
             self._synced_at = time.monotonic()
             return count
 
-    def _apply(self, events: list[list[bytes]]) -> None:
+    def _apply(self, events: list[RegistryEvent]) -> None:
         """Drop the cached answers these events change. Every followed v2 event names the
-        agency in its first indexed topic; anchors and revocations are per (agency, hash)."""
+        agency; anchors and revocations are per (agency, hash)."""
         hashes: set[tuple[str, bytes]] = set()
         agencies: set[str] = set()
         old_keys: set[tuple[str, bytes]] = set()
-        for topics in events:
-            name = self._topics.get(topics[0])
-            if name is None or len(topics) < 2:
-                continue
-            agency = _word_address(topics[1]).lower()
-            if name == "Anchored":  # agency, root
-                hashes.add((agency, topics[2]))
-            elif name in ("Revoked", "RevokedByAuthority"):  # agency, root, hash
-                hashes.update(((agency, topics[2]), (agency, topics[3])))
-            elif name == "SigningKeyRotated":  # agency, oldKey, newKey
-                old_keys.add((agency, topics[2]))
+        for event in events:
+            name, args = event.name, event.args
+            agency = str(args["agency"]).lower()
+            if name == "Anchored":
+                hashes.add((agency, bytes(args["root"])))
+            elif name in ("Revoked", "RevokedByAuthority"):
+                hashes.update(((agency, bytes(args["root"])), (agency, bytes(args["hash"]))))
+            elif name == "SigningKeyRotated":
+                old_keys.add((agency, bytes(args["oldKey"])))
             else:  # suspended, reinstated, compromised (void windows), moved: its standing
                 agencies.add(agency)
         if not (hashes or agencies or old_keys):
@@ -310,7 +292,7 @@ def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract
             return own
         key = (chain_id, address.lower())
         if key not in attached:
-            attached[key] = RegistryContract.at(operator.w3, address, chain_id=chain_id)
+            attached[key] = own.attach(address, chain_id=chain_id)
         return attached[key]
 
     return registry_for
@@ -333,8 +315,8 @@ class EventIndex:
         self.registry = registry
         self.span = span
         self.ttl = ttl
-        self._events: list[Any] = []
-        self._next_block = 0
+        self._events: list[RegistryEvent] = []
+        self._follower = EventFollower(registry, span=span)
         self._state = RegistryState()
         self._at = -1e9
         self._lock = threading.Lock()
@@ -343,18 +325,11 @@ class EventIndex:
         with self._lock:
             if time.monotonic() - self._at < self.ttl:
                 return self._state
-            with rpc_errors("eth_blockNumber"):
-                head = int(self.registry.w3.eth.block_number)
-            if head >= self._next_block:
-                new = list(
-                    fetch_events(
-                        self.registry, from_block=self._next_block, to_block=head, span=self.span
-                    )
-                )
-                if new:
-                    self._events.extend(new)
-                    self._state = rebuild_state(self._events)
-                self._next_block = head + 1
+            self._follower.span = self.span
+            new = list(self._follower.poll())
+            if new:
+                self._events.extend(new)
+                self._state = rebuild_state(self._events)
             self._at = time.monotonic()
             return self._state
 
@@ -377,5 +352,4 @@ class EventIndex:
 
 def check_chain(w3: Web3) -> int:
     """The node's latest block number; ChainUnavailable when it does not answer."""
-    with rpc_errors("eth_blockNumber"):
-        return int(w3.eth.block_number)
+    return Node(w3).head()
