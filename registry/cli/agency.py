@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from registry.chain.events import fetch_events, rebuild_state
 from registry.cli.common import (
     ChainIdOpt,
     JsonOpt,
@@ -20,15 +19,14 @@ from registry.cli.common import (
     console,
     hex32,
     load_sender,
-    open_registry,
     passphrase_for,
     print_json,
     settings_from,
 )
 from registry.errors import InvalidInput
+from registry.service.agencies import add_agency_on_chain, chain_agencies, set_agency_status
 from registry.service.operator import Operator
 from registry.settings import Settings, load_settings
-from registry.store import agency_by_account, agency_by_address, open_store, set_agency_status
 
 app = typer.Typer(
     help="Agencies (registry authority). Example: registry agency list --rpc URL --registry ADDR",
@@ -53,9 +51,14 @@ def add(
     Example: registry agency add 0xAb.. --name Land --signing-key 0x1f.. --keystore a.json
     """
     key = hex32(signing_key, "--signing-key")
-    reg = open_registry(settings_from(rpc=rpc, registry=registry, chain_id=chain_id))
-    result = reg.register_agency(load_sender(keystore), account=account, name=name, signing_key=key)
-    console.print(f"registered {name} ({account}) in block {result.block_number}")
+    block = add_agency_on_chain(
+        settings_from(rpc=rpc, registry=registry, chain_id=chain_id),
+        lambda: load_sender(keystore),
+        account=account,
+        name=name,
+        signing_key=key,
+    )
+    console.print(f"registered {name} ({account}) in block {block}")
 
 
 @app.command("suspend")
@@ -100,13 +103,8 @@ def reinstate(
 
 def _set_status(account: str, keystore: Path, settings: Settings, *, suspend: bool) -> None:
     """Suspend or reinstate on chain, then mirror it into the operator's store if there is one."""
-    reg = open_registry(settings)
-    admin = load_sender(keystore)
-    result = reg.suspend_agency(admin, account) if suspend else reg.reinstate_agency(admin, account)
-    _mirror_status(settings, account, "suspended" if suspend else "active")
-    console.print(
-        f"{'suspended' if suspend else 'reinstated'} {account} in block {result.block_number}"
-    )
+    block = set_agency_status(settings, lambda: load_sender(keystore), account, active=not suspend)
+    console.print(f"{'suspended' if suspend else 'reinstated'} {account} in block {block}")
 
 
 NameArg = Annotated[str, typer.Argument(help="The agency's name (or identity address).")]
@@ -189,20 +187,19 @@ def list_agencies(
     Example: registry agency list --rpc http://127.0.0.1:8545 --registry 0x5FbD...
     """
     settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
-    reg = open_registry(settings)
-    state = rebuild_state(fetch_events(reg, span=settings.log_span))
+    address, agencies = chain_agencies(settings)
     rows: list[dict[str, str | int]] = [
         {
-            "address": info.address,
-            "name": info.name,
-            "status": info.status.name.lower(),
-            "registeredAt": info.registered_at,
-            "statusChangedAt": info.status_changed_at,
-            "signingKey": "0x" + info.signing_key.hex(),
+            "address": agency.address,
+            "name": agency.name,
+            "status": agency.status,
+            "registeredAt": agency.registered_at,
+            "statusChangedAt": agency.status_changed_at,
+            "signingKey": "0x" + agency.signing_key.hex(),
         }
-        for info in state.agencies.values()
+        for agency in agencies
     ]
-    table = Table(title=f"Agencies of {reg.address}")
+    table = Table(title=f"Agencies of {address}")
     for column in ("name", "address", "status", "signing key"):
         table.add_column(column)
     for row in rows:
@@ -212,17 +209,3 @@ def list_agencies(
     console.print(table)
     if json_out:
         print_json({"agencies": rows})
-
-
-def _mirror_status(settings: Settings, account: str, status: str) -> None:
-    """Keep the operator's store (if this data directory has one) in step with the chain."""
-    if settings.database_url is None and not (settings.data_dir / "registry.db").exists():
-        return
-    store = open_store(settings.database_url, data_dir=settings.data_dir)
-    try:
-        with store.session() as session:
-            agency = agency_by_address(session, account) or agency_by_account(session, account)
-            if agency is not None:
-                set_agency_status(session, agency.id, status)
-    finally:
-        store.close()

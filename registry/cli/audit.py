@@ -25,7 +25,6 @@ from registry.cli.common import (
     RpcOpt,
     console,
     err_console,
-    open_registry,
     settings_from,
 )
 from registry.errors import ChainUnavailable, InvalidInput
@@ -36,7 +35,7 @@ from registry.service.audit import (
     could_not_check,
 )
 from registry.service.audit import Progress as AuditProgress
-from registry.store import Store, open_store
+from registry.service.connection import attach_registry, audit_store
 from registry.store.errors import StoreUnavailable
 
 PHASES = {"events": "event log (blocks)", "store": "store (records)", "files": "files"}
@@ -106,18 +105,6 @@ def write_report(report: AuditReport, path: Path) -> None:
         path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     except OSError as exc:
         raise InvalidInput(f"--json {path}: cannot write ({exc.strerror})") from exc
-
-
-def _open_store(db: str | None, data_dir: Path) -> Store | None:
-    """The operator's store, read only: never migrated, and an absent SQLite file refused
-    (opening it would create an empty one)."""
-    if db is None:
-        return None
-    if db.startswith("sqlite:///"):
-        path = Path(db.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise InvalidInput(f"--db {db}: no such SQLite file")
-    return open_store(db, data_dir=data_dir, migrate=False)
 
 
 def _folder(path: Path | None, option: str) -> Path | None:
@@ -198,10 +185,10 @@ def audit(
     receipts_dir = _folder(receipts, "--receipts")
     documents_dir = _folder(documents, "--documents")
     address = settings.registry_address or ""
-    store: Store | None = None
+    store = None
     try:
-        reg = open_registry(settings)
-        store = _open_store(db, settings.data_dir)
+        reg = attach_registry(settings)
+        store = audit_store(db, data_dir=settings.data_dir)
     except (ChainUnavailable, StoreUnavailable) as exc:
         report = could_not_check(str(exc), registry=address, from_block=from_block)
     else:

@@ -13,9 +13,8 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
 from registry import keys
-from registry.chain import RegistryContract, connect, load_keystore
 from registry.errors import InvalidInput
-from registry.service.operator import tx_options
+from registry.service.connection import open_keystore
 from registry.settings import Settings, load_settings
 
 console = Console(highlight=False)
@@ -83,24 +82,7 @@ def new_passphrase_for(path: Path, *, env: str = PASSPHRASE_ENV) -> str:
 
 
 def load_sender(path: Path) -> LocalAccount:
-    return load_keystore(path, passphrase_for(path))
-
-
-def open_registry(settings: Settings) -> RegistryContract:
-    """Connect to the configured node and attach to the configured registry (identity-checked)."""
-    if not settings.registry_address:
-        raise InvalidInput(
-            "no registry address: pass --registry ADDR or set REGISTRY_REGISTRY_ADDRESS"
-        )
-    if settings.rpc == "embedded":
-        raise InvalidInput(
-            "the embedded chain lives only inside one process; pass --rpc URL of a node "
-            "(start one with `registry node`)"
-        )
-    w3 = connect(settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id)
-    return RegistryContract.at(
-        w3, settings.registry_address, chain_id=settings.chain_id, options=tx_options(settings)
-    )
+    return open_keystore(path, passphrase_for(path))
 
 
 def print_json(data: Any) -> None:

@@ -10,7 +10,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from registry.chain import create_keystore, new_account
 from registry.cli.common import (
     PASSPHRASE_ENV,
     JsonOpt,
@@ -23,6 +22,7 @@ from registry.cli.common import (
 )
 from registry.errors import InvalidInput
 from registry.receipt import receipt_to_json
+from registry.service.connection import new_keystore
 from registry.service.operator import Operator, collect_inputs, sealed_json, write_outputs
 from registry.service.revoking import (
     RevocationResult,
@@ -63,10 +63,9 @@ def init(
     if admin_path.exists():
         raise InvalidInput(f"{settings.data_dir} is already initialised ({admin_path} exists)")
     passphrase = new_passphrase_for(admin_path)
-    account = new_account()
-    create_keystore(account, admin_path, passphrase)
+    address = new_keystore(admin_path, passphrase)
     write_config(settings.data_dir / "config.toml", {"rpc": rpc})
-    console.print(f"initialised {settings.data_dir}: authority account {account.address}")
+    console.print(f"initialised {settings.data_dir}: authority account {address}")
     console.print(
         "next: `registry node` (a local chain), then "
         "`registry deploy --keystore "

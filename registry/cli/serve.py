@@ -17,10 +17,15 @@ from typing import Annotated
 import typer
 
 from registry.cli.common import PASSPHRASE_ENV, JsonOpt, console, err_console, print_json
-from registry.errors import InvalidInput, UnknownAgency
+from registry.errors import InvalidInput
+from registry.service.agencies import find_agency
+from registry.service.tokens import (
+    issue_api_token,
+    list_api_tokens,
+    revoke_api_token,
+    token_store,
+)
 from registry.settings import Settings, load_settings
-from registry.store import Store, open_store, repo
-from registry.store.tokens import list_tokens, revoke_token
 
 EMBEDDED_WARNING = (
     "[bold yellow]Embedded chain:[/bold yellow] the chain lives in this process's memory. "
@@ -84,7 +89,6 @@ def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
     import uvicorn
 
     from api.app import create_app
-    from registry.service.admin import issue_api_token
     from registry.service.embedded import open_embedded
 
     if settings.database_url:
@@ -208,25 +212,6 @@ token_app = typer.Typer(
 )
 
 
-def _store(settings: Settings) -> Store:
-    if settings.rpc == "embedded":
-        raise InvalidInput(
-            "tokens belong to a persistent registry's store: configure a node (`registry init`)"
-            "; `registry serve` on the embedded chain prints its own tokens"
-        )
-    return open_store(settings.database_url, data_dir=settings.data_dir)
-
-
-def _agency_id(store: Store, name_or_address: str) -> tuple[int, str]:
-    with store.session() as session:
-        for agency in repo.list_agencies(session):
-            if name_or_address in (agency.name, agency.address) or (
-                name_or_address.lower() == agency.address.lower()
-            ):
-                return agency.id, agency.name
-    raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
-
-
 @token_app.command("create")
 def token_create(
     admin: Annotated[
@@ -242,21 +227,16 @@ def token_create(
 
     Example: registry token create --agency "Civil Registry Office" --label "issuing system"
     """
-    from registry.service.admin import issue_api_token
-
     if admin == (agency is not None):
         raise InvalidInput("pass exactly one of --admin or --agency NAME")
-    store = _store(load_settings())
-    try:
+    with token_store(load_settings()) as store:
         agency_id, who = (None, "the registry authority (admin)")
         if agency is not None:
-            agency_id, name = _agency_id(store, agency)
-            who = f"agency {name!r}"
+            found = find_agency(store, agency)
+            agency_id, who = found.id, f"agency {found.name!r}"
         token_id, token = issue_api_token(
             store, agency_id=agency_id, label=label or ("admin" if admin else who)
         )
-    finally:
-        store.close()
     err_console.print(f"token #{token_id} for {who}; it is shown only this once:")
     typer.echo(token)
     if json_out:
@@ -269,23 +249,18 @@ def token_list(json_out: JsonOpt = False) -> None:
 
     Example: registry token list
     """
-    store = _store(load_settings())
-    try:
-        with store.session() as session:
-            names = {a.id: a.name for a in repo.list_agencies(session)}
-            rows = [
-                {
-                    "id": t.id,
-                    "scope": t.scope,
-                    "agency": names.get(t.agency_id) if t.agency_id else None,
-                    "label": t.label,
-                    "createdAt": t.created_at.isoformat(),
-                    "revokedAt": t.revoked_at.isoformat() if t.revoked_at else None,
-                }
-                for t in list_tokens(session)
-            ]
-    finally:
-        store.close()
+    with token_store(load_settings()) as store:
+        rows = [
+            {
+                "id": t.id,
+                "scope": t.scope,
+                "agency": t.agency_name,
+                "label": t.label,
+                "createdAt": t.created_at.isoformat(),
+                "revokedAt": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in list_api_tokens(store)
+        ]
     for row in rows:
         state = "revoked" if row["revokedAt"] else "live"
         console.print(
@@ -303,12 +278,9 @@ def token_revoke(
 
     Example: registry token revoke 3
     """
-    store = _store(load_settings())
-    try:
-        with store.session() as session:
-            revoke_token(session, token_id)
-    finally:
-        store.close()
+    with token_store(load_settings()) as store:
+        # On the server, even the last admin token may go (`token create --admin` undoes it).
+        revoke_api_token(store, token_id, keep_last_admin=False)
     console.print(f"token #{token_id} revoked")
 
 

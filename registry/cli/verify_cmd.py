@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from web3 import Web3
 
-from registry.chain import connect
 from registry.cli.common import (
     ChainIdOpt,
     JsonOpt,
@@ -20,14 +18,13 @@ from registry.cli.common import (
     print_json,
     settings_from,
 )
-from registry.errors import ChainUnavailable, InvalidInput
+from registry.errors import InvalidInput
+from registry.service.connection import rpc_reader
 from registry.service.operator import Operator
 from registry.service.verify import (
-    ChainReader,
     Outcome,
     TrustedRegistry,
     Verification,
-    registry_resolver,
     verification_input,
     verify_digest,
     verify_input,
@@ -92,23 +89,7 @@ def verify(
         trusted.append(TrustedRegistry(settings.chain_id, settings.registry_address))
     if not trusted:
         raise InvalidInput("no trusted registry: pass --registry ADDR (or set REGISTRY_TRUSTED)")
-    nodes: dict[int, Web3] = {}
-
-    def node(for_chain: int) -> Web3:
-        if settings.rpc == "embedded":
-            raise ChainUnavailable(
-                "no node given: pass --rpc URL of a node of the receipt's chain (env REGISTRY_RPC)"
-            )
-        if for_chain not in nodes:
-            nodes[for_chain] = connect(
-                settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=for_chain
-            )
-        return nodes[for_chain]
-
-    reader = ChainReader(
-        registry_for=registry_resolver(node), revocation_ttl=settings.revocation_ttl
-    )
-    result = verify_input(given, trusted=trusted, reader=reader)
+    result = verify_input(given, trusted=trusted, reader=rpc_reader(settings))
     _show(result, f"{path or receipt} ({given.kind})", json_out)
 
 

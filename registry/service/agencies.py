@@ -4,6 +4,7 @@ path that suspends or reinstates an agency on chain and mirrors it into the stor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -13,6 +14,8 @@ from registry.chain import RegistryContract
 from registry.chain.contract import AgencyStatus as ChainAgencyStatus
 from registry.errors import UnknownAgency
 from registry.service.chain_reader import EventIndex
+from registry.service.connection import attach_registry, operator_store_if_any
+from registry.settings import Settings
 from registry.store import Store, repo
 from registry.store.models import Agency, AgencyStatus
 
@@ -187,11 +190,64 @@ def change_agency_status(
         )
         block = result.block_number
     if store is not None:
-        status = AgencyStatus.ACTIVE if active else AgencyStatus.SUSPENDED
-        with store.session() as session:
-            row = repo.agency_by_address(session, address) or repo.agency_by_account(
-                session, address
-            )
-            if row is not None:
-                repo.set_agency_status(session, row.id, status.value)
+        mirror_agency_status(store, address, active=active)
     return block
+
+
+def mirror_agency_status(store: Store, address: str, *, active: bool) -> None:
+    """Keep the store (the agency found by identity address or current account, if there) in
+    step with the chain."""
+    status = AgencyStatus.ACTIVE if active else AgencyStatus.SUSPENDED
+    with store.session() as session:
+        row = repo.agency_by_address(session, address) or repo.agency_by_account(session, address)
+        if row is not None:
+            repo.set_agency_status(session, row.id, status.value)
+
+
+# ------------------------------------------------------------------ authority, by settings
+
+
+def add_agency_on_chain(
+    settings: Settings,
+    admin: Callable[[], LocalAccount],
+    *,
+    account: str,
+    name: str,
+    signing_key: bytes,
+) -> int:
+    """Register an agency (identity `account`) with its first signing key on the configured
+    registry, from the authority's account `admin()`; the block of the transaction."""
+    registry = attach_registry(settings)
+    result = registry.register_agency(admin(), account=account, name=name, signing_key=signing_key)
+    return result.block_number
+
+
+def set_agency_status(
+    settings: Settings, admin: Callable[[], LocalAccount], address: str, *, active: bool
+) -> int:
+    """Suspend or reinstate an agency on the configured registry from the authority's account
+    `admin()`, then mirror it into the operator's store if this data directory has one (the
+    path the API takes too: change_agency_status). The block of the transaction."""
+    registry = attach_registry(settings)
+    block = change_agency_status(registry, admin(), address, active=active, store=None)
+    store = operator_store_if_any(settings)
+    if store is not None:
+        try:
+            mirror_agency_status(store, address, active=active)
+        finally:
+            store.close()
+    assert block is not None
+    return block
+
+
+def chain_agencies(settings: Settings) -> tuple[str, list[PublicAgency]]:
+    """The configured registry's address and every agency registered on it, rebuilt from its
+    event log."""
+    registry = attach_registry(settings)
+    events = EventIndex(registry, span=settings.log_span)
+    agencies = [
+        found
+        for address in list(events.state().agencies)
+        if (found := _public(events, address, issues_here=False)) is not None
+    ]
+    return registry.address, agencies

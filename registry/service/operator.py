@@ -42,7 +42,6 @@ from web3 import Web3
 from registry import keys, merkle, record
 from registry.chain import (
     RegistryContract,
-    connect,
     create_keystore,
     load_keystore,
     new_account,
@@ -115,25 +114,14 @@ class Operator:
         """Connect, attach to the configured registry (identity-checked), open the store and
         bind it to this chain and registry (refusing a store of another)."""
         if registry is None:
-            if not settings.registry_address:
-                raise InvalidInput(
-                    "no registry configured: run `registry deploy` (or set "
-                    "REGISTRY_REGISTRY_ADDRESS)"
-                )
-            if w3 is None:
-                if settings.rpc == "embedded":
-                    raise InvalidInput(
-                        "the embedded chain lives only inside one process; start a node with "
-                        "`registry node` and set rpc (or run `registry demo`)"
-                    )
-                w3 = connect(
-                    settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=settings.chain_id
-                )
-            registry = RegistryContract.at(
-                w3,
-                settings.registry_address,
-                chain_id=settings.chain_id,
-                options=tx_options(settings),
+            from registry.service.connection import attach_registry  # (it imports tx_options)
+
+            registry = attach_registry(
+                settings,
+                w3=w3,
+                missing="no registry configured: run `registry deploy` (or set "
+                "REGISTRY_REGISTRY_ADDRESS)",
+                embedded="start a node with `registry node` and set rpc (or run `registry demo`)",
             )
         store = open_store(settings.database_url, data_dir=settings.data_dir)
         genesis = registry.node.genesis_hash()

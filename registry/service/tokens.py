@@ -4,12 +4,17 @@ The doors get `TokenInfo` and `Caller` values, never the store's rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from registry.errors import InvalidInput
 from registry.service.agencies import AgencyRef
+from registry.service.connection import operator_store
+from registry.settings import Settings
 from registry.store import Store, repo
 from registry.store.db import begin_write
 from registry.store.errors import InvalidTransition
@@ -62,6 +67,22 @@ def _info(row: ApiToken, agencies: dict[int, AgencyRef]) -> TokenInfo:
         created_at=_aware(row.created_at),
         revoked_at=None if row.revoked_at is None else _aware(row.revoked_at),
     )
+
+
+@contextmanager
+def token_store(settings: Settings) -> Iterator[Store]:
+    """The operator's store, where tokens live, for one command (closed after it). Not on the
+    embedded chain: its registry lives only inside `registry serve`."""
+    if settings.rpc == "embedded":
+        raise InvalidInput(
+            "tokens belong to a persistent registry's store: configure a node (`registry init`)"
+            "; `registry serve` on the embedded chain prints its own tokens"
+        )
+    store = operator_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def authenticate_api_token(store: Store, token: str) -> Caller | None:
