@@ -11,7 +11,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
-from registry.service.anchoring import AnchoringWorker, ChainFollower
+from registry.service.anchoring import AnchoringWorker, ChainFollower, anchoring_worker
 from registry.service.chain_reader import (
     CachingChainReader,
     EventIndex,
@@ -70,10 +70,8 @@ class ApiRuntime:
             metrics.anchoring_latency.observe(seconds)
             metrics.anchored_batches.inc()
 
-        worker = AnchoringWorker(
+        worker = anchoring_worker(
             keyring,
-            interval=settings.api_worker_interval,
-            grace=settings.api_shutdown_grace,
             on_anchored=anchored,
             on_chain_error=lambda: metrics.chain_errors.labels("worker").inc(),
         )

@@ -1,5 +1,6 @@
-"""`registry serve` (the HTTP API and web page, with the anchoring worker) and
-`registry token ...` (API tokens for agencies and the registry authority)."""
+"""`registry serve` (the HTTP API and web page, with the anchoring worker), `registry worker`
+(the anchoring worker alone) and `registry token ...` (API tokens for agencies and the
+registry authority)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from typing import Annotated
 
 import typer
 
-from registry.cli.common import PASSPHRASE_ENV, JsonOpt, console, err_console, print_json
+from registry.cli.common import (
+    PASSPHRASE_ENV,
+    JsonOpt,
+    console,
+    err_console,
+    passphrase_for,
+    print_json,
+)
 from registry.errors import InvalidInput
 from registry.service.agencies import find_agency
 from registry.service.tokens import (
@@ -82,6 +90,43 @@ def serve(
         uvicorn.run(app, timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5, **config)  # type: ignore[arg-type]
     finally:
         operator.close()
+
+
+def worker() -> None:
+    """Run the anchoring worker alone, without the API: the one `registry serve` runs. For
+    every active agency whose keys are in the data directory it seals pending records into
+    batches (batch_size, batch_age) and anchors them, resuming unfinished batches first; for
+    operators who submit records from their own systems or another server and anchor here.
+    The keystore passphrase comes from REGISTRY_KEYSTORE_PASSPHRASE (or is asked for).
+    SIGTERM or Ctrl-C stops it cleanly: the batch in flight finishes, the rest resumes at the
+    next start (exit 0).
+
+    Example: registry worker
+    """
+    from registry.service.anchoring import run_anchoring
+    from registry.service.operator import Operator
+
+    settings = load_settings()
+    if settings.rpc == "embedded":
+        raise InvalidInput(
+            "the embedded chain lives only inside one process; configure a node "
+            "(`registry node`, `registry init`, `registry deploy`) or run `registry serve`"
+        )
+    operator = Operator.open(settings)
+    try:
+        passphrase = passphrase_for(operator.keys_dir)
+        anchored = run_anchoring(
+            operator,
+            passphrase=passphrase,
+            on_started=lambda: console.print(
+                f"Anchoring for registry {operator.registry.address} on chain "
+                f"{operator.registry.chain_id} ({settings.rpc}), store {operator.store.url}; "
+                "Ctrl-C to stop"
+            ),
+        )
+    finally:
+        operator.close()
+    console.print(f"anchoring worker stopped ({anchored} batches anchored)")
 
 
 def _serve_embedded(settings: Settings, config: dict[str, object]) -> None:
@@ -286,7 +331,8 @@ def token_revoke(
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("worker")(worker)
     app.add_typer(token_app, name="token")
 
 
-__all__ = ["register", "serve", "token_app"]
+__all__ = ["register", "serve", "token_app", "worker"]

@@ -10,6 +10,7 @@ where the first pass finishes every unfinished batch before sealing new ones.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from registry.errors import ChainError, ContractRevert, RegistryError
 from registry.service.chain_reader import CachingChainReader
 from registry.service.issuing import Issuer
 from registry.service.keyring import Keyring
+from registry.service.operator import Operator
 from registry.service.verify import redact_urls
 from registry.store import repo
 from registry.store.lease import AccountLease
@@ -228,6 +230,59 @@ class AnchoringWorker:
         log.warning("anchoring for agency #%s: %s; retrying in %.1fs", agency_id, shown, delay)
         if chain and self._on_chain_error is not None:
             self._on_chain_error()
+
+
+def anchoring_worker(
+    keyring: Keyring,
+    *,
+    on_anchored: Callable[[float], None] | None = None,
+    on_chain_error: Callable[[], None] | None = None,
+) -> AnchoringWorker:
+    """The anchoring worker for this keyring, paced by the operator's settings (the one
+    `registry serve` and `registry worker` run)."""
+    settings = keyring.operator.settings
+    return AnchoringWorker(
+        keyring,
+        interval=settings.api_worker_interval,
+        grace=settings.api_shutdown_grace,
+        on_anchored=on_anchored,
+        on_chain_error=on_chain_error,
+    )
+
+
+def run_anchoring(
+    operator: Operator,
+    *,
+    passphrase: str,
+    stop: threading.Event | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> int:
+    """Run the anchoring worker in the foreground, for every active agency whose keys are in
+    the data directory, until SIGTERM or SIGINT (or `stop` is set); then stop it gracefully
+    (the batch in flight finishes, the rest resumes at the next start). Returns the number of
+    batches anchored. Signals are caught only when called from the main thread."""
+    anchored: list[float] = []
+    worker = anchoring_worker(Keyring(operator, passphrase), on_anchored=anchored.append)
+    done = stop or threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        done.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.start()
+        if on_started is not None:
+            on_started()
+        while not done.wait(0.2):
+            if not worker.running:
+                raise RegistryError("the anchoring worker stopped unexpectedly")
+    finally:
+        worker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return len(anchored)
 
 
 def _aware(moment: datetime) -> datetime:
