@@ -1,0 +1,73 @@
+"""Verification answers: the verdict and each check's pass, fail or error."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from api.schemas.common import EXAMPLE_AGENCY, ApiModel
+from registry.vocabulary import Outcome, outcomes_described
+
+# ------------------------------------------------------------------ verification
+
+
+class CheckPublic(ApiModel):
+    name: str = Field(
+        description="format, integrity, inclusion, signature, trust, anchored, agency, key, "
+        "revocation"
+    )
+    status: Literal["pass", "fail", "skip", "error"] = Field(
+        description="`error` means the check could not be run (node down): never a failure."
+    )
+    reason: str
+    details: dict[str, str | int | bool | None]
+
+
+class VerificationPublic(ApiModel):
+    """The verdict and every named check: the same JSON as `registry verify --json`."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "outcome": "VALID",
+                "agency": EXAMPLE_AGENCY,
+                "agencyName": "Civil Registry Office",
+                "anchoredAt": "2026-11-23T10:00:00Z",
+                "blockNumber": 2,
+                "revocationReason": None,
+                "replacement": None,
+                "checks": [
+                    {
+                        "name": "format",
+                        "status": "pass",
+                        "reason": "receipt version 2, well-formed",
+                        "details": {},
+                    },
+                    {
+                        "name": "revocation",
+                        "status": "pass",
+                        "reason": "neither the record nor its batch is revoked",
+                        "details": {},
+                    },
+                ],
+            }
+        },
+    )
+
+    outcome: Outcome = Field(description=outcomes_described())
+    agency: str | None = Field(description="The agency's identity address, as the chain has it.")
+    agency_name: str | None
+    anchored_at: str | None = Field(description="The anchor's block time, read from the chain.")
+    block_number: int | None = Field(
+        description="The anchor's block, read from the chain (`check()`), never the receipt's."
+    )
+    revocation_reason: str | None
+    replacement: str | None = Field(
+        description="The digest the agency names as the replacement: a record to look up "
+        "(GET /v1/verify/{digest}), not a verified document."
+    )
+    checks: list[CheckPublic]
