@@ -6,7 +6,6 @@ Retry-After; an unexpected bug is a 500 that reveals nothing and is logged."""
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -109,9 +108,7 @@ class InvalidField(InvalidInput):
     """A request field is malformed; carries the field's name."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.problem = message
+        super().__init__(message, field=field)
 
 
 # (exception class, HTTP status, problem slug, Retry-After?) — the first matching class wins,
@@ -137,18 +134,6 @@ _MAPPING: tuple[tuple[type[BaseException], int, str, bool], ...] = (
     (ConfigError, 500, "config-error", False),
     (RegistryError, 400, "bad-request", False),
 )
-
-_FIELD = re.compile(r"^([A-Za-z_$][\w.$\[\]/-]*): ")
-
-
-def _field_of(exc: BaseException) -> str | None:
-    """The field an InvalidInput names: explicit, or the leading `path: ` of its message
-    (receipt and document parsers start every message with the JSON path at fault)."""
-    if isinstance(exc, InvalidField):
-        return exc.field
-    match = _FIELD.match(str(exc))
-    return match.group(1) if match else None
-
 
 def problem(
     status: int,
@@ -264,7 +249,7 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
             )
         extensions: dict[str, Any] = {}
         if status == 422:
-            field = _field_of(exc)
+            field = exc.field if isinstance(exc, InvalidInput) else None
             message = exc.problem if isinstance(exc, InvalidField) else str(exc)
             extensions["errors"] = [{"field": field or "body", "message": message}]
         return problem(

@@ -14,7 +14,16 @@ class RegistryError(Exception):
 
 
 class InvalidInput(RegistryError, ValueError):
-    """Input (a record, a file, an argument) is malformed; the message names where."""
+    """Input (a record, a file, an argument) is malformed.
+
+    `field` is the JSON path or pointer at fault (`merkle.proof[0]`, `body/record/a`), None
+    when the input as a whole is; `problem` says what is wrong there. The message is
+    `field: problem` (just `problem` without a field), so it always names where."""
+
+    def __init__(self, problem: str = "", *, field: str | None = None) -> None:
+        super().__init__(problem if field is None else f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class InvalidRecord(InvalidInput):

@@ -100,7 +100,7 @@ def leaf_hash(kind: int, digest: bytes) -> Leaf:
 def _kind_word(kind: object, *, where: str) -> bytes:
     word = _KIND_WORDS.get(kind) if type(kind) is int else None  # type: ignore[call-overload]
     if word is None:
-        raise InvalidInput(f"{where}: leaf kind must be one of {LEAF_KINDS}, got {kind!r}")
+        raise InvalidInput(f"leaf kind must be one of {LEAF_KINDS}, got {kind!r}", field=where)
     return word
 
 
@@ -156,9 +156,11 @@ class MerkleTree:
             leaves = [k(k(word + d).digest()).digest() for d in digests]
         else:
             if not isinstance(kinds, Sequence) or isinstance(kinds, str | bytes):
-                raise InvalidInput(f"kinds: expected a kind or a sequence of kinds, got {kinds!r}")
+                raise InvalidInput(
+                    f"expected a kind or a sequence of kinds, got {kinds!r}", field="kinds"
+                )
             if len(kinds) != count:
-                raise InvalidInput(f"kinds: {len(kinds)} kinds for {count} digests")
+                raise InvalidInput(f"{len(kinds)} kinds for {count} digests", field="kinds")
             words = _KIND_WORDS
             # One C pass: True and 1.0 hash like 1 and would pass the dict lookup below.
             if set(map(type, kinds)) != {int}:

@@ -68,7 +68,7 @@ def kind_leaf(kind: DigestKind, digest: bytes) -> Leaf:
     """The Merkle leaf of a digest of this kind."""
     code = KIND_CODES.get(kind)
     if code is None:
-        raise InvalidInput(f"digestKind: expected 'file' or 'record', got {kind!r}")
+        raise InvalidInput(f"expected 'file' or 'record', got {kind!r}", field="digestKind")
     return leaf_hash(code, digest)
 
 
@@ -196,7 +196,7 @@ def build_receipt(
         try:
             when = datetime.fromtimestamp(anchored_at, UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise InvalidReceipt(f"anchor.anchoredAt: {anchored_at} is not a time") from exc
+            raise InvalidReceipt(f"{anchored_at} is not a time", field="anchor.anchoredAt") from exc
     draft = Receipt(
         digest=Digest(digest),
         digest_kind=digest_kind,
@@ -218,8 +218,8 @@ def build_receipt(
     receipt = parse_receipt(receipt_to_json(draft))
     if process_proof(receipt.leaf, list(receipt.merkle.proof)) != receipt.merkle.root:
         raise InvalidProof(
-            f"merkle.proof: does not lead from leaf {to_hex(receipt.leaf)} "
-            f"to root {to_hex(receipt.merkle.root)}"
+            f"does not lead from leaf {to_hex(receipt.leaf)} to root {to_hex(receipt.merkle.root)}",
+            field="merkle.proof",
         )
     return receipt
 
@@ -272,7 +272,7 @@ def build_batch_receipts(
     for index in range(1, count):
         digest = digests[index]
         if len(digest) != 32:
-            raise InvalidInput(f"digests[{index}]: expected 32 bytes")
+            raise InvalidInput("expected 32 bytes", field=f"digests[{index}]")
         info = new(MerkleInfo)
         info.__dict__.update(root=root_, proof=tuple(proofs[index]), count=count)
         receipt = new(Receipt)
@@ -314,7 +314,7 @@ def _load(text: str | bytes) -> object:
     try:
         return load_json_strict(text, where="receipt", max_bytes=MAX_RECEIPT_BYTES)
     except InvalidInput as exc:
-        raise InvalidReceipt(str(exc)) from None
+        raise InvalidReceipt(exc.problem, field=exc.field) from None
 
 
 class _Reader:
@@ -331,7 +331,7 @@ class _Reader:
         return f"{self.where}.{name}"
 
     def fail(self, name: str, problem: str) -> InvalidReceipt:
-        return InvalidReceipt(f"{self.path(name)}: {problem}")
+        return InvalidReceipt(problem, field=self.path(name))
 
     def members(self, value: object, name: str, keys: Sequence[str]) -> Mapping[str, object]:
         if not isinstance(value, Mapping):
@@ -497,9 +497,9 @@ def check_receipt_offline(
     if (digest is None) != (digest_kind is None):
         raise InvalidInput("digest and digest_kind: give both (a document in hand) or neither")
     if digest is not None and not _is_bytes(digest, 32):
-        raise InvalidInput("digest: a document digest is 32 bytes")
+        raise InvalidInput("a document digest is 32 bytes", field="digest")
     if digest_kind is not None and digest_kind not in KIND_CODES:
-        raise InvalidInput(f"digest_kind: expected 'file' or 'record', got {digest_kind!r}")
+        raise InvalidInput(f"expected 'file' or 'record', got {digest_kind!r}", field="digest_kind")
     if not isinstance(receipt, Receipt):
         try:
             receipt = parse_receipt(receipt)

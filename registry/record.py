@@ -191,11 +191,12 @@ class RecordError(InvalidRecord):
 
     def __init__(self, path: str, problem: str, *, where: str = "") -> None:
         self.path = path
-        self.problem = problem
         self.where = where
         # A key may hold a lone surrogate; escape it so the message can always be printed.
         self.printable_path = path.encode("utf-8", "backslashreplace").decode("utf-8")
-        super().__init__(f"{where + self.printable_path or '(top level)'}: {problem}")
+        super().__init__(problem, field=where + self.printable_path or None)
+        if self.field is None:
+            self.args = (f"(top level): {problem}",)
 
 
 class RecordTooLarge(RecordError):
@@ -617,7 +618,7 @@ def field_hash(path: Iterable[Token], salt_hex: str, value: JSONValue) -> bytes:
     try:
         canonical = rfc8785.dumps([list(path), salt_hex, value])
     except rfc8785.CanonicalizationError as exc:  # _clean keeps this from happening
-        raise InvalidRecord(f"{to_pointer(path)}: cannot canonicalize: {exc}") from exc
+        raise InvalidRecord(f"cannot canonicalize: {exc}", field=to_pointer(path)) from exc
     return hashlib.sha256(canonical).digest()
 
 
@@ -763,22 +764,26 @@ class SealedDocument:
         redacted = tuple(self.redacted)
         for i, item in enumerate(redacted):
             if not isinstance(item, bytes) or len(item) != 32:
-                raise InvalidDocument(f"redacted[{i}]: expected a 32-byte field hash")
+                raise InvalidDocument("expected a 32-byte field hash", field=f"redacted[{i}]")
             if i and redacted[i - 1] >= item:
-                raise InvalidDocument(f"redacted[{i}]: field hashes must be sorted and unique")
+                raise InvalidDocument(
+                    "field hashes must be sorted and unique", field=f"redacted[{i}]"
+                )
         if not leaves and not redacted:
-            raise InvalidDocument("data: the record has no fields, disclosed or redacted")
+            raise InvalidDocument("the record has no fields, disclosed or redacted", field="data")
         if not isinstance(self.digest, bytes) or len(self.digest) != 32:
-            raise InvalidDocument("digest: expected 32 bytes")
+            raise InvalidDocument("expected 32 bytes", field="digest")
         if self.receipt is not None and not isinstance(self.receipt, Receipt):
-            raise InvalidDocument("receipt: expected a Receipt (use attach_receipt)")
+            raise InvalidDocument("expected a Receipt (use attach_receipt)", field="receipt")
         if self.receipt is not None and self.receipt.digest_kind != "record":
-            raise InvalidDocument("receipt.digestKind: a sealed record's receipt must say 'record'")
+            raise InvalidDocument(
+                "a sealed record's receipt must say 'record'", field="receipt.digestKind"
+            )
         if self.receipt is not None and self.receipt.digest != self.digest:
             # The document's two statements of its digest disagree: refuse it outright.
             raise InvalidDocument(
-                f"receipt.digest: {to_hex(self.receipt.digest)} is not the document's "
-                f"digest {to_hex(self.digest)}"
+                f"{to_hex(self.receipt.digest)} is not the document's digest {to_hex(self.digest)}",
+                field="receipt.digest",
             )
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "salts", salts)
@@ -794,16 +799,16 @@ def _strict_document(
     try:
         data = _clean_record(raw_data)
     except RecordError as exc:
-        raise InvalidDocument(f"data{exc.printable_path}: {exc.problem}") from exc
+        raise InvalidDocument(exc.problem, field=f"data{exc.printable_path}") from exc
     salts = _check_salts(raw_salts)
     leaves = _record_leaves(data, salts)
     _check_holes(data, (), salts)
     for leaf in leaves:
         if leaf.pointer not in salts:
-            raise InvalidDocument(f"data{leaf.pointer}: field has no salt in salts")
+            raise InvalidDocument("field has no salt in salts", field=f"data{leaf.pointer}")
     stray = salts.keys() - {leaf.pointer for leaf in leaves}
     if stray:
-        raise InvalidDocument(f"salts[{min(stray)!r}]: no such field in data")
+        raise InvalidDocument("no such field in data", field=f"salts[{min(stray)!r}]")
     return data, salts, tuple((leaf.pointer, leaf.path, leaf.value) for leaf in leaves)
 
 
@@ -832,15 +837,15 @@ def _regular_document(
 
 def _check_salts(salts: object) -> dict[str, str]:
     if not isinstance(salts, Mapping):
-        raise InvalidDocument("salts: expected a JSON object of pointer -> salt")
+        raise InvalidDocument("expected a JSON object of pointer -> salt", field="salts")
     checked: dict[str, str] = {}
     for pointer, salt in salts.items():
         if not isinstance(pointer, str):
-            raise InvalidDocument(f"salts[{pointer!r}]: keys are JSON pointer strings")
+            raise InvalidDocument("keys are JSON pointer strings", field=f"salts[{pointer!r}]")
         if not isinstance(salt, str) or not _SALT_HEX.fullmatch(salt):
             raise InvalidDocument(
-                f"salts[{pointer!r}]: expected 0x + lower-case hex of "
-                f"{SALT_BYTES} to {_MAX_SALT_BYTES} bytes"
+                f"expected 0x + lower-case hex of {SALT_BYTES} to {_MAX_SALT_BYTES} bytes",
+                field=f"salts[{pointer!r}]",
             )
         checked[pointer] = salt
     return checked
@@ -864,7 +869,8 @@ def _check_holes(value: JSONValue, path: Path, salts: Mapping[str, str]) -> None
         ]
         if holes and holes[-1] == len(value) - 1:
             raise InvalidDocument(
-                f"data{to_pointer(path)}: ends with a redaction hole; trailing holes are dropped"
+                "ends with a redaction hole; trailing holes are dropped",
+                field=f"data{to_pointer(path)}",
             )
         for index, item in enumerate(value):
             _check_holes(item, (*path, index), salts)
@@ -1084,7 +1090,8 @@ def _prepare_chunk(records: Sequence[Mapping[str, Any]], begin: int) -> list[_Pr
 def _with_index(exc: RecordError, index: int) -> RecordError:
     """The same error for the record at ``index`` of a batch."""
     located = type(exc)(exc.path, exc.problem)
-    located.args = (f"records[{index}]{exc.printable_path}: {exc.problem}",)
+    located.field = f"records[{index}]{exc.printable_path}"
+    located.args = (f"{located.field}: {exc.problem}",)
     located.record_index = index
     return located
 
@@ -1237,7 +1244,8 @@ def attach_receipt(doc: SealedDocument, receipt: Receipt | Mapping[str, Any]) ->
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     if parsed.digest != doc.digest:
         raise InvalidDocument(
-            f"receipt.digest: {to_hex(parsed.digest)} is not this document's {to_hex(doc.digest)}"
+            f"{to_hex(parsed.digest)} is not this document's {to_hex(doc.digest)}",
+            field="receipt.digest",
         )
     return SealedDocument(
         data=doc.data, salts=doc.salts, redacted=doc.redacted, digest=doc.digest, receipt=parsed
@@ -1314,35 +1322,38 @@ def parse_sealed_document(
         envelope = _clean(parsed, (), 1, MAX_DOCUMENT_DEPTH)
     except RecordError as exc:
         where = exc.printable_path.lstrip("/")
-        raise InvalidDocument(f"{where or '(top level)'}: {exc.problem}") from exc
+        if not where:
+            raise InvalidDocument(f"(top level): {exc.problem}") from exc
+        raise InvalidDocument(exc.problem, field=where) from exc
     assert isinstance(envelope, dict)
     missing = [k for k in _DOCUMENT_KEYS if k not in envelope]
     if missing:
-        raise InvalidDocument(f"{missing[0]}: missing")
+        raise InvalidDocument("missing", field=missing[0])
     unknown = sorted(envelope.keys() - set(_DOCUMENT_KEYS))
     if unknown:
-        raise InvalidDocument(f"{unknown[0]}: unknown field")
+        raise InvalidDocument("unknown field", field=unknown[0])
     if envelope["type"] != SEALED_TYPE:
-        raise InvalidDocument(f"type: expected {SEALED_TYPE!r}, got {envelope['type']!r}")
+        raise InvalidDocument(f"expected {SEALED_TYPE!r}, got {envelope['type']!r}", field="type")
     version = envelope["version"]
     if type(version) is not int or version != SEALED_VERSION:
         raise InvalidDocument(
-            f"version: unsupported version {version!r} (this reader knows {SEALED_VERSION})"
+            f"unsupported version {version!r} (this reader knows {SEALED_VERSION})",
+            field="version",
         )
     data = envelope["data"]
     if not isinstance(data, dict):
-        raise InvalidDocument("data: expected a JSON object")
+        raise InvalidDocument("expected a JSON object", field="data")
     salts = _check_salts(envelope["salts"])
     redacted_hex = envelope["redacted"]
     if not isinstance(redacted_hex, list):
-        raise InvalidDocument("redacted: expected an array of field hashes")
+        raise InvalidDocument("expected an array of field hashes", field="redacted")
     redacted = tuple(_hex32(h, f"redacted[{i}]") for i, h in enumerate(redacted_hex))
     digest = Digest(_hex32(envelope["digest"], "digest"))
     receipt = None
     if envelope["receipt"] is not None:
         receipt_obj = envelope["receipt"]
         if not isinstance(receipt_obj, dict):
-            raise InvalidDocument("receipt: expected a JSON object or null")
+            raise InvalidDocument("expected a JSON object or null", field="receipt")
         receipt = parse_receipt(receipt_obj, where="receipt")
     return SealedDocument(
         data=data,
@@ -1355,7 +1366,7 @@ def parse_sealed_document(
 
 def _hex32(value: object, where: str) -> bytes:
     if not isinstance(value, str) or not _HEX32.fullmatch(value):
-        raise InvalidDocument(f"{where}: expected 32-byte hex (0x + 64 lower-case hex digits)")
+        raise InvalidDocument("expected 32-byte hex (0x + 64 lower-case hex digits)", field=where)
     return bytes.fromhex(value[2:])
 
 

@@ -123,7 +123,7 @@ def _receipt(raw: bytes, where: str) -> Receipt | Verification:
     try:
         return parse_receipt(raw, where=where)
     except InvalidInput as exc:
-        return malformed_verification(str(exc))
+        return malformed_verification(str(exc), field=exc.field)
 
 
 def _sealed(raw: bytes, where: str) -> tuple[Receipt | None, bytes] | Verification:
@@ -133,7 +133,10 @@ def _sealed(raw: bytes, where: str) -> tuple[Receipt | None, bytes] | Verificati
         document = parse_sealed_document(raw)
         return document.receipt, bytes(document_digest(document))
     except InvalidInput as exc:
-        return malformed_verification(f"{where}/{exc}" if where else str(exc))
+        if not where:
+            return malformed_verification(str(exc), field=exc.field)
+        field = f"{where}/{exc.field}" if exc.field else where
+        return malformed_verification(f"{where}/{exc}", field=field)
 
 
 # ------------------------------------------------------------------ answering

@@ -144,7 +144,7 @@ def _address(value: str) -> Address | None:
 
 def _bytes32(value: bytes, what: str) -> bytes:
     if not isinstance(value, bytes | bytearray) or len(value) != 32:
-        raise InvalidInput(f"{what}: expected 32 bytes")
+        raise InvalidInput("expected 32 bytes", field=what)
     return bytes(value)
 
 

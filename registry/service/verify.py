@@ -210,7 +210,9 @@ def verify_receipt(
     checks = check_receipt_offline(receipt, digest=digest, digest_kind=digest_kind)
     status = {c.name: c.status for c in checks}
     if status[CheckName.FORMAT] is not CheckStatus.PASS:
-        return malformed_verification(next(c.reason for c in checks if not c.ok))
+        return malformed_verification(
+            next(c.reason for c in checks if not c.ok), field=_receipt_fault(receipt)
+        )
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     anchor = parsed.anchor
     facts: dict[str, Any] = {}
@@ -475,12 +477,22 @@ def verify_digest(
     )
 
 
-def malformed_verification(reason: str) -> Verification:
+def _receipt_fault(receipt: Receipt | dict[str, Any] | str | bytes) -> str | None:
+    """The field at fault in a receipt that failed its format check (None: the whole)."""
+    if isinstance(receipt, Receipt):
+        return None  # already parsed: its format check passes
+    try:
+        parse_receipt(receipt)
+    except InvalidInput as exc:
+        return exc.field
+    return None
+
+
+def malformed_verification(reason: str, *, field: str | None = None) -> Verification:
     """The verdict on a sealed document or receipt that breaks a reading rule: TAMPERED, the
-    format check naming the field (its message starts with it; also `details.field`);
-    nothing else is checked."""
-    field_name, sep, _ = reason.partition(": ")
-    details: dict[str, Any] = {"field": field_name} if sep else {}
+    format check naming the `field` at fault (its message starts with it; also
+    `details.field`); nothing else is checked."""
+    details: dict[str, Any] = {"field": field} if field else {}
     after = "the document or receipt is malformed"
     return Verification(
         Outcome.TAMPERED,
@@ -505,7 +517,7 @@ def verify_input(
 ) -> Verification:
     """Verify what `verification_input` classified: the one entry point of CLI and API."""
     if given.format_error is not None:
-        return malformed_verification(given.format_error)
+        return malformed_verification(given.format_error, field=given.format_field)
     return verify_receipt(
         given.receipt,
         trusted=trusted,
@@ -543,6 +555,8 @@ class VerificationInput:
     """Set when a sealed document or receipt (identified by its `type`) breaks a reading
     rule: the verdict is TAMPERED with the format check naming the field (docs/receipt.md
     section 1), the same in CLI and API."""
+    format_field: str | None = None
+    """The field `format_error` names (None: the input as a whole)."""
 
 
 _OUR_TYPES = ("SealedRecord", "RecordReceipt")
@@ -575,7 +589,9 @@ def verification_input(
         try:
             receipt_obj = _typed_json(receipt, where="receipt")
         except InvalidInput as exc:
-            return VerificationInput("receipt", {}, None, format_error=str(exc))
+            return VerificationInput(
+                "receipt", {}, None, format_error=str(exc), format_field=exc.field
+            )
         if receipt_obj is None or receipt_obj.get("type") != "RecordReceipt":
             raise InvalidInput("--receipt: not a RecordReceipt JSON document")
     if document is None:
@@ -584,15 +600,21 @@ def verification_input(
     try:
         envelope = _typed_json(document, where=where)
     except InvalidInput as exc:
-        return VerificationInput("sealed-document", {}, None, format_error=str(exc))
+        return VerificationInput(
+            "sealed-document", {}, None, format_error=str(exc), format_field=exc.field
+        )
     if envelope is not None and envelope["type"] == "SealedRecord":
         try:
             doc = parse_sealed_document(envelope)
         except InvalidInput as exc:
-            return VerificationInput("sealed-document", {}, None, format_error=f"{where}: {exc}")
+            return VerificationInput(
+                "sealed-document", {}, None, format_error=f"{where}: {exc}", format_field=where
+            )
         chosen: Receipt | dict[str, Any] | None = receipt_obj or doc.receipt
         if chosen is None:
-            raise InvalidInput(f"{where}: the sealed document has no receipt yet; pass --receipt")
+            raise InvalidInput(
+                "the sealed document has no receipt yet; pass --receipt", field=where
+            )
         recomputed = bytes(document_digest(doc))
         if recomputed != bytes(doc.digest):
             # The document's own statement of what it is disagrees with its contents.
@@ -605,12 +627,13 @@ def verification_input(
                     f"{where}: digest: the stated digest {to_hex(bytes(doc.digest))} is not the "
                     f"digest of the disclosed data {to_hex(recomputed)}: the document was altered"
                 ),
+                format_field=where,
             )
         return VerificationInput("sealed-document", chosen, recomputed, "record")
     if envelope is not None and receipt_obj is None:
         return VerificationInput("receipt", envelope, None)
     if receipt_obj is None:
-        raise InvalidInput(f"{where}: a file needs its receipt (--receipt RECEIPT.json)")
+        raise InvalidInput("a file needs its receipt (--receipt RECEIPT.json)", field=where)
     return VerificationInput("file", receipt_obj, bytes_digest(document), "file")
 
 

@@ -118,7 +118,7 @@ def _hex(value: bytes) -> str:
 
 def _bytes32(value: bytes, what: str) -> bytes:
     if not isinstance(value, bytes) or len(value) != 32:
-        raise InvalidInput(f"{what}: expected 32 bytes")
+        raise InvalidInput("expected 32 bytes", field=what)
     return value
 
 
