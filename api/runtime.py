@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from web3.providers.eth_tester import EthereumTesterProvider
-
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from registry.service.anchoring import AnchoringWorker, ChainFollower, anchoring_worker
@@ -18,7 +16,7 @@ from registry.service.chain_reader import (
     VerificationCache,
     caching_reader,
 )
-from registry.service.embedded import serialize_provider
+from registry.service.embedded import share_between_threads
 from registry.service.keyring import Keyring
 from registry.service.operator import Operator
 from registry.service.queries import pipeline_stats
@@ -56,9 +54,7 @@ class ApiRuntime:
         owns_operator: bool = False,
     ) -> ApiRuntime:
         settings = operator.settings
-        embedded = isinstance(operator.w3.provider, EthereumTesterProvider)
-        if embedded:
-            serialize_provider(operator.w3)
+        embedded = share_between_threads(operator)
         keyring = Keyring(operator, passphrase)
         worker_box: list[AnchoringWorker] = []
         metrics = Metrics(

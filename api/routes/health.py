@@ -10,8 +10,7 @@ from api.deps import RuntimeDep
 from api.errors import problem, problem_responses
 from api.metrics import CONTENT_TYPE
 from api.schemas import Health, Readiness, ServiceInfo, example_of
-from registry.service.chain_reader import check_chain
-from registry.service.queries import check_store
+from registry.service.queries import check_chain_head, check_store
 from registry.service.verify import node_failure
 
 router = APIRouter(tags=["health"])
@@ -47,7 +46,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     except Exception as exc:  # any failure means "not ready"; the detail names it
         store = f"unreachable: {type(exc).__name__}"
     try:
-        block = check_chain(runtime.operator.w3)
+        block = check_chain_head(runtime.operator)
     except Exception as exc:
         # A stable reason, never the node's URL or the exception's text (logged, redacted).
         chain = f"unreachable: {node_failure(exc, where='readyz: the chain check')}"

@@ -3,13 +3,9 @@ provider made safe to share between threads."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.providers.eth_tester import EthereumTesterProvider
 
 from registry.chain import (
     RegistryContract,
@@ -18,26 +14,20 @@ from registry.chain import (
     fund_from_dev_account,
     new_account,
 )
+from registry.chain.node import serialize_provider
 from registry.service.operator import Operator, tx_options
 from registry.settings import Settings
 
 
-def serialize_provider(w3: Web3) -> None:
-    """Make the in-process eth-tester chain safe to share between threads (the anchoring worker
-    and request handlers): py-evm is not thread-safe, so its requests take turns."""
-    provider = w3.provider
-    if not isinstance(provider, EthereumTesterProvider) or hasattr(provider, "_registry_lock"):
-        return
-    lock = threading.RLock()
-    original = provider.make_request
-
-    def make_request(method: Any, params: Any) -> Any:
-        with lock:
-            return original(method, params)
-
-    provider.make_request = make_request  # type: ignore[method-assign]
-    provider._registry_lock = lock  # type: ignore[attr-defined]
-    provider._request_func_cache = (None, None)  # type: ignore[assignment]  # rebuild with it
+def share_between_threads(operator: Operator) -> bool:
+    """Whether the operator runs on the in-process eth-tester chain; if so, make it safe to
+    share between threads (the anchoring worker and request handlers): py-evm is not
+    thread-safe, so its requests take turns (`Node.serialize`)."""
+    node = operator.registry.node
+    if not node.embedded:
+        return False
+    node.serialize()
+    return True
 
 
 def open_embedded(
@@ -47,7 +37,7 @@ def open_embedded(
     account is created and funded from the chain's dev account, the contract deployed. Every
     anchor vanishes with the process, so `data_dir` must be thrown away with it."""
     w3 = connect()
-    serialize_provider(w3)
+    serialize_provider(w3)  # before any thread shares it (Node.serialize on a bare Web3)
     admin = new_account()
     fund_from_dev_account(w3, admin.address)
     create_keystore(admin, data_dir / "keys" / "admin.json", passphrase)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
+from registry.service.operator import Operator
 from registry.store import Store, repo
 from registry.store.models import (
     Agency,
@@ -18,6 +19,11 @@ from registry.store.models import (
     Record,
     Revocation,
 )
+
+
+def check_chain_head(operator: Operator) -> int:
+    """The node's latest block number; ChainUnavailable when it does not answer."""
+    return operator.registry.node.head()
 
 
 def check_store(store: Store) -> None:
