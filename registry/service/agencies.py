@@ -11,13 +11,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from registry.chain import RegistryContract
-from registry.chain.contract import AgencyStatus as ChainAgencyStatus
 from registry.errors import UnknownAgency
 from registry.service.chain_reader import EventIndex
 from registry.service.connection import attach_registry, operator_store_if_any
 from registry.settings import Settings
 from registry.store import Store, repo
 from registry.store.models import Agency, AgencyStatus
+from registry.vocabulary import AgencyStatus as ChainAgencyStatus
 
 
 @dataclass(frozen=True)
