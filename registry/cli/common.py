@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
 from registry import keys
 from registry.errors import InvalidInput
-from registry.service.connection import open_keystore
+from registry.service.connection import Account, open_keystore
 from registry.settings import Settings, load_settings
 
 console = Console(highlight=False)
@@ -81,7 +80,7 @@ def new_passphrase_for(path: Path, *, env: str = PASSPHRASE_ENV) -> str:
     return value
 
 
-def load_sender(path: Path) -> LocalAccount:
+def load_sender(path: Path) -> Account:
     return open_keystore(path, passphrase_for(path))
 
 

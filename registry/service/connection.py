@@ -26,6 +26,10 @@ from registry.service.verify import ChainReader, registry_resolver
 from registry.settings import Settings
 from registry.store import Store, open_store
 
+Account = LocalAccount
+"""A transaction-sending account opened from its keystore: the doors hold it only to hand it
+back to the service."""
+
 
 def _node_url(settings: Settings, *, hint: str) -> str:
     if settings.rpc == "embedded":
