@@ -12,34 +12,31 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from registry.errors import (
     ChainError,
     ChainUnavailable,
+    ClaimLost,
     ConfigError,
+    DuplicateAgency,
+    DuplicateRecord,
     InvalidInput,
+    InvalidTransition,
+    NotFound,
     RegistryError,
     SigningKeyError,
+    StoreUnavailable,
     TamperedDocument,
     TransactionFailed,
     UnknownAgency,
-)
-from registry.service.records import NotAnchoredYet, NotYours
-from registry.service.verify import node_failure, redact_urls
-from registry.store.db import is_outage, outage_message
-from registry.store.errors import (
-    ClaimLost,
-    DuplicateAgency,
-    DuplicateRecord,
-    InvalidTransition,
-    NotFound,
-    StoreUnavailable,
     WrongAgency,
     WrongStore,
 )
+from registry.service.outages import as_registry_error
+from registry.service.records import NotAnchoredYet, NotYours
+from registry.service.verify import node_failure, redact_urls
 
 log = logging.getLogger("api")
 
@@ -134,6 +131,7 @@ _MAPPING: tuple[tuple[type[BaseException], int, str, bool], ...] = (
     (ConfigError, 500, "config-error", False),
     (RegistryError, 400, "bad-request", False),
 )
+
 
 def problem(
     status: int,
@@ -265,8 +263,9 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
             instance=instance,
             headers=dict(exc.headers) if exc.headers else None,
         )
-    if isinstance(exc, DBAPIError) and is_outage(exc):  # raised outside Store.session()
-        return _store_unavailable(request, StoreUnavailable(outage_message(exc)))
+    outage = as_registry_error(exc)  # a driver error raised outside a store session
+    if isinstance(outage, StoreUnavailable):
+        return _store_unavailable(request, outage)
     log.exception("%s %s: unexpected %s", request.method, instance, type(exc).__name__)
     return problem(
         500,

@@ -2,6 +2,10 @@
 
 The CLI maps these to a message and an exit code in one place; the API maps them
 to problem+json in one handler. Every message says what was wrong and where.
+
+Every layer's failures are defined here, the chain's and the store's included
+(`registry.store.errors` re-exports the store's), so that the doors map them without
+importing the layers that raise them.
 """
 
 from __future__ import annotations
@@ -107,3 +111,46 @@ class UnknownAgency(RegistryError):
 
 class ConfigError(RegistryError):
     """The settings or config file are invalid."""
+
+
+class StoreError(RegistryError):
+    """The record store refused or failed an operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be opened or reached: nothing could be read or written."""
+
+    exit_code = 3
+
+
+class WrongStore(StoreError):
+    """This store belongs to another chain or registry; mixing them is refused."""
+
+
+class DuplicateRecord(StoreError):
+    """Kept for callers of v1; the store no longer raises it (digests are unique per agency)."""
+
+    def __init__(self, message: str, *, digest: bytes, agency_id: int) -> None:
+        super().__init__(message)
+        self.digest = digest
+        self.agency_id = agency_id
+
+
+class DuplicateAgency(StoreError):
+    """An agency with this address is already in the store."""
+
+
+class NotFound(StoreError):
+    """A batch, agency, token or revocation id names nothing in the store."""
+
+
+class WrongAgency(StoreError):
+    """The batch or record belongs to another agency."""
+
+
+class InvalidTransition(StoreError):
+    """A batch or revocation cannot move from its current state to the one asked for."""
+
+
+class ClaimLost(StoreError):
+    """Records to seal are no longer pending for this agency (another worker sealed them)."""

@@ -27,7 +27,7 @@ from registry.cli.common import (
     err_console,
     settings_from,
 )
-from registry.errors import ChainUnavailable, InvalidInput
+from registry.errors import ChainUnavailable, InvalidInput, StoreUnavailable
 from registry.service.audit import (
     AuditOutcome,
     AuditReport,
@@ -36,7 +36,6 @@ from registry.service.audit import (
 )
 from registry.service.audit import Progress as AuditProgress
 from registry.service.connection import attach_registry, audit_store
-from registry.store.errors import StoreUnavailable
 
 PHASES = {"events": "event log (blocks)", "store": "store (records)", "files": "files"}
 SHOWN = 50

@@ -21,8 +21,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.errors import ConfigError
-from registry.store.errors import PG_START_HINT, StoreError, StoreUnavailable
+from registry.errors import ConfigError, StoreError, StoreUnavailable
+from registry.store.errors import PG_START_HINT
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -34,6 +34,7 @@ __all__ = [
     "is_outage",
     "open_store",
     "outage_message",
+    "outage_of",
     "upgrade",
 ]
 
@@ -107,6 +108,14 @@ def is_outage(exc: DBAPIError) -> bool:
     """Whether a driver error means the database could not be reached or stopped answering
     (as opposed to a statement it refused: a constraint, a type, a bug of ours)."""
     return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+
+
+def outage_of(exc: BaseException) -> StoreUnavailable | None:
+    """The StoreUnavailable a driver error raised outside `Store.session()` stands for (a
+    connection lost while a lazy attribute loaded, say), or None when `exc` is no outage."""
+    if isinstance(exc, DBAPIError) and is_outage(exc):
+        return StoreUnavailable(outage_message(exc))
+    return None
 
 
 def outage_message(exc: DBAPIError) -> str:
