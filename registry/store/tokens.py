@@ -17,7 +17,7 @@ from registry.errors import InvalidInput, UnknownAgency
 from registry.store.db import begin_write
 from registry.store.errors import NotFound
 from registry.store.models import Agency, ApiToken, TokenScope, utcnow
-from registry.store.repo import append_event
+from registry.store.sql import append_event
 
 __all__ = [
     "TOKEN_PREFIX",

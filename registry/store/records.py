@@ -1,0 +1,271 @@
+"""The repository's records: adding them in bulk (one round trip per chunk), reading them,
+and the plain documents kept beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from registry.errors import InvalidInput
+from registry.store.agencies import _agency
+from registry.store.db import begin_write
+from registry.store.models import (
+    BatchState,
+    Record,
+    RecordStatus,
+    utcnow,
+)
+from registry.store.sql import (
+    _CHUNK,
+    _KINDS,
+    _batches,
+    _chunks,
+    _is_postgres,
+    _pg_execute,
+    _records,
+    _rowcount,
+    append_event,
+)
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """Outcome of `add_records`: one id per item given (in order), and which were new."""
+
+    ids: list[int]
+    new_ids: list[int]
+    existing_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """A record as read in bulk (no ORM object per row)."""
+
+    id: int
+    digest: bytes
+    digest_kind: str
+    status: str
+    leaf_index: int | None
+    document: str | None
+
+
+# One statement per chunk: the digests travel as binary arrays, not as a 50,000-row VALUES
+# list (which psycopg would have to parse and the server to plan).
+_PG_INSERT_RECORDS = (
+    "INSERT INTO records (digest, digest_kind, agency_id, status, document, created_at) "
+    "SELECT u.digest, u.kind, %(agency_id)s, 'pending', u.document, %(created_at)s "
+    "FROM unnest(%(digests)b::bytea[], %(kinds)b::text[], %(documents)b::text[]) "
+    "WITH ORDINALITY AS u(digest, kind, document, ord) "
+    "ORDER BY u.ord "  # ids follow submission order
+    "ON CONFLICT (agency_id, digest) DO NOTHING RETURNING id, digest"
+)
+_SQLITE_INSERT_RECORDS = (
+    "INSERT INTO records (digest, digest_kind, agency_id, status, document, created_at) "
+    "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (agency_id, digest) DO NOTHING"
+)
+
+
+def _insert_new_records(
+    session: Session, agency_id: int, rows: Sequence[tuple[bytes, str, str | None]]
+) -> dict[bytes, int]:
+    """Insert the rows whose digest the agency does not hold yet; return {digest: id} of those."""
+    now = utcnow()
+    connection = session.connection()
+    new: dict[bytes, int] = {}
+    if _is_postgres(session):
+        for chunk in _chunks(rows):
+            params = {
+                "agency_id": agency_id,
+                "created_at": now,
+                "digests": [row[0] for row in chunk],
+                "kinds": [row[1] for row in chunk],
+                "documents": [row[2] for row in chunk],
+            }
+            rows_back, _ = _pg_execute(session, _PG_INSERT_RECORDS, params)
+            new.update((d, i) for i, d in rows_back)
+        return new
+    # SQLite: one writer at a time, and a transaction whose snapshot went stale cannot start
+    # writing (SQLITE_BUSY_SNAPSHOT), so the rows this call inserts are exactly those numbered
+    # above the largest id it saw before inserting.
+    created_at = _db_value(session, _records.c.created_at.type, now)
+    before = connection.execute(select(func.max(_records.c.id))).scalar() or 0
+    connection.exec_driver_sql(
+        _SQLITE_INSERT_RECORDS,
+        [(digest, kind, agency_id, document, created_at) for digest, kind, document in rows],
+    )
+    stmt = select(_records.c.id, _records.c.digest).where(_records.c.id > before)
+    new.update((d, i) for i, d in connection.execute(stmt))
+    return new
+
+
+def _db_value(session: Session, type_: Any, value: object) -> object:
+    """`value` as the driver receives it (for raw executemany, converted once, not per row)."""
+    dialect = session.get_bind().dialect
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
+
+
+def add_records(
+    session: Session, *, agency_id: int, items: Sequence[tuple[bytes, str, str | None]]
+) -> AddResult:
+    """Add records `(digest, kind, document)` as pending, and commit: durable on return.
+
+    Idempotent per agency: a digest the same agency already submitted is reported in
+    `existing_ids`, not added twice (also when it repeats within `items`). Digests are unique
+    per agency, not globally: another agency holding the same digest neither blocks this one
+    nor is revealed to it. Race-free: two workers adding the same digest for the same agency
+    at once both get the one row.
+    """
+    rows: list[tuple[bytes, str, str | None]] = []
+    seen: set[bytes] = set()
+    for n, (digest, kind, document) in enumerate(items):
+        if not isinstance(digest, bytes) or len(digest) != 32:
+            raise InvalidInput(f"record {n}: digest must be 32 bytes")
+        if kind not in _KINDS:
+            raise InvalidInput(f"record {n}: digest kind {kind!r} is not 'file' or 'record'")
+        if digest not in seen:
+            seen.add(digest)
+            rows.append((digest, kind, document))
+    if not rows:
+        return AddResult([], [], [])
+    begin_write(session)
+    try:
+        _agency(session, agency_id)
+        ids = _insert_new_records(session, agency_id, rows)
+        new = set(ids)
+        missing = [row[0] for row in rows if row[0] not in ids]
+        for chunk in _chunks(missing):
+            found = select(_records.c.id, _records.c.digest).where(
+                _records.c.agency_id == agency_id, _records.c.digest.in_(chunk)
+            )
+            for row_id, digest in session.execute(found):
+                ids[digest] = row_id
+        new_ids = sorted(ids[d] for d in new)
+        if new_ids:
+            append_event(
+                session,
+                kind="record.submitted",
+                subject=f"agency:{agency_id}",
+                detail={"count": len(new_ids), "first_id": new_ids[0], "last_id": new_ids[-1]},
+            )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    existing_ids = sorted(ids[row[0]] for row in rows if row[0] not in new)
+    return AddResult([ids[d] for d, _, _ in items], new_ids, existing_ids)
+
+
+_IN_FORCE_FIRST = (RecordStatus.ANCHORED.value, RecordStatus.REVOKED.value)
+
+
+def record_by_digest(
+    session: Session, digest: bytes, *, agency_id: int | None = None, kind: str | None = None
+) -> Record | None:
+    """The agency's record with this digest; with `agency_id` None (the public lookup, where
+    several agencies may hold one digest) the earliest anchored one, else the earliest one.
+    `kind` ("file" or "record": what the caller hashed) puts records of that kind first, so
+    another agency anchoring the same 32 bytes as the other kind cannot shadow a record."""
+    stmt = select(Record).where(Record.digest == digest)
+    if agency_id is not None:
+        stmt = stmt.where(Record.agency_id == agency_id)
+    rows = list(session.scalars(stmt.order_by(Record.id)))
+    rows.sort(
+        key=lambda r: (
+            kind is not None and r.digest_kind != kind,
+            agency_id is None and r.status not in _IN_FORCE_FIRST,
+        )
+    )
+    return rows[0] if rows else None
+
+
+def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[str, int]:
+    """How many records are in each status (every status present, zero included)."""
+    stmt = select(_records.c.status, func.count()).group_by(_records.c.status)
+    if agency_id is not None:
+        stmt = stmt.where(_records.c.agency_id == agency_id)
+    counts = {status.value: 0 for status in RecordStatus}
+    counts.update({status: int(n) for status, n in session.execute(stmt)})
+    return counts
+
+
+# ---------------------------------------------------------------- documents
+#
+# Sealed documents hold personal data: they are stored encrypted (the service encrypts before
+# `add_records`) and deleted by the retention rule, while the digest, the batch and so the
+# receipt stay.
+
+
+def forget_document(session: Session, record_id: int, *, reason: str) -> bool:
+    """Delete one record's sealed contents (digest, batch and receipt stay); False when there
+    was nothing left to delete. Journaled as `document.purged` with `reason`."""
+    result = session.execute(
+        update(_records)
+        .where(_records.c.id == record_id, _records.c.document.is_not(None))
+        .values(document=None, document_purged_at=utcnow())
+    )
+    if _rowcount(result) == 0:
+        return False
+    append_event(
+        session,
+        kind="document.purged",
+        subject=f"record:{record_id}",
+        detail={"reason": reason},
+    )
+    return True
+
+
+def purge_documents(session: Session, *, anchored_before: int) -> int:
+    """Delete the sealed contents of every record whose batch is confirmed and was anchored
+    (block time, Unix seconds) before `anchored_before`; returns how many. Journaled once."""
+    old_batches = select(_batches.c.id).where(
+        _batches.c.state == BatchState.CONFIRMED.value,
+        _batches.c.anchored_at < anchored_before,
+    )
+    result = session.execute(
+        update(_records)
+        .where(_records.c.document.is_not(None), _records.c.batch_id.in_(old_batches))
+        .values(document=None, document_purged_at=utcnow())
+    )
+    count = _rowcount(result)
+    if count:
+        append_event(
+            session,
+            kind="document.purged",
+            subject="retention",
+            detail={"count": count, "anchored_before": anchored_before},
+        )
+    return count
+
+
+def plain_documents(
+    session: Session, *, agency_id: int, prefix: str, limit: int = _CHUNK
+) -> list[tuple[int, bytes, str]]:
+    """Up to `limit` (id, digest, document) of the agency whose stored document does not start
+    with `prefix` (the ciphertext marker): documents stored in clear before encryption."""
+    c = _records.c
+    stmt = (
+        select(c.id, c.digest, c.document)
+        .where(
+            c.agency_id == agency_id,
+            c.document.is_not(None),
+            func.substr(c.document, 1, len(prefix)) != prefix,
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return [(int(i), bytes(d), str(doc)) for i, d, doc in session.execute(stmt)]
+
+
+def replace_documents(session: Session, documents: Sequence[tuple[int, str]]) -> None:
+    """Overwrite stored documents by record id (re-encryption of clear ones)."""
+    for record_id, document in documents:
+        session.execute(
+            update(_records).where(_records.c.id == record_id).values(document=document)
+        )
