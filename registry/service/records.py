@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry import record
-from registry.errors import RegistryError, UnknownAgency
+from registry.errors import NotFound, RegistryError, UnknownAgency
 from registry.receipt import Receipt
 from registry.service.agencies import AgencyRef, agency_by_address
 from registry.service.keyring import Keyring
@@ -28,7 +28,6 @@ from registry.service.queries import (
     record_statuses,
 )
 from registry.service.revoking import RevocationResult, revoke_batch, revoke_record
-from registry.store.errors import NotFound
 
 DONE = ("anchored", "revoked")
 """Record statuses that have a receipt (a revoked record keeps its receipt)."""

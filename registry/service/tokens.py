@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, InvalidTransition
 from registry.service.agencies import AgencyRef
 from registry.service.connection import operator_store
 from registry.settings import Settings
 from registry.store import Store, repo
 from registry.store.db import begin_write
-from registry.store.errors import InvalidTransition
 from registry.store.models import ApiToken, TokenScope
 from registry.store.tokens import authenticate, issue_token, list_tokens, revoke_token
 
