@@ -36,20 +36,13 @@ identifiers, money and other exact decimals as strings.
 from __future__ import annotations
 
 import binascii
-import gc
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
 import secrets
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple, TypeAlias
 
@@ -72,7 +65,6 @@ __all__ = [
     "MAX_DOCUMENT_DEPTH",
     "MAX_RECORD_BYTES",
     "MAX_SAFE_INTEGER",
-    "POOL_THRESHOLD",
     "SALT_BYTES",
     "SEALED_TYPE",
     "SEALED_VERSION",
@@ -107,7 +99,6 @@ __all__ = [
     "record_fields",
     "redact",
     "seal_record",
-    "seal_records",
     "sealed_json_bytes",
     "to_json",
     "to_pointer",
@@ -1013,67 +1004,13 @@ def _trusted_document(
 
 
 # --------------------------------------------------------------------------- many records
-
-POOL_THRESHOLD = 2000
-"""seal_records uses worker processes only for more records than this."""
+# The pure steps of sealing many records with fresh salts, a chunk at a time: check and copy
+# (_prepare_chunk), draw the salts (_chunk_digits), hash (_hash_work for a worker process,
+# _digest_chunk there), build the documents (_build_documents). registry.service.sealing runs
+# them, in this process or in its pool of workers, with the garbage collector paused.
 
 _CHUNK_RECORDS = 1000
 _Prepared: TypeAlias = tuple[JSONObject, list[_Leaf]]
-
-
-def seal_records(
-    records: Sequence[Mapping[str, Any]], *, workers: int | None = None
-) -> list[SealedDocument]:
-    """Seal many records, like ``[seal_record(r) for r in records]`` but faster.
-
-    Results are in input order. A bad record raises the error seal_record raises for
-    it, with the message naming its index (``records[17]/name: ...``) and the index in
-    ``record_index``; nothing is returned then.
-
-    The cyclic garbage collector is paused while it runs and restored on return (if it
-    was on): building this many containers otherwise triggers repeated full
-    collections of the whole heap, which cost as much as the sealing itself. Nothing
-    here creates reference cycles.
-
-    ``workers`` is the number of worker processes (default: the CPUs this process may
-    use). With more than one and more than POOL_THRESHOLD records, the field hashing
-    runs in a pool of processes started with "spawn"; the pool is created on first use
-    and kept for later calls. This process still checks and copies every record (so
-    errors are found in input order), draws the salts and builds the documents: the
-    workers get only leaf paths, values and salts, and send back record digests. As
-    with any spawn pool, a script calling this must guard its top level with
-    ``if __name__ == "__main__":``.
-    """
-    if workers is None:
-        workers = _available_cpus()
-    elif not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise InvalidInput(f"workers must be a positive integer, got {workers!r}")
-    with _gc_paused():
-        if workers > 1 and len(records) > POOL_THRESHOLD:
-            return _seal_pooled(records, workers)
-        docs: list[SealedDocument] = []
-        for begin in range(0, len(records), _CHUNK_RECORDS):
-            prepared = _prepare_chunk(records, begin)
-            docs.extend(_build_documents(prepared, _chunk_digits(prepared), None))
-        return docs
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _prepare_chunk(records: Sequence[Mapping[str, Any]], begin: int) -> list[_Prepared]:
@@ -1153,55 +1090,6 @@ def _digest_chunk(work: _HashWork) -> bytes:
         digests.append(_digest_of(leaves[first : first + count], digits, _SALT_DIGITS * first))
         first += count
     return b"".join(digests)
-
-
-_pool_lock = threading.Lock()
-_pool: tuple[int, int, ProcessPoolExecutor] | None = None  # (pid, workers, pool)
-
-
-def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    """The kept pool of ``workers`` spawned processes (a new one after a fork)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[:2] != (os.getpid(), workers):
-            if _pool is not None and _pool[0] == os.getpid():
-                _pool[2].shutdown(wait=False)
-            context = multiprocessing.get_context("spawn")
-            _pool = (os.getpid(), workers, ProcessPoolExecutor(workers, mp_context=context))
-        return _pool[2]
-
-
-def _drop_pool(pool: ProcessPoolExecutor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None and _pool[2] is pool:
-            _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _seal_pooled(records: Sequence[Mapping[str, Any]], workers: int) -> list[SealedDocument]:
-    pool = _worker_pool(workers)
-    in_flight: deque[tuple[list[_Prepared], bytes, Future[bytes]]] = deque()
-    docs: list[SealedDocument] = []
-    try:
-        for begin in range(0, len(records), _CHUNK_RECORDS):
-            prepared = _prepare_chunk(records, begin)
-            digits = _chunk_digits(prepared)
-            future = pool.submit(_digest_chunk, _hash_work(prepared, digits))
-            in_flight.append((prepared, digits, future))
-            if len(in_flight) > 2 * workers:  # bounded memory; the workers stay busy
-                prepared, digits, future = in_flight.popleft()
-                docs.extend(_build_documents(prepared, digits, future.result()))
-        while in_flight:
-            prepared, digits, future = in_flight.popleft()
-            docs.extend(_build_documents(prepared, digits, future.result()))
-        return docs
-    except BrokenProcessPool:
-        _drop_pool(pool)  # a worker died; the next call starts a fresh pool
-        raise
-    finally:
-        for _, _, future in in_flight:
-            future.cancel()  # after an error: do not hash what nobody will read
 
 
 def _disclosed_hashes(doc: SealedDocument) -> list[bytes]:

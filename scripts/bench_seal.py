@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from registry.record import seal_record, seal_records
+from registry.record import seal_record
+from registry.service.sealing import seal_records
 
 EXAMPLE = {
     "type": "BirthCertificate",

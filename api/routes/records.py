@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from typing import Any
 
@@ -59,7 +58,6 @@ from api.schemas import (
     example_of,
 )
 from api.views import record_view, revocation_view
-from registry import record
 from registry.errors import InvalidInput
 from registry.receipt import receipt_to_json
 from registry.service import records as service
@@ -67,6 +65,7 @@ from registry.service.agencies import AgencyRef
 from registry.service.documents import DocumentPurged, DocumentUnreadable
 from registry.service.issuing import Issuer
 from registry.service.revoking import InvalidReplacement
+from registry.service.sealing import RecordRejected
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
@@ -188,20 +187,14 @@ async def submit_record(
 def _seal_all(
     issuer: Issuer, records: list[Any], *, max_record_bytes: int
 ) -> list[tuple[bytes, str, str | None]]:
-    items: list[tuple[bytes, str, str | None]] = []
-    for index, data in enumerate(records):
-        where = f"body/records/{index}"
-        if not isinstance(data, dict):
-            raise InvalidField(where, "expected a JSON object (a record)")
-        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
-        if size > max_record_bytes:
-            raise InvalidField(where, f"record is {size} bytes; the limit is {max_record_bytes}")
-        try:
-            sealed = issuer.seal(data)
-        except InvalidInput as exc:
-            raise seal_error(exc, where) from exc
-        items.append((bytes(sealed.digest), "record", record.sealed_json_bytes(sealed).decode()))
-    return items
+    try:
+        sealed = issuer.seal_all(records, max_record_bytes=max_record_bytes)
+    except RecordRejected as exc:
+        where = f"body/records/{exc.index}"
+        if exc.cause is None:
+            raise InvalidField(where, exc.problem) from exc
+        raise seal_error(exc.cause, where) from exc
+    return [(digest, "record", document) for digest, document in sealed]
 
 
 @router.post(

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from registry.chain import connect
-from registry.service.issuing import IssuingConfig, SealPool, issue_records
+from registry.service.issuing import IssuingConfig, issue_records
 from registry.service.sandbox import (
     bind_dev_store,
     deploy_dev_registry,
     dev_issuer,
     register_dev_agency,
 )
+from registry.service.sealing import SealPool
 from registry.store import open_store
 
 

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
-from registry import keys, merkle, record
+from registry import keys, record
 from registry.chain import RegistryContract
 from registry.chain.tx import (
     FeeTooLow,
@@ -45,9 +43,17 @@ from registry.errors import (
     InvalidInput,
     TransactionFailed,
 )
-from registry.receipt import KIND_CODES, Receipt, build_batch_receipts, build_receipt
-from registry.salts import record_salt_source
+from registry.receipt import Receipt
 from registry.service import documents
+from registry.service.receipts import AnchoredBatch, BatchTrees, batch_receipts, batch_tree
+from registry.service.sealing import (
+    POOL_THRESHOLD,
+    Sealed,
+    SealPool,
+    seal_each,
+    seal_with_secret,
+    sealed_chunks,
+)
 from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import Batch, BatchState
@@ -88,14 +94,6 @@ class _CeilingReached(Exception):
     """A replacement would need fees above IssuingConfig.max_fee_per_gas."""
 
 
-def batch_tree(leaves: Sequence[tuple[bytes, str]]) -> merkle.MerkleTree:
-    """The Merkle tree of a batch's (digest, digest kind) pairs in leaf order (the kind is bound
-    into each leaf)."""
-    return merkle.MerkleTree.from_digests(
-        [bytes(digest) for digest, _ in leaves], [KIND_CODES[kind] for _, kind in leaves]
-    )
-
-
 @dataclass
 class Issuer:
     """Issues records for one agency: seal, sign, anchor, confirm, resume.
@@ -117,7 +115,7 @@ class Issuer:
     agency_address: str | None = None
     salt_secret: bytes | None = field(default=None, repr=False)
     data_key: bytes = field(default_factory=keys.generate_data_key, repr=False)
-    _trees: dict[int, merkle.MerkleTree] = field(default_factory=dict, repr=False)
+    _trees: BatchTrees = field(default_factory=lambda: BatchTrees(16), repr=False)
     """Trees of recently sealed batches, so receipts need not rebuild them (bounded)."""
     _ceiling_noted: dict[int, str] = field(default_factory=dict, repr=False)
 
@@ -141,6 +139,13 @@ class Issuer:
         secret): the same record sealed twice has the same digest, also across signing-key
         rotations, so submitting it again is idempotent."""
         return seal_with_secret(self._salt_secret(), data)
+
+    def seal_all(
+        self, records: Sequence[Any], *, max_record_bytes: int | None = None
+    ) -> list[Sealed]:
+        """Seal a request's records like `seal`, in input order: (digest, sealed-document
+        JSON) each; the first bad one raises sealing.RecordRejected naming its index."""
+        return seal_each(self._salt_secret(), records, max_record_bytes=max_record_bytes)
 
     def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
         """Store records as `pending`; durable when this returns. Idempotent per digest.
@@ -192,9 +197,7 @@ class Issuer:
                     leaf_count=tree.count,
                 )
             sealed.append(batch_id)
-            self._trees[batch_id] = tree
-            while len(self._trees) > 16:
-                del self._trees[next(iter(self._trees))]
+            self._trees.put(batch_id, tree)
             _crash_point("sealed")
 
     def _batch(self, session: Any, batch_id: int) -> Batch:
@@ -525,149 +528,9 @@ class Issuer:
             if batch.state != BatchState.CONFIRMED:
                 raise InvalidInput(f"batch {batch_id} is {batch.state}, not confirmed yet")
             rows = repo.batch_leaves(session, batch_id)
-            info = _BatchInfo.of(batch)
-        digests = [bytes(digest) for digest, _ in rows]
-        tree = self._trees.get(batch_id)
-        if tree is None or tree.root != info.root or tree.count != len(digests):
-            tree = batch_tree(rows)
-        return build_batch_receipts(
-            digests=digests,
-            kinds=[kind for _, kind in rows],  # type: ignore[misc]
-            proofs=tree.all_proofs(),
-            leaves=tree.leaves(),
-            root=info.root,
-            chain_id=self.registry.chain_id,
-            registry=self.registry.address,
-            agency=self.identity,
-            block_number=info.block_number,
-            anchored_at=info.anchored_at,
-            public_key=info.public_key,
-            signature=info.signature,
-        )
-
-
-@dataclass(frozen=True)
-class _BatchInfo:
-    root: bytes
-    count: int
-    block_number: int
-    anchored_at: int
-    public_key: bytes
-    signature: bytes
-
-    @classmethod
-    def of(cls, batch: Any) -> _BatchInfo:
-        return cls(
-            root=bytes(batch.root),
-            count=int(batch.leaf_count),
-            block_number=int(batch.block_number),
-            anchored_at=int(batch.anchored_at),
-            public_key=bytes(batch.signing_public_key),
-            signature=bytes(batch.signature),
-        )
-
-    def receipt(
-        self,
-        registry: RegistryContract,
-        *,
-        digest: bytes,
-        kind: str,
-        proof: Iterable[bytes],
-        agency: str,
-    ) -> Receipt:
-        return build_receipt(
-            digest=digest,
-            digest_kind=kind,  # type: ignore[arg-type]
-            root=self.root,
-            proof=list(proof),
-            count=self.count,
-            chain_id=registry.chain_id,
-            registry=registry.address,
-            agency=agency,
-            block_number=self.block_number,
-            anchored_at=self.anchored_at,
-            public_key=self.public_key,
-            signature=self.signature,
-        )
-
-
-def receipt_for_batch_record(
-    registry: RegistryContract,
-    batch: Batch,
-    *,
-    digest: bytes,
-    kind: str,
-    proof: Iterable[bytes],
-    agency: str,
-) -> Receipt:
-    """The receipt of one record of a confirmed batch; `agency` is its identity address."""
-    return _BatchInfo.of(batch).receipt(
-        registry, digest=digest, kind=kind, proof=proof, agency=agency
-    )
-
-
-def seal_with_secret(secret: bytes, data: Mapping[str, Any]) -> record.SealedDocument:
-    """`record.seal_record` with salts derived from `secret` and the record itself."""
-    try:
-        source = record_salt_source(secret, data)
-    except Exception:  # not canonicalizable: let the record module name the exact problem
-        record.seal_record(data)
-        raise
-    return record.seal_record(data, salt_source=source)
-
-
-POOL_THRESHOLD = 4_000
-"""Below this many records, sealing in this process beats handing them to worker processes."""
-
-
-def _seal_chunk(secret: bytes, records: Sequence[Mapping[str, Any]]) -> list[tuple[bytes, str]]:
-    out = []
-    for data in records:
-        doc = seal_with_secret(secret, data)
-        out.append((bytes(doc.digest), record.sealed_json_bytes(doc).decode("ascii")))
-    return out
-
-
-class SealPool:
-    """Worker processes that seal structured records (the CPU-heavy step) while this process
-    stores, batches and anchors. Start once, reuse for every bulk job."""
-
-    def __init__(self, workers: int = 1) -> None:
-        self.workers = workers
-        ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        # Warm up: import the sealing code in every worker now, not during the first job.
-        list(self._pool.map(_seal_chunk, [b"\0" * 32] * workers, [[{"w": 1}]] * workers))
-
-    def seal(
-        self, secret: bytes, records: Sequence[Mapping[str, Any]], *, chunk: int = 5_000
-    ) -> Iterator[list[tuple[bytes, str]]]:
-        """Sealed chunks in input order, as soon as each is ready (the pool works ahead)."""
-        futures = [
-            self._pool.submit(_seal_chunk, secret, records[i : i + chunk])
-            for i in range(0, len(records), chunk)
-        ]
-        for future in futures:
-            yield future.result()
-
-    def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
-
-    def __enter__(self) -> SealPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def seal_many(
-    secret: bytes, records: Sequence[Mapping[str, Any]], *, pool: SealPool | None = None
-) -> list[tuple[bytes, str]]:
-    """Seal many records with deterministic salts: (digest, compact sealed-document JSON) in
-    input order; in the pool's workers when one is given and the input is large."""
-    if pool is None or len(records) < POOL_THRESHOLD:
-        return _seal_chunk(secret, records)
-    return [item for part in pool.seal(secret, records) for item in part]
+            anchored = AnchoredBatch.of(batch)
+        tree = self._trees.tree(self.store, batch_id, leaves=rows, root=anchored.root)
+        return batch_receipts(self.registry, anchored, agency=self.identity, leaves=rows, tree=tree)
 
 
 def issue_records(
@@ -681,13 +544,7 @@ def issue_records(
     """Bulk issue, pipelined: while workers seal the next chunk, this process stores the
     previous one, seals every full batch and anchors it. Returns the digests in input order;
     when it returns every record is anchored and confirmed."""
-    secret = issuer._salt_secret()
-    if pool is None or len(records) < POOL_THRESHOLD:
-        parts: Iterable[list[tuple[bytes, str]]] = (
-            _seal_chunk(secret, records[i : i + chunk]) for i in range(0, len(records), chunk)
-        )
-    else:
-        parts = pool.seal(secret, records, chunk=chunk)
+    parts = sealed_chunks(issuer._salt_secret(), records, pool=pool, chunk=chunk)
     digests: list[bytes] = []
     for part in parts:
         issuer.submit([(digest, "record", doc) for digest, doc in part])
@@ -698,3 +555,15 @@ def issue_records(
             progress(len(part))
     issuer.drain()
     return digests
+
+
+__all__ = [
+    "CRASH_ENV",
+    "POOL_THRESHOLD",
+    "Issuer",
+    "IssuingConfig",
+    "SealPool",
+    "batch_tree",
+    "issue_records",
+    "seal_with_secret",
+]

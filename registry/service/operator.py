@@ -24,9 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from web3 import Web3
 
-from registry import keys, merkle, record
+from registry import keys, record
 from registry.chain import (
     RegistryContract,
     create_keystore,
@@ -50,7 +48,8 @@ from registry.chain.tx import TxOptions
 from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
 from registry.receipt import Receipt, receipt_to_json
 from registry.service import authority, documents
-from registry.service.issuing import Issuer, IssuingConfig, batch_tree, receipt_for_batch_record
+from registry.service.issuing import Issuer, IssuingConfig
+from registry.service.receipts import AnchoredBatch, BatchTrees, record_receipt
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
@@ -97,8 +96,7 @@ class Operator:
         self.w3 = w3
         self.registry = registry
         self.store = store
-        self._trees: OrderedDict[int, merkle.MerkleTree] = OrderedDict()
-        self._trees_lock = threading.Lock()
+        self._trees = BatchTrees(TREE_CACHE_SIZE)
         self._data_keys: dict[int, bytes] = {}  # agency id -> data key, once decrypted
 
     # ------------------------------------------------------------ opening
@@ -392,22 +390,6 @@ class Operator:
 
     # --------------------------------------------------------- documents
 
-    def _batch_tree(self, batch_id: int) -> merkle.MerkleTree:
-        """The Merkle tree of a confirmed batch (which never changes), recently used ones
-        kept, so a run of receipt lookups does not rebuild a 10,000-leaf tree each time."""
-        with self._trees_lock:
-            tree = self._trees.get(batch_id)
-            if tree is not None:
-                self._trees.move_to_end(batch_id)
-                return tree
-        with self.store.session() as session:
-            tree = batch_tree(repo.batch_leaves(session, batch_id))
-        with self._trees_lock:
-            self._trees[batch_id] = tree
-            while len(self._trees) > TREE_CACHE_SIZE:
-                self._trees.popitem(last=False)
-        return tree
-
     def receipt_for(
         self, digest: bytes, *, agency_id: int | None = None, kind: str | None = None
     ) -> Receipt:
@@ -428,13 +410,14 @@ class Operator:
             agency = repo.agency_by_id(session, batch.agency_id)
             assert agency is not None and rec.leaf_index is not None
             kind, index = rec.digest_kind, rec.leaf_index
-        return receipt_for_batch_record(
+            anchored, identity = AnchoredBatch.of(batch), agency.address
+        return record_receipt(
             self.registry,
-            batch,
+            anchored,
+            agency=identity,
             digest=digest,
             kind=kind,
-            proof=self._batch_tree(batch.id).proof(index),
-            agency=agency.address,
+            proof=self._trees.tree(self.store, batch.id).proof(index),
         )
 
     def data_key_of(self, agency_id: int, *, passphrase: str | None = None) -> bytes:

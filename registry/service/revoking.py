@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.chain import RegistryContract
 from registry.errors import InvalidInput, UnknownAgency
-from registry.service.issuing import batch_tree
+from registry.service.receipts import batch_tree
 from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import BatchState, RecordStatus

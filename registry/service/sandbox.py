@@ -17,8 +17,9 @@ from registry.chain import RegistryContract, new_account
 from registry.chain.node import Node
 from registry.chain.tx import TxOptions
 from registry.merkle import MerkleTree
-from registry.receipt import KIND_CODES, DigestKind, Receipt, build_batch_receipts
+from registry.receipt import KIND_CODES, DigestKind, Receipt
 from registry.service.issuing import Issuer, IssuingConfig
+from registry.service.receipts import AnchoredBatch, batch_receipts
 from registry.store import Store, add_agency, bind_store
 
 
@@ -129,18 +130,15 @@ def anchor_by_hand(
         agency=identity,
         root=tree.root,
     )
-    receipts = build_batch_receipts(
-        digests=list(digests),
-        kinds=[kind] * len(digests),
-        proofs=tree.all_proofs(),
-        leaves=tree.leaves(),
+    anchored = AnchoredBatch(
         root=tree.root,
-        chain_id=registry.chain_id,
-        registry=registry.address,
-        agency=identity,
+        count=tree.count,
         block_number=on_chain.block_number,
         anchored_at=on_chain.anchored_at,
         public_key=keys.public_key_bytes(signing_key),
         signature=signature,
+    )
+    receipts = batch_receipts(
+        registry, anchored, agency=identity, leaves=[(d, kind) for d in digests], tree=tree
     )
     return tree, receipts

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import registry.record as record_module
+import registry.service.sealing as sealing_module
 from registry.errors import InvalidInput
 from registry.keys import public_key_bytes, sign_root, signing_key_from_seed
 from registry.merkle import KIND_RECORD, MerkleTree
@@ -24,11 +25,11 @@ from registry.record import (
     parse_sealed_document,
     redact,
     seal_record,
-    seal_records,
     sealed_json_bytes,
     to_json,
     verify_document,
 )
+from registry.service.sealing import seal_records
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 AGENCY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -73,12 +74,10 @@ def assert_same_as_seal_record(
 @pytest.fixture
 def small_pool_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Use the worker pool from 10 records on; stop the pool afterwards."""
-    monkeypatch.setattr(record_module, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(sealing_module, "HASH_POOL_THRESHOLD", 10)
     monkeypatch.setattr(record_module, "_CHUNK_RECORDS", 7)  # several chunks in flight
     yield
-    kept = record_module._pool
-    if kept is not None:
-        record_module._drop_pool(kept[2])
+    sealing_module.drop_shared_pool()
 
 
 def test_in_process_matches_seal_record() -> None:
@@ -97,7 +96,7 @@ def test_small_batches_stay_in_process_whatever_workers_says() -> None:
 def test_pooled_matches_seal_record(small_pool_threshold: None) -> None:
     records = make_records(300)
     docs = seal_records(records, workers=2)
-    assert record_module._pool is not None  # the pool was really used
+    assert sealing_module._shared is not None  # the pool was really used
     assert_same_as_seal_record(records, docs)
     assert [d.data for d in docs] == records
     assert len({s for d in docs for s in d.salts.values()}) == sum(len(d.salts) for d in docs)
