@@ -296,7 +296,7 @@ def test_restart_resends_the_recorded_pending_transaction(fault_env, sqlite_stor
             lambda: (
                 (b := maybe_batch(sqlite_store, 1)) and b.tx_hash and env.tx_known(b.tx_hash) and b
             ),
-            timeout=20,
+            timeout=90,  # a fresh interpreter importing web3, on a loaded 2-core machine
             what="the first anchor tx is pending in the pool",
         )
     finally:
