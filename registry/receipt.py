@@ -23,6 +23,7 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 
 from registry.checks import Check, CheckName
 from registry.errors import InvalidInput, InvalidProof, InvalidReceipt
+from registry.jsontext import load_json_strict
 from registry.keys import verify_root_signature
 from registry.merkle import KIND_FILE, KIND_RECORD, leaf_hash, process_proof
 from registry.types import Address, Digest, Leaf, Root, SigningKey32, to_hex
@@ -309,8 +310,6 @@ def _load(text: str | bytes) -> object:
     """The receipt text, read by the same strict JSON rules as a sealed document
     (docs/receipt.md section 2.2): no repeated key, no NaN, bounded depth, one number rule
     (so `1.0` is the integer 1)."""
-    from registry.record import load_json_strict  # record imports this module
-
     try:
         return load_json_strict(text, where="receipt", max_bytes=MAX_RECEIPT_BYTES)
     except InvalidInput as exc:
