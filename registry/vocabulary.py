@@ -103,6 +103,15 @@ def reasons_listed(reasons: tuple[Reason, ...] = tuple(Reason), *, short: bool =
     return ", ".join(f"{r.value} {r.label if short else r.text}" for r in reasons)
 
 
+class RecordStatus(StrEnum):
+    """A record's place in the issuing pipeline (the store's column, the API's `status`)."""
+
+    PENDING = "pending"
+    BATCHED = "batched"
+    ANCHORED = "anchored"
+    REVOKED = "revoked"
+
+
 class AgencyStatus(enum.IntEnum):
     """Mirror of the contract's `AgencyStatus` enum; NONE = never registered."""
 

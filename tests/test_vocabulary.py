@@ -18,6 +18,7 @@ from registry.vocabulary import (
     AgencyStatus,
     Outcome,
     Reason,
+    RecordStatus,
     exit_code_of,
     outcomes_described,
     reason_text,
@@ -139,3 +140,7 @@ def test_api_agency_statuses_are_the_vocabulary() -> None:
 def test_api_check_statuses_are_the_vocabulary() -> None:
     status = _component("CheckPublic")["properties"]["status"]
     assert status["enum"] == [str(s) for s in CheckStatus]
+
+
+def test_api_record_statuses_are_the_vocabulary() -> None:
+    assert _component("RecordStatus")["enum"] == [str(s) for s in RecordStatus]

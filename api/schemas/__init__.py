@@ -57,7 +57,6 @@ from api.schemas.records import (
     RecordBulkCreate,
     RecordCreate,
     RecordPublic,
-    RecordStatus,
     RevocationCreate,
     RevocationPublic,
     RevocationState,
@@ -66,6 +65,7 @@ from api.schemas.verification import (
     CheckPublic,
     VerificationPublic,
 )
+from registry.vocabulary import RecordStatus
 
 EXTRA_COMPONENTS: tuple[type[BaseModel], ...] = (
     Problem,

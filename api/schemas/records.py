@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -22,7 +21,7 @@ from api.schemas.common import (
     RequestModel,
     example_of,
 )
-from registry.vocabulary import BATCH_REASONS, Reason, reasons_listed
+from registry.vocabulary import BATCH_REASONS, Reason, RecordStatus, reasons_listed
 
 # ------------------------------------------------------------------ records
 
@@ -100,13 +99,6 @@ class BatchRevocationCreate(RequestModel):
         description=reasons_listed(BATCH_REASONS) + " (2, superseded, is for single records)."
     )
     replacement: None = Field(None, description="Always null: a batch names no replacement.")
-
-
-class RecordStatus(StrEnum):
-    PENDING = "pending"
-    BATCHED = "batched"
-    ANCHORED = "anchored"
-    REVOKED = "revoked"
 
 
 class BatchPublic(ApiModel):

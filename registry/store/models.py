@@ -35,6 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from registry.vocabulary import RecordStatus
+
 __all__ = [
     "Agency",
     "AgencyStatus",
@@ -60,15 +62,6 @@ class DigestKind(StrEnum):
 
     FILE = "file"
     RECORD = "record"
-
-
-class RecordStatus(StrEnum):
-    """A record's place in the issuing pipeline."""
-
-    PENDING = "pending"
-    BATCHED = "batched"
-    ANCHORED = "anchored"
-    REVOKED = "revoked"
 
 
 class BatchState(StrEnum):
