@@ -24,8 +24,8 @@ from api.schemas import (
 )
 from api.views import agency_view, token_view
 from registry.service.admin import register_agency, set_agency_active_held
-from registry.service.agencies import agency_by_address, public_agency
-from registry.service.tokens import issue_api_token, list_api_tokens, revoke_api_token
+from registry.service.agencies import public_agency
+from registry.service.tokens import issue_agency_token, list_api_tokens, revoke_api_token
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -129,8 +129,7 @@ async def create_token(
 
 
 def _create_token(runtime: ApiRuntime, address: str, body: TokenCreate) -> JSONResponse:
-    agency = agency_by_address(runtime.operator.store, address)
-    token_id, token = issue_api_token(runtime.operator.store, agency_id=agency.id, label=body.label)
+    token_id, token, agency = issue_agency_token(runtime.operator.store, address, label=body.label)
     return JSONResponse(
         {
             "id": token_id,

@@ -63,7 +63,6 @@ from registry.receipt import receipt_to_json
 from registry.service import records as service
 from registry.service.agencies import AgencyRef
 from registry.service.documents import DocumentPurged, DocumentUnreadable
-from registry.service.issuing import Issuer
 from registry.service.revoking import InvalidReplacement
 from registry.service.sealing import RecordRejected
 
@@ -185,16 +184,17 @@ async def submit_record(
 
 
 def _seal_all(
-    issuer: Issuer, records: list[Any], *, max_record_bytes: int
+    runtime: ApiRuntime, agency: AgencyRef, records: list[Any]
 ) -> list[tuple[bytes, str, str | None]]:
     try:
-        sealed = issuer.seal_all(records, max_record_bytes=max_record_bytes)
+        return service.seal_records(
+            runtime.keyring, agency, records, max_record_bytes=runtime.settings.max_record_bytes
+        )
     except RecordRejected as exc:
         where = f"body/records/{exc.index}"
         if exc.cause is None:
             raise InvalidField(where, exc.problem) from exc
         raise seal_error(exc.cause, where) from exc
-    return [(digest, "record", document) for digest, document in sealed]
 
 
 @router.post(
@@ -242,10 +242,7 @@ async def submit_records(
             "body/records",
             f"{len(records)} records; at most {settings.api_max_bulk_records} per request",
         )
-    issuer = await run_in_threadpool(runtime.keyring.issuer_for, agency)
-    items = await run_in_threadpool(
-        _seal_all, issuer, records, max_record_bytes=settings.max_record_bytes
-    )
+    items = await run_in_threadpool(_seal_all, runtime, agency, records)
     new = await _submit(runtime, agency, items)
     digests = [digest for digest, _, _ in items]
     if wait:

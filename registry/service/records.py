@@ -151,6 +151,15 @@ def seal_record(keyring: Keyring, agency: AgencyRef, data: dict[str, Any]) -> tu
     return bytes(sealed.digest), record.sealed_json_bytes(sealed).decode("ascii")
 
 
+def seal_records(
+    keyring: Keyring, agency: AgencyRef, records: list[Any], *, max_record_bytes: int
+) -> list[tuple[bytes, str, str | None]]:
+    """Seal a request's records with the agency's salts, in input order, as items for
+    `submit`; the first bad one raises sealing.RecordRejected naming its index."""
+    sealed = keyring.issuer_for(agency).seal_all(records, max_record_bytes=max_record_bytes)
+    return [(digest, "record", document) for digest, document in sealed]
+
+
 def submit(
     keyring: Keyring, agency: AgencyRef, items: list[tuple[bytes, str, str | None]]
 ) -> list[bool]:

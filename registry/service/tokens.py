@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from registry.errors import InvalidInput, InvalidTransition
-from registry.service.agencies import AgencyRef
+from registry.service.agencies import AgencyRef, agency_by_address
 from registry.service.connection import operator_store
 from registry.settings import Settings
 from registry.store import Store, repo
@@ -106,6 +106,14 @@ def issue_api_token(store: Store, *, agency_id: int | None, label: str) -> tuple
         row = authenticate(session, token)
         assert row is not None
         return row.id, token
+
+
+def issue_agency_token(store: Store, address: str, *, label: str) -> tuple[int, str, AgencyRef]:
+    """A new token for the store's agency with this identity address (UnknownAgency if none):
+    (id, the token, the agency)."""
+    agency = agency_by_address(store, address)
+    token_id, token = issue_api_token(store, agency_id=agency.id, label=label)
+    return token_id, token, agency
 
 
 def list_api_tokens(store: Store) -> list[TokenInfo]:
