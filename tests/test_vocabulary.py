@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.chain.artifact import registry_artifact
-from registry.checks import CheckStatus
+from registry.checks import CheckName, CheckStatus
 from registry.vocabulary import (
     BATCH_REASONS,
     OUTCOME_MEANING,
@@ -137,9 +137,10 @@ def test_api_agency_statuses_are_the_vocabulary() -> None:
     assert set(status["enum"]) == {s.label for s in AgencyStatus}
 
 
-def test_api_check_statuses_are_the_vocabulary() -> None:
-    status = _component("CheckPublic")["properties"]["status"]
-    assert status["enum"] == [str(s) for s in CheckStatus]
+def test_api_check_names_and_statuses_are_the_core_ones() -> None:
+    check = _component("CheckPublic")["properties"]
+    assert check["status"]["enum"] == [str(s) for s in CheckStatus]
+    assert check["name"]["description"] == ", ".join(CheckName)
 
 
 def test_api_record_statuses_are_the_vocabulary() -> None:
