@@ -515,7 +515,7 @@ def test_outage_mid_audit_is_could_not_check(chain_env, store, monkeypatch):
         yield from ()
         raise ChainUnavailable("eth_getLogs blocks 0-4999 failed after 5 tries: timeout")
 
-    monkeypatch.setattr(audit_module, "fetch_events", failing_fetch)
+    monkeypatch.setattr(audit_module.replay, "fetch_events", failing_fetch)
     report = run_audit(chain_env, store)
     assert report.outcome is AuditOutcome.COULD_NOT_CHECK and report.findings == ()
     assert report.outcome.exit_code == 3 and "failed after 5 tries" in report.error
@@ -573,7 +573,7 @@ def test_database_lost_mid_audit_is_could_not_check(chain_env, store, monkeypatc
     def lost(session, batch_id):
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(audit_module, "_batch_records", lost)
+    monkeypatch.setattr(audit_module.store_checks, "_batch_records", lost)
     report = run_audit(chain_env, store)
     assert report.outcome is AuditOutcome.COULD_NOT_CHECK and "stopped answering" in report.error
 
