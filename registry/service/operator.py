@@ -21,13 +21,10 @@ authority moves it to a new transaction account, `Agency.account` differs from i
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,7 +34,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from web3 import Web3
 
-from registry import keys, record
+from registry import keys
 from registry.chain import (
     RegistryContract,
     create_keystore,
@@ -45,9 +42,10 @@ from registry.chain import (
     new_account,
 )
 from registry.chain.tx import TxOptions
-from registry.errors import InvalidInput, RegistryError, SigningKeyError, UnknownAgency
-from registry.receipt import Receipt, receipt_to_json
+from registry.errors import InvalidInput, SigningKeyError, UnknownAgency
+from registry.receipt import Receipt
 from registry.service import authority, documents
+from registry.service.issue_inputs import IssueItem, collect_inputs, sealed_json, write_outputs
 from registry.service.issuing import Issuer, IssuingConfig
 from registry.service.receipts import AnchoredBatch, BatchTrees, record_receipt
 from registry.service.verify import ChainReader, TrustedRegistry
@@ -74,16 +72,6 @@ class AgencyKeyFiles(NamedTuple):
     account: Path
     signing_key: Path
     salt_secret: Path
-
-
-@dataclass(frozen=True)
-class IssueItem:
-    """One thing to issue: a file's bytes, or a structured record (already sealed)."""
-
-    source: str
-    digest: bytes
-    kind: str  # "file" | "record"
-    sealed: record.SealedDocument | None = None
 
 
 class Operator:
@@ -537,82 +525,12 @@ def _checksum_or_same(value: str) -> str:
     return value
 
 
-# ------------------------------------------------------------------ inputs
-
-
-def collect_inputs(
-    paths: Sequence[Path],
-    *,
-    seal: Callable[[dict[str, Any]], record.SealedDocument],
-    max_record_bytes: int = 1 << 20,
-) -> Iterator[IssueItem]:
-    """Expand what `registry issue` was given: files, JSON records (*.json holding an object),
-    directories (recursively, sorted), JSON-lines files (*.jsonl, one record per line)."""
-    for path in paths:
-        if path.is_dir():
-            children = sorted(p for p in path.rglob("*") if p.is_file())
-            yield from collect_inputs(children, seal=seal, max_record_bytes=max_record_bytes)
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from exc
-        if path.suffix == ".jsonl":
-            for n, line in enumerate(data.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = record.parse_record_json(line, max_bytes=max_record_bytes)
-                except RegistryError as exc:
-                    raise InvalidInput(f"{path}:{n}: {exc}") from exc
-                sealed = seal(rec)
-                yield IssueItem(f"{path}:{n}", bytes(sealed.digest), "record", sealed)
-        elif path.suffix == ".json" and data.lstrip().startswith(b"{"):
-            try:
-                rec = record.parse_record_json(data, max_bytes=max_record_bytes)
-            except RegistryError as exc:
-                raise InvalidInput(f"{path}: {exc}") from exc
-            sealed = seal(rec)
-            yield IssueItem(str(path), bytes(sealed.digest), "record", sealed)
-        else:
-            yield IssueItem(str(path), bytes(record.bytes_digest(data)), "file")
-
-
-def sealed_json(item: IssueItem) -> str | None:
-    """The sealed document to keep in the store (without receipt), compact JSON."""
-    if item.sealed is None:
-        return None
-    return json.dumps(record.to_json(item.sealed), separators=(",", ":"))
-
-
-def write_outputs(
-    op: Operator,
-    items: Sequence[IssueItem],
-    out: Path,
-    *,
-    agency_id: int | None = None,
-    data_key: bytes | None = None,
-) -> list[Path]:
-    """Write a receipt per file and a sealed document (with receipt) per record into `out`
-    (the records of `agency_id`; None: the public lookup), decrypting the stored documents with
-    the agency's `data_key` (the issuer holds it)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for item in items:
-        path, _, line = item.source.partition(":")
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).name)
-        if item.kind == "file":
-            target = out / f"{name}.receipt.json"
-            payload: dict[str, Any] = receipt_to_json(
-                op.receipt_for(item.digest, agency_id=agency_id)
-            )
-        else:
-            stem = Path(name).stem + (f"-{line}" if line else "")
-            target = out / f"{stem}.sealed.json"
-            payload = op.sealed_document_for(item.digest, agency_id=agency_id, data_key=data_key)
-        target.write_text(json.dumps(payload, indent=2) + "\n")
-        written.append(target)
-    return written
-
-
-__all__ = ["AgencyKeyFiles", "IssueItem", "Operator", "collect_inputs", "slug", "write_outputs"]
+__all__ = [
+    "AgencyKeyFiles",
+    "IssueItem",
+    "Operator",
+    "collect_inputs",
+    "sealed_json",
+    "slug",
+    "write_outputs",
+]
