@@ -16,6 +16,7 @@ from registry.service.chain_reader import EventIndex
 from registry.service.connection import attach_registry, operator_store_if_any
 from registry.settings import Settings
 from registry.store import Store, repo
+from registry.store.db import begin_write
 from registry.store.models import Agency, AgencyStatus
 from registry.vocabulary import AgencyStatus as ChainAgencyStatus
 
@@ -199,6 +200,9 @@ def mirror_agency_status(store: Store, address: str, *, active: bool) -> None:
     step with the chain."""
     status = AgencyStatus.ACTIVE if active else AgencyStatus.SUSPENDED
     with store.session() as session:
+        # The write lock first (SQLite): a read, then a write, in one deferred transaction
+        # fails at once with "database is locked" when the anchoring worker writes between.
+        begin_write(session)
         row = repo.agency_by_address(session, address) or repo.agency_by_account(session, address)
         if row is not None:
             repo.set_agency_status(session, row.id, status.value)
