@@ -286,6 +286,7 @@ def test_a_50_mb_header_is_cut_off_early(serve: Any) -> None:
     assert served.get("/healthz").status_code == 200
 
 
+@pytest.mark.alone  # timing: /healthz within a second while 2,000 connections wait
 def test_two_thousand_unfinished_heads_leave_healthz_answering(serve: Any) -> None:
     """2,000 connections that never finish their headers (before: held open for ever) do not
     stop /healthz, and are closed by the header deadline."""
