@@ -19,7 +19,6 @@ POST /v1/verify, which is defined as the SHA-256 of the file in hand).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Annotated, Any, Literal
 
@@ -40,15 +39,8 @@ from api.deps import DigestPath, RuntimeDep, VerifyLimit, hex32
 from api.errors import InvalidField, problem_responses
 from api.runtime import ApiRuntime
 from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPublic, example_of
-from registry.errors import InvalidInput
-from registry.receipt import MAX_RECEIPT_BYTES, DigestKind, Receipt, parse_receipt
-from registry.record import (
-    MAX_DOCUMENT_BYTES,
-    MAX_DOCUMENT_DEPTH,
-    document_digest,
-    nests_deeper_raw,
-    parse_sealed_document,
-)
+from registry.receipt import MAX_RECEIPT_BYTES, DigestKind, Receipt
+from registry.record import MAX_DOCUMENT_BYTES
 from registry.service.verify import (
     Outcome,
     Verification,
@@ -56,10 +48,9 @@ from registry.service.verify import (
     verify_digest,
     verify_receipt,
 )
+from registry.service.verify_input import VerificationInput, json_request_input, upload_input
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
-
-RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
 
 VERIFY_MAX_BODY_BYTES = MAX_DOCUMENT_BYTES + MAX_RECEIPT_BYTES
 """Largest body of POST /v1/verify: the largest sealed document (4 MiB) plus room for its
@@ -81,62 +72,6 @@ def _verified() -> dict[int | str, dict[str, Any]]:
         },
         **problem_responses(413, 422, 429),
     }
-
-
-# ------------------------------------------------------------------ reading the input
-
-
-def _type_of(raw: bytes) -> str | None:
-    """RecordReceipt or SealedRecord when `raw` is JSON of one of our types (read leniently,
-    only to classify it: the strict parsers read it again), else None."""
-    if len(raw) > MAX_DOCUMENT_BYTES or not raw.lstrip().startswith(b"{"):
-        return None
-    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
-        return None  # json.loads would recurse once per level: never hand it such text
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if isinstance(value, dict) and value.get("type") in (RECEIPT_TYPE, SEALED_TYPE):
-        return str(value["type"])
-    return None
-
-
-def _not_a_request(raw: bytes) -> InvalidField:
-    """Why a body is not a verification request (422): not JSON, not an object, or an object
-    of another `type`."""
-    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
-        return InvalidField("body", f"nested deeper than {MAX_DOCUMENT_DEPTH} levels")
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return InvalidField("body", f"malformed JSON: {exc}")
-    if not isinstance(value, dict):
-        return InvalidField("body", f"expected a JSON object, got {type(value).__name__}")
-    return InvalidField(
-        "body/type", "not a verification request: expected 'RecordReceipt' or 'SealedRecord'"
-    )
-
-
-def _receipt(raw: bytes, where: str) -> Receipt | Verification:
-    """The receipt, or the TAMPERED verdict naming the malformed field."""
-    try:
-        return parse_receipt(raw, where=where)
-    except InvalidInput as exc:
-        return malformed_verification(str(exc), field=exc.field)
-
-
-def _sealed(raw: bytes, where: str) -> tuple[Receipt | None, bytes] | Verification:
-    """The sealed document's receipt (None when it has none yet) and its digest recomputed from
-    its fields, or the TAMPERED verdict naming the malformed field."""
-    try:
-        document = parse_sealed_document(raw)
-        return document.receipt, bytes(document_digest(document))
-    except InvalidInput as exc:
-        if not where:
-            return malformed_verification(str(exc), field=exc.field)
-        field = f"{where}/{exc.field}" if exc.field else where
-        return malformed_verification(f"{where}/{exc}", field=field)
 
 
 # ------------------------------------------------------------------ answering
@@ -198,25 +133,27 @@ async def _by_digest(runtime: ApiRuntime, digest: bytes, kind: DigestKind | None
     return _verdict(runtime, result)
 
 
-async def _verify_sealed(
+async def _answer_input(
     runtime: ApiRuntime,
-    raw: bytes,
-    where: str,
+    given: VerificationInput,
     *,
-    receipt: Receipt | None = None,
     key: tuple[bytes, bytes | None] | None = None,
     generation: int = -1,
 ) -> Response:
-    """A sealed document: its own receipt (or `receipt`, given beside it), else the store's
-    receipt for its recomputed digest (UNKNOWN when there is none)."""
-    read = await off_loop(len(raw), _sealed, raw, where)
-    if isinstance(read, Verification):
-        return _verdict(runtime, read)
-    own, digest = read
-    chosen = receipt or own
-    if chosen is None:
-        return await _by_digest(runtime, digest, "record")
-    return await _run(runtime, chosen, digest, "record", key=key, generation=generation)
+    """Verify what the service read from the request (service/verify_input.py): a malformed
+    receipt or sealed document is TAMPERED naming the field; without a receipt, the store's
+    receipt for the digest (UNKNOWN when there is none)."""
+    if given.format_error is not None:
+        return _verdict(
+            runtime, malformed_verification(given.format_error, field=given.format_field)
+        )
+    if given.look_up:
+        assert given.digest is not None
+        return await _by_digest(runtime, given.digest, given.digest_kind)
+    assert isinstance(given.receipt, Receipt)
+    return await _run(
+        runtime, given.receipt, given.digest, given.digest_kind, key=key, generation=generation
+    )
 
 
 # ------------------------------------------------------------------ routes
@@ -271,21 +208,8 @@ async def verify_json(
     hit = runtime.verifications.get(key)
     if hit is not None:  # the very same request, and nothing it depends on has changed
         return _answer(runtime, *hit)
-    kind = await off_loop(len(raw), _type_of, raw)
-    if kind is None:
-        raise await off_loop(len(raw), _not_a_request, raw)
-    if kind == SEALED_TYPE:
-        if given is not None:
-            raise InvalidField(
-                "query.digest", "a sealed document's digest is recomputed from its fields"
-            )
-        return await _verify_sealed(runtime, raw, "", key=key, generation=generation)
-    read = await off_loop(len(raw), _receipt, raw, "")
-    if isinstance(read, Verification):
-        return _verdict(runtime, read)
-    return await _run(
-        runtime, read, given, "file" if given else None, key=key, generation=generation
-    )
+    read = await off_loop(len(raw), json_request_input, raw, digest=given)
+    return await _answer_input(runtime, read, key=key, generation=generation)
 
 
 @router.post(
@@ -316,56 +240,17 @@ async def verify_file(request: Request, runtime: RuntimeDep) -> Response:
             raise InvalidField("body/document", "field required: a multipart file 'document'")
         if receipt is not None and not isinstance(receipt, UploadFile):
             raise InvalidField("body/receipt", "expected a file (the receipt's JSON)")
-        size = (document.size or 0) + (receipt.size or 0 if receipt is not None else 0)
-        given = await off_loop(max(size, INLINE_BYTES + 1), _read_parts, document, receipt)
+        # Read and hashed in a worker thread, whatever the size (a part is a spooled file).
+        read = await off_loop(
+            INLINE_BYTES + 1,
+            upload_input,
+            document.file,
+            receipt.file if receipt is not None else None,
+            max_json_bytes=VERIFY_MAX_JSON_PART_BYTES,
+        )
     finally:
         await form.close()
-    if isinstance(given, Verification):
-        return _verdict(runtime, given)
-    kind, raw, chosen, digest = given
-    if kind == SEALED_TYPE:
-        return await _verify_sealed(runtime, raw, "document", receipt=chosen)
-    if kind == RECEIPT_TYPE and chosen is None:
-        alone = await off_loop(len(raw), _receipt, raw, "document")
-        if isinstance(alone, Verification):
-            return _verdict(runtime, alone)
-        return await _run(runtime, alone, None, None)
-    if chosen is not None:
-        return await _run(runtime, chosen, digest, "file")
-    return await _by_digest(runtime, digest, "file")
-
-
-def _read_parts(
-    document: UploadFile, receipt: UploadFile | None
-) -> tuple[str | None, bytes, Receipt | None, bytes] | Verification:
-    """(In a worker thread.) The document's type (None: a file), its bytes when it may be JSON
-    of ours, the receipt given beside it, and the document's SHA-256 as a file; or the TAMPERED
-    verdict of a malformed receipt."""
-    chosen: Receipt | None = None
-    if receipt is not None:
-        receipt_raw = _read_part(receipt, VERIFY_MAX_JSON_PART_BYTES)
-        if receipt_raw is None or _type_of(receipt_raw) != RECEIPT_TYPE:
-            raise InvalidField("receipt", "not a RecordReceipt JSON document")
-        read = _receipt(receipt_raw, "receipt")
-        if isinstance(read, Verification):
-            return read
-        chosen = read
-    hasher = hashlib.sha256()
-    head = bytearray()
-    document.file.seek(0)
-    while chunk := document.file.read(1 << 20):
-        hasher.update(chunk)
-        if len(head) <= VERIFY_MAX_JSON_PART_BYTES:
-            head += chunk
-    raw = bytes(head) if len(head) <= VERIFY_MAX_JSON_PART_BYTES else b""
-    return _type_of(raw), raw, chosen, hasher.digest()
-
-
-def _read_part(part: UploadFile, max_bytes: int) -> bytes | None:
-    """A part's bytes, or None when it is larger than `max_bytes`."""
-    part.file.seek(0)
-    raw = part.file.read(max_bytes + 1)
-    return raw if len(raw) <= max_bytes else None
+    return await _answer_input(runtime, read)
 
 
 @router.get(

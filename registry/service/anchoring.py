@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
 from registry.errors import ChainError, ContractRevert, RegistryError
 from registry.service.chain_reader import CachingChainReader
 from registry.service.issuing import Issuer
@@ -26,7 +24,6 @@ from registry.service.operator import Operator
 from registry.service.verify import redact_urls
 from registry.store import repo
 from registry.store.lease import AccountLease
-from registry.store.models import Batch, Record
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +203,7 @@ class AnchoringWorker:
         if self._on_anchored is None:
             return
         with issuer.store.session() as session:
-            confirmed = session.scalar(select(Batch.confirmed_at).where(Batch.id == batch_id))
-            oldest = session.scalar(
-                select(func.min(Record.created_at)).where(Record.batch_id == batch_id)
-            )
+            confirmed, oldest = repo.batch_latency_bounds(session, batch_id)
         if confirmed is None:
             return
         if oldest is None:

@@ -25,7 +25,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
 
 from registry import keys, record
 from registry.chain import RegistryContract
@@ -510,16 +509,7 @@ class Issuer:
     def confirmed_batches(self) -> list[int]:
         """Ids of this agency's confirmed batches, oldest first."""
         with self.store.session() as session:
-            return list(
-                session.scalars(
-                    select(Batch.id)
-                    .where(
-                        Batch.agency_id == self.agency_id,
-                        Batch.state == BatchState.CONFIRMED.value,
-                    )
-                    .order_by(Batch.id)
-                )
-            )
+            return repo.confirmed_batch_ids(session, agency_id=self.agency_id)
 
     def receipts(self, batch_id: int) -> list[Receipt]:
         """Receipts of every record of a confirmed batch, in leaf order."""

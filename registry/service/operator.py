@@ -31,7 +31,6 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
 from web3 import Web3
 
 from registry import keys
@@ -52,7 +51,7 @@ from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
 from registry.store.errors import DuplicateAgency, NotFound
-from registry.store.models import Agency, Batch, BatchState
+from registry.store.models import Agency, BatchState
 
 TREE_CACHE_SIZE = 8
 """Merkle trees of confirmed batches kept in memory for receipt lookups."""
@@ -234,13 +233,7 @@ class Operator:
         """An agency of the store by name, identity address or current account."""
         address = _checksum_or_same(name_or_address)
         with self.store.session() as session:
-            found = session.scalars(
-                select(Agency).where(
-                    (Agency.name == name_or_address)
-                    | (Agency.address == address)
-                    | (Agency.account == address)
-                )
-            ).first()
+            found = repo.agency_by_name_or_address(session, name_or_address, address)
         if found is None:
             raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
         return found
@@ -492,14 +485,13 @@ class Operator:
     def status(self) -> dict[str, Any]:
         with self.store.session() as session:
             counts = repo.counts_by_status(session)
-            batches = session.scalars(select(Batch.state)).all()
+            batches = repo.counts_by_batch_state(session)
             agencies = [
                 {"name": a.name, "address": a.address, "account": a.account, "status": a.status}
                 for a in repo.list_agencies(session)
             ]
-        by_state: dict[str, int] = {}
-        for state in batches:
-            by_state[state] = by_state.get(state, 0) + 1
+        # Only the states some batch is in (a fresh registry shows no batches at all).
+        by_state = {state: n for state, n in batches.items() if n}
         return {
             "registry": self.registry.address,
             "chainId": self.registry.chain_id,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
-
 from registry.receipt import Receipt
 from registry.service.issuing import Issuer
 from registry.service.operator import Operator
@@ -15,8 +13,6 @@ from registry.store import Store, repo
 from registry.store.models import (
     Agency,
     Batch,
-    BatchState,
-    Record,
     Revocation,
 )
 
@@ -28,8 +24,7 @@ def check_chain_head(operator: Operator) -> int:
 
 def check_store(store: Store) -> None:
     """One round trip to the store; StoreUnavailable/OperationalError when it is down."""
-    with store.session() as session:
-        session.execute(text("SELECT 1"))
+    store.ping()
 
 
 def _iso(moment: datetime | int | None) -> str | None:
@@ -103,15 +98,10 @@ def list_batches(
     limit: int = 50,
 ) -> list[BatchSummary]:
     """Batches, newest first, optionally of one agency or state; page with `before_id`."""
-    stmt = select(Batch, Agency).join(Agency, Agency.id == Batch.agency_id)
-    if agency_id is not None:
-        stmt = stmt.where(Batch.agency_id == agency_id)
-    if state is not None:
-        stmt = stmt.where(Batch.state == state)
-    if before_id is not None:
-        stmt = stmt.where(Batch.id < before_id)
     with store.session() as session:
-        rows = session.execute(stmt.order_by(Batch.id.desc()).limit(limit)).all()
+        rows = repo.list_batches(
+            session, agency_id=agency_id, state=state, before_id=before_id, limit=limit
+        )
         return [_summary(batch, agency) for batch, agency in rows]
 
 
@@ -150,15 +140,9 @@ def record_state(
             found = repo.batch_by_id(session, rec.batch_id)
             assert found is not None
             batch = _summary(found, agency)
-            revocation = session.scalars(
-                select(Revocation)
-                .where(
-                    Revocation.batch_id == rec.batch_id,
-                    (Revocation.record_id == rec.id) | (Revocation.record_id.is_(None)),
-                    Revocation.state == "confirmed",
-                )
-                .order_by(Revocation.id)
-            ).first()
+            revocation = repo.confirmed_revocation_of(
+                session, batch_id=rec.batch_id, record_id=rec.id
+            )
         return RecordState(
             digest=bytes(rec.digest),
             kind=rec.digest_kind,
@@ -180,16 +164,8 @@ def record_statuses(
 ) -> dict[bytes, tuple[str, int | None]]:
     """(status, batch id) of each of these digests that the agency holds in the store
     (digests are unique per agency only)."""
-    out: dict[bytes, tuple[str, int | None]] = {}
     with store.session() as session:
-        for start in range(0, len(digests), 5_000):
-            chunk = digests[start : start + 5_000]
-            stmt = select(Record.digest, Record.status, Record.batch_id).where(
-                Record.agency_id == agency_id, Record.digest.in_(chunk)
-            )
-            for digest, status, batch_id in session.execute(stmt):
-                out[bytes(digest)] = (status, batch_id)
-    return out
+        return repo.record_statuses(session, digests, agency_id=agency_id)
 
 
 def receipts_of(issuer: Issuer, digests: list[bytes]) -> dict[bytes, Receipt]:
@@ -229,25 +205,9 @@ def pipeline_stats(store: Store) -> PipelineStats:
     now = datetime.now(UTC)
     with store.session() as session:
         records = repo.counts_by_status(session)
-        batches = {state.value: 0 for state in BatchState}
-        for state, count in session.execute(
-            select(Batch.state, func.count()).group_by(Batch.state)
-        ):
-            batches[state] = int(count)
-        oldest_pending = session.execute(
-            select(Record.created_at)
-            .where(text("records.status = 'pending'"))
-            .order_by(Record.id)
-            .limit(1)
-        ).scalar()
-        unfinished = [
-            BatchState.SEALED.value,
-            BatchState.SUBMITTED.value,
-            BatchState.ANCHORED.value,
-        ]
-        oldest_batch = session.execute(
-            select(func.min(Batch.sealed_at)).where(Batch.state.in_(unfinished))
-        ).scalar()
+        batches = repo.counts_by_batch_state(session)
+        oldest_pending = repo.oldest_pending_created_at(session)
+        oldest_batch = repo.oldest_unfinished_sealed_at(session)
 
     def age(moment: datetime | None) -> float:
         if moment is None:

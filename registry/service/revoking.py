@@ -9,9 +9,9 @@ leaves)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy.orm import Session
 
 from registry.chain import RegistryContract
 from registry.errors import InvalidInput, UnknownAgency
@@ -20,6 +20,9 @@ from registry.store import Store, repo
 from registry.store.errors import NotFound
 from registry.store.models import BatchState, RecordStatus
 from registry.vocabulary import Reason, reasons_listed
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)

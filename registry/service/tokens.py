@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from registry.errors import InvalidInput, InvalidTransition
 from registry.service.agencies import AgencyRef, agency_by_address
 from registry.service.connection import operator_store
@@ -18,7 +16,14 @@ from registry.settings import Settings
 from registry.store import Store, repo
 from registry.store.db import begin_write
 from registry.store.models import ApiToken, TokenScope
-from registry.store.tokens import authenticate, issue_token, list_tokens, revoke_token
+from registry.store.tokens import (
+    authenticate,
+    issue_token,
+    list_tokens,
+    live_admin_token_ids,
+    revoke_token,
+    token_by_id,
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def revoke_api_token(store: Store, token_id: int, *, keep_last_admin: bool = Tru
     from (the CLI)."""
     with store.session() as session:
         begin_write(session)
-        row = session.get(ApiToken, token_id)
+        row = token_by_id(session, token_id)
         if (
             keep_last_admin
             and row is not None
@@ -143,12 +148,8 @@ def revoke_api_token(store: Store, token_id: int, *, keep_last_admin: bool = Tru
         ):
             # Rows locked (PostgreSQL; SQLite holds its write lock): two requests revoking the
             # last two admin tokens at once cannot both see the other one still live.
-            live = session.scalars(
-                select(ApiToken.id)
-                .where(ApiToken.scope == TokenScope.ADMIN, ApiToken.revoked_at.is_(None))
-                .with_for_update()
-            ).all()
-            if list(live) == [token_id]:
+            live = live_admin_token_ids(session)
+            if live == [token_id]:
                 raise LastAdminToken(
                     f"API token #{token_id} is the last admin token; revoking it would lock "
                     "every administrator out. Create another admin token first "

@@ -5,21 +5,35 @@ breaks a reading rule is carried as a format error (its verdict is TAMPERED), ne
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from registry.errors import InvalidInput
-from registry.receipt import DigestKind, Receipt
+from registry.receipt import DigestKind, Receipt, parse_receipt
 from registry.record import (
     MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_DEPTH,
     bytes_digest,
     document_digest,
     load_json_strict,
+    nests_deeper_raw,
     parse_sealed_document,
 )
 from registry.types import to_hex
 
-__all__ = ["VerificationInput", "verification_input"]
+__all__ = [
+    "RECEIPT_TYPE",
+    "SEALED_TYPE",
+    "VerificationInput",
+    "json_request_input",
+    "type_of",
+    "upload_input",
+    "verification_input",
+]
+
+RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
 
 
 @dataclass(frozen=True)
@@ -37,9 +51,12 @@ class VerificationInput:
     section 1), the same in CLI and API."""
     format_field: str | None = None
     """The field `format_error` names (None: the input as a whole)."""
+    look_up: bool = False
+    """No receipt was given (API inputs only; `receipt` is empty): the store's receipt for
+    `digest`, if it has one, is verified."""
 
 
-_OUR_TYPES = ("SealedRecord", "RecordReceipt")
+_OUR_TYPES = (SEALED_TYPE, RECEIPT_TYPE)
 
 
 def _typed_json(raw: bytes, *, where: str) -> dict[str, Any] | None:
@@ -115,3 +132,131 @@ def verification_input(
     if receipt_obj is None:
         raise InvalidInput("a file needs its receipt (--receipt RECEIPT.json)", field=where)
     return VerificationInput("file", receipt_obj, bytes_digest(document), "file")
+
+
+# ------------------------------------------------------------------ the API's inputs
+
+
+def type_of(raw: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> str | None:
+    """RecordReceipt or SealedRecord when `raw` is JSON of one of our types (read leniently,
+    only to classify it: the strict parsers read it again), else None: a file."""
+    if len(raw) > max_bytes or not raw.lstrip().startswith(b"{"):
+        return None
+    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
+        return None  # json.loads would recurse once per level: never hand it such text
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if isinstance(value, dict) and value.get("type") in _OUR_TYPES:
+        return str(value["type"])
+    return None
+
+
+def _not_a_request(raw: bytes) -> InvalidInput:
+    """Why a body is not a verification request: not JSON, not an object, or an object of
+    another `type`."""
+    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
+        return InvalidInput(f"nested deeper than {MAX_DOCUMENT_DEPTH} levels", field="body")
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return InvalidInput(f"malformed JSON: {exc}", field="body")
+    if not isinstance(value, dict):
+        return InvalidInput(f"expected a JSON object, got {type(value).__name__}", field="body")
+    return InvalidInput(
+        "not a verification request: expected 'RecordReceipt' or 'SealedRecord'",
+        field="body/type",
+    )
+
+
+def _malformed(kind: str, exc: InvalidInput, where: str = "") -> VerificationInput:
+    """A sealed document or receipt that breaks a reading rule (TAMPERED, naming the field);
+    inside a request part `where`, the field is named within it."""
+    if not where:
+        return VerificationInput(kind, {}, None, format_error=str(exc), format_field=exc.field)
+    field = f"{where}/{exc.field}" if exc.field else where
+    return VerificationInput(kind, {}, None, format_error=f"{where}/{exc}", format_field=field)
+
+
+def _receipt_input(raw: bytes, digest: bytes | None) -> VerificationInput:
+    try:
+        receipt = parse_receipt(raw, where="")
+    except InvalidInput as exc:
+        return _malformed("receipt", exc)
+    return VerificationInput("receipt", receipt, digest, "file" if digest else None)
+
+
+def _sealed_input(raw: bytes, where: str, receipt: Receipt | None = None) -> VerificationInput:
+    """A sealed document: `receipt` (given beside it) or its own, and its digest recomputed
+    from its fields; with neither receipt, the digest is looked up."""
+    try:
+        document = parse_sealed_document(raw)
+        digest = bytes(document_digest(document))
+    except InvalidInput as exc:
+        return _malformed("sealed-document", exc, where)
+    chosen = receipt or document.receipt
+    if chosen is None:
+        return VerificationInput("sealed-document", {}, digest, "record", look_up=True)
+    return VerificationInput("sealed-document", chosen, digest, "record")
+
+
+def json_request_input(raw: bytes, *, digest: bytes | None = None) -> VerificationInput:
+    """The body of `POST /v1/verify`: a receipt (with `digest`, the SHA-256 of the file in
+    hand) or a sealed document. InvalidInput (422) when it is not a verification request at
+    all, or a sealed document comes with a digest; a malformed one is a format error."""
+    kind = type_of(raw)
+    if kind is None:
+        raise _not_a_request(raw)
+    if kind == SEALED_TYPE:
+        if digest is not None:
+            raise InvalidInput(
+                "a sealed document's digest is recomputed from its fields", field="query.digest"
+            )
+        return _sealed_input(raw, "")
+    return _receipt_input(raw, digest)
+
+
+def _read_part(part: BinaryIO, max_bytes: int) -> bytes | None:
+    """A part's bytes, or None when it is larger than `max_bytes`."""
+    part.seek(0)
+    raw = part.read(max_bytes + 1)
+    return raw if len(raw) <= max_bytes else None
+
+
+def upload_input(
+    document: BinaryIO, receipt: BinaryIO | None, *, max_json_bytes: int
+) -> VerificationInput:
+    """The parts of `POST /v1/verify/file` (read and hashed here: call it off the event loop):
+    a file (its SHA-256, bound to the kind `file`) with or without its receipt, a sealed
+    document, or a receipt alone. A part of at most `max_json_bytes` may be JSON of ours; a
+    larger document is a file, a larger receipt is refused (InvalidInput)."""
+    given: Receipt | None = None
+    if receipt is not None:
+        receipt_raw = _read_part(receipt, max_json_bytes)
+        if receipt_raw is None or type_of(receipt_raw) != RECEIPT_TYPE:
+            raise InvalidInput("not a RecordReceipt JSON document", field="receipt")
+        try:
+            given = parse_receipt(receipt_raw, where="receipt")
+        except InvalidInput as exc:
+            return _malformed("receipt", exc)
+    hasher = hashlib.sha256()
+    head = bytearray()
+    document.seek(0)
+    while chunk := document.read(1 << 20):
+        hasher.update(chunk)
+        if len(head) <= max_json_bytes:
+            head += chunk
+    raw = bytes(head) if len(head) <= max_json_bytes else b""
+    kind = type_of(raw)
+    if kind == SEALED_TYPE:
+        return _sealed_input(raw, "document", given)
+    if kind == RECEIPT_TYPE and given is None:
+        try:
+            alone = parse_receipt(raw, where="document")
+        except InvalidInput as exc:
+            return _malformed("receipt", exc)
+        return VerificationInput("receipt", alone, None)
+    if given is None:
+        return VerificationInput("file", {}, hasher.digest(), "file", look_up=True)
+    return VerificationInput("file", given, hasher.digest(), "file")

@@ -212,3 +212,13 @@ def set_agency_signing_key(session: Session, agency_id: int, signing_public_key:
             detail={"id": agency_id, "old": old, "new": key},
         )
     return agency
+
+
+def agency_by_name_or_address(session: Session, name: str, address: str) -> Agency | None:
+    """The (first) agency with this name, or this identity address or current account (both
+    given as stored: checksummed)."""
+    return session.scalars(
+        select(Agency).where(
+            (Agency.name == name) | (Agency.address == address) | (Agency.account == address)
+        )
+    ).first()

@@ -19,6 +19,7 @@ from registry.store.errors import (
     NotFound,
 )
 from registry.store.models import (
+    Agency,
     Batch,
     BatchState,
     Record,
@@ -336,3 +337,113 @@ def record_attempt(session: Session, batch_id: int, *, error: str | None) -> Non
         append_event(
             session, kind="batch.retry", subject=f"batch:{batch_id}", detail={"error": error}
         )
+
+
+# ---------------------------------------------------------------- reads for status and audit
+
+
+def list_batches(
+    session: Session,
+    *,
+    agency_id: int | None = None,
+    state: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[tuple[Batch, Agency]]:
+    """(batch, its agency), newest first, optionally of one agency or state; page with
+    `before_id`."""
+    stmt = select(Batch, Agency).join(Agency, Agency.id == Batch.agency_id)
+    if agency_id is not None:
+        stmt = stmt.where(Batch.agency_id == agency_id)
+    if state is not None:
+        stmt = stmt.where(Batch.state == state)
+    if before_id is not None:
+        stmt = stmt.where(Batch.id < before_id)
+    rows = session.execute(stmt.order_by(Batch.id.desc()).limit(limit)).all()
+    return [(batch, agency) for batch, agency in rows]
+
+
+def all_batches(session: Session) -> list[Batch]:
+    """Every batch, oldest first."""
+    return list(session.scalars(select(Batch).order_by(Batch.id)))
+
+
+def confirmed_batch_ids(session: Session, *, agency_id: int) -> list[int]:
+    """Ids of the agency's confirmed batches, oldest first."""
+    stmt = (
+        select(Batch.id)
+        .where(Batch.agency_id == agency_id, Batch.state == BatchState.CONFIRMED.value)
+        .order_by(Batch.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def counts_by_batch_state(session: Session) -> dict[str, int]:
+    """How many batches are in each state (every state present, zero included)."""
+    counts = {state.value: 0 for state in BatchState}
+    for state, count in session.execute(select(Batch.state, func.count()).group_by(Batch.state)):
+        counts[state] = int(count)
+    return counts
+
+
+def oldest_unfinished_sealed_at(session: Session) -> datetime | None:
+    """When the oldest batch not yet confirmed (sealed, submitted, anchored) was sealed."""
+    unfinished = [
+        BatchState.SEALED.value,
+        BatchState.SUBMITTED.value,
+        BatchState.ANCHORED.value,
+    ]
+    return session.execute(
+        select(func.min(Batch.sealed_at)).where(Batch.state.in_(unfinished))
+    ).scalar()
+
+
+def batch_latency_bounds(
+    session: Session, batch_id: int
+) -> tuple[datetime | None, datetime | None]:
+    """(when the batch was confirmed, when its oldest record was submitted)."""
+    confirmed = session.scalar(select(Batch.confirmed_at).where(Batch.id == batch_id))
+    oldest = session.scalar(select(func.min(Record.created_at)).where(Record.batch_id == batch_id))
+    return confirmed, oldest
+
+
+def batch_record_rows(session: Session, batch_id: int) -> list[tuple[int, int | None, bytes, str]]:
+    """(record id, leaf index, digest, digest kind) of a batch in leaf order: one pass over its
+    index."""
+    stmt = (
+        select(_records.c.id, _records.c.leaf_index, _records.c.digest, _records.c.digest_kind)
+        .where(_records.c.batch_id == batch_id)
+        .order_by(_records.c.leaf_index)
+    )
+    return [(int(i), idx, bytes(d), str(k)) for i, idx, d, k in session.execute(stmt)]
+
+
+def batch_stored_documents(
+    session: Session, batch_id: int
+) -> list[tuple[int, int | None, bytes, str]]:
+    """(record id, leaf index, digest, stored document) of the batch's records that still hold
+    a document (clear or encrypted)."""
+    stmt = select(
+        _records.c.id, _records.c.leaf_index, _records.c.digest, _records.c.document
+    ).where(_records.c.batch_id == batch_id, _records.c.document.is_not(None))
+    return [(rid, idx, d, doc) for rid, idx, d, doc in session.execute(stmt)]
+
+
+def batch_ids_by_root(session: Session, roots: Iterable[bytes]) -> list[tuple[int, bytes, str]]:
+    """(batch id, root, agency address) of every batch whose root is one of these."""
+    stmt = (
+        select(Batch.id, Batch.root, Agency.address)
+        .join(Agency, Agency.id == Batch.agency_id)
+        .where(Batch.root.in_(set(roots)))
+    )
+    return [(int(bid), bytes(root), address) for bid, root, address in session.execute(stmt)]
+
+
+def record_in_batch(session: Session, batch_id: int, digest: bytes) -> tuple[int, str] | None:
+    """(record id, digest kind) of the batch's record with this digest, or None."""
+    row = session.execute(
+        select(_records.c.id, _records.c.digest_kind).where(
+            _records.c.batch_id == batch_id, _records.c.digest == digest
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])

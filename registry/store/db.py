@@ -93,6 +93,11 @@ class Store:
                     raise StoreUnavailable(outage_message(exc)) from exc
                 raise
 
+    def ping(self) -> None:
+        """One round trip to the database (liveness); StoreUnavailable when it is down."""
+        with self.session() as session:
+            session.execute(text("SELECT 1"))
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

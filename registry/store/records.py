@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput
@@ -193,6 +194,51 @@ def counts_by_status(session: Session, *, agency_id: int | None = None) -> dict[
     counts = {status.value: 0 for status in RecordStatus}
     counts.update({status: int(n) for status, n in session.execute(stmt)})
     return counts
+
+
+def record_statuses(
+    session: Session, digests: Sequence[bytes], *, agency_id: int
+) -> dict[bytes, tuple[str, int | None]]:
+    """(status, batch id) of each of these digests that the agency holds (digests are unique
+    per agency only), read in chunks under SQLite's bound-parameter limit."""
+    out: dict[bytes, tuple[str, int | None]] = {}
+    for start in range(0, len(digests), _CHUNK):
+        chunk = digests[start : start + _CHUNK]
+        stmt = select(Record.digest, Record.status, Record.batch_id).where(
+            Record.agency_id == agency_id, Record.digest.in_(chunk)
+        )
+        for digest, status, batch_id in session.execute(stmt):
+            out[bytes(digest)] = (status, batch_id)
+    return out
+
+
+def oldest_pending_created_at(session: Session) -> datetime | None:
+    """When the oldest record still pending was submitted."""
+    return session.execute(
+        select(Record.created_at)
+        .where(text("records.status = 'pending'"))
+        .order_by(Record.id)
+        .limit(1)
+    ).scalar()
+
+
+def record_owners(session: Session, digest: bytes) -> set[int]:
+    """Ids of the agencies holding a record with this digest."""
+    return {
+        int(a)
+        for (a,) in session.execute(select(_records.c.agency_id).where(_records.c.digest == digest))
+    }
+
+
+def unbatched_records(session: Session, *, limit: int) -> list[tuple[int, str]]:
+    """(id, status) of records that claim to be batched, anchored or revoked but belong to
+    no batch (at most `limit`)."""
+    stmt = (
+        select(_records.c.id, _records.c.status)
+        .where(_records.c.batch_id.is_(None), _records.c.status != "pending")
+        .limit(limit)
+    )
+    return [(rid, status) for rid, status in session.execute(stmt)]
 
 
 # ---------------------------------------------------------------- documents

@@ -174,3 +174,19 @@ def revocation_by_hash(
     if agency_id is not None:
         stmt = stmt.where(Revocation.agency_id == agency_id)
     return session.scalars(stmt.order_by(Revocation.id)).first()
+
+
+def confirmed_revocation_of(
+    session: Session, *, batch_id: int, record_id: int
+) -> Revocation | None:
+    """The first confirmed revocation that revokes this record of this batch: of the record
+    itself or of its whole batch."""
+    return session.scalars(
+        select(Revocation)
+        .where(
+            Revocation.batch_id == batch_id,
+            (Revocation.record_id == record_id) | (Revocation.record_id.is_(None)),
+            Revocation.state == "confirmed",
+        )
+        .order_by(Revocation.id)
+    ).first()

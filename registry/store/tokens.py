@@ -24,7 +24,9 @@ __all__ = [
     "authenticate",
     "issue_token",
     "list_tokens",
+    "live_admin_token_ids",
     "revoke_token",
+    "token_by_id",
     "token_hash",
 ]
 
@@ -96,3 +98,20 @@ def list_tokens(session: Session, *, agency_id: int | None = None) -> list[ApiTo
     if agency_id is not None:
         stmt = stmt.where(ApiToken.agency_id == agency_id)
     return list(session.scalars(stmt.order_by(ApiToken.id)))
+
+
+def token_by_id(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
+def live_admin_token_ids(session: Session) -> list[int]:
+    """Ids of the admin tokens not revoked, their rows locked (FOR UPDATE on PostgreSQL; SQLite
+    holds its write lock when the caller began with `begin_write`): two transactions revoking
+    the last two admin tokens at once cannot both see the other one still live."""
+    return list(
+        session.scalars(
+            select(ApiToken.id)
+            .where(ApiToken.scope == TokenScope.ADMIN, ApiToken.revoked_at.is_(None))
+            .with_for_update()
+        ).all()
+    )

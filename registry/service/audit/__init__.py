@@ -55,9 +55,10 @@ from registry.service.audit.replay import (
     read_registry,
 )
 from registry.service.audit.replay import _replay_suspensions as _replay_suspensions
-from registry.service.audit.store_checks import _store_errors, audit_store
+from registry.service.audit.store_checks import audit_store
 from registry.store import Store
 from registry.store.errors import StoreUnavailable
+from registry.store.inspection import read_errors
 
 __all__ = [
     "AuditOutcome",
@@ -118,12 +119,12 @@ def audit_registry(
         findings = list(snapshot.findings)
         summary = _chain_summary(snapshot)
         if store is not None:
-            with _store_errors(store):
+            with read_errors(store):
                 store_findings, counts = audit_store(snapshot, store, progress=progress)
             findings += store_findings
             summary.update(counts)
         if items:
-            with _store_errors(store):
+            with read_errors(store):
                 file_findings, counts = audit_receipts(
                     snapshot, items, store=store, progress=progress
                 )

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from registry import keys
 from registry.chain import AnchorInfo
@@ -19,12 +17,15 @@ from registry.record import document_digest, parse_sealed_document
 from registry.service import documents
 from registry.service.audit.findings import MAX_LISTED, Finding, FindingKind, _iso
 from registry.service.audit.replay import ChainSnapshot, _suspended_at
+from registry.store import repo
 from registry.store.models import (
     Batch,
     BatchState,
-    Record,
 )
 from registry.types import Address, to_hex
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # ---------------------------------------------------------------- the store
 
@@ -56,21 +57,15 @@ def _batch_row(b: Batch) -> _BatchRow:
     )
 
 
-_rec = Record.__table__.c
 _KIND_CODES = {"file": KIND_FILE, "record": KIND_RECORD}
 
 
 def _batch_records(session: Session, batch_id: int) -> list[tuple[int, int | None, bytes, int]]:
     """(record id, leaf index, digest, leaf kind) of a batch in leaf order: one pass over its
     index. An unknown kind is 0, which no leaf has (the batch then cannot recompute)."""
-    stmt = (
-        select(_rec.id, _rec.leaf_index, _rec.digest, _rec.digest_kind)
-        .where(_rec.batch_id == batch_id)
-        .order_by(_rec.leaf_index)
-    )
     return [
-        (int(i), idx, bytes(d), _KIND_CODES.get(str(k), 0))
-        for i, idx, d, k in session.execute(stmt)
+        (i, idx, d, _KIND_CODES.get(k, 0))
+        for i, idx, d, k in repo.batch_record_rows(session, batch_id)
     ]
 
 
@@ -133,11 +128,8 @@ def _pinpoint_tampered(
     """Name the altered rows when the store kept their sealed documents in clear (structured
     records stored before encryption at rest); a file's digest, or an encrypted document, has
     nothing to be checked against but the root."""
-    stmt = select(_rec.id, _rec.leaf_index, _rec.digest, _rec.document).where(
-        _rec.batch_id == batch.id, _rec.document.is_not(None)
-    )
     found = []
-    for rid, idx, digest, document in session.execute(stmt):
+    for rid, idx, digest, document in repo.batch_stored_documents(session, batch.id):
         if documents.is_encrypted(document):
             # Encrypted at rest with a key the auditor does not hold: the row cannot name
             # itself; the batch-level finding below stands for it.

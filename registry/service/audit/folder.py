@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from registry.chain import KeyWindow, RegistryContract
 from registry.chain.contract import CheckResult
 from registry.chain.events import RegistryState
@@ -21,7 +19,6 @@ from registry.checks import CheckName, CheckStatus
 from registry.errors import InvalidInput
 from registry.merkle import process_proof
 from registry.receipt import MAX_RECEIPT_BYTES, Receipt, parse_receipt
-from registry.service.audit.batches import _rec
 from registry.service.audit.findings import Finding, FindingKind, Progress, checksum
 from registry.service.audit.replay import ChainSnapshot
 from registry.service.verify import (
@@ -32,11 +29,7 @@ from registry.service.verify import (
     verification_input,
     verify_receipt,
 )
-from registry.store import Store
-from registry.store.models import (
-    Agency,
-    Batch,
-)
+from registry.store import Store, repo
 from registry.types import Address, to_hex
 
 # ---------------------------------------------------------------- receipts and documents
@@ -324,22 +317,14 @@ def _receipts_in_store(store: Store, held: list[tuple[str, Receipt]]) -> list[Fi
     findings = []
     with store.session() as session:
         batches: dict[tuple[Address, bytes], int] = {}
-        stmt = (
-            select(Batch.id, Batch.root, Agency.address)
-            .join(Agency, Agency.id == Batch.agency_id)
-            .where(Batch.root.in_({r.merkle.root for _, r in held}))
-        )
-        for bid, root, address in session.execute(stmt):
-            batches[(checksum(address), bytes(root))] = int(bid)
+        roots = {r.merkle.root for _, r in held}
+        for bid, root, address in repo.batch_ids_by_root(session, roots):
+            batches[(checksum(address), root)] = bid
         for name, receipt in held:
             batch_id = batches.get((receipt.anchor.agency, receipt.merkle.root))
             if batch_id is None:
                 continue  # reported as root_not_in_store
-            row = session.execute(
-                select(_rec.id, _rec.digest_kind).where(
-                    _rec.batch_id == batch_id, _rec.digest == receipt.digest
-                )
-            ).first()
+            row = repo.record_in_batch(session, batch_id, receipt.digest)
             where = f"batch #{batch_id}"
             if row is None:
                 findings.append(

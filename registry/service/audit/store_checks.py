@@ -6,22 +6,16 @@ same agency, agencies' names and statuses agree; the batches themselves: `batche
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from registry.chain import RevocationInfo
-from registry.errors import InvalidInput
 from registry.service.audit.batches import (
     _batch_records,
     _batch_row,
     _BatchRow,
     _check_batch_chain,
     _check_batch_records,
-    _rec,
 )
 from registry.service.audit.findings import (
     _STATUS_NAMES,
@@ -35,45 +29,19 @@ from registry.service.audit.findings import (
     checksum,
 )
 from registry.service.audit.replay import ChainSnapshot
-from registry.store import Store
-from registry.store.errors import StoreUnavailable, WrongStore
+from registry.store import Store, repo
+from registry.store.errors import WrongStore
+from registry.store.inspection import require_registry_tables
 from registry.store.models import (
     Agency,
-    Batch,
     BatchState,
-    RegistryMeta,
     Revocation,
     RevocationState,
 )
 from registry.types import Address, to_hex
 
-
-@contextmanager
-def _store_errors(store: Store | None) -> Iterator[None]:
-    """A database that drops the connection mid-audit is an outage (could not check); one
-    whose schema is not the registry's is bad input."""
-    if store is None:
-        yield
-        return
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
-        raise StoreUnavailable(f"the store {store.url} stopped answering: {exc.orig}") from exc
-    except DBAPIError as exc:
-        raise InvalidInput(
-            f"--db {store.url}: cannot read it as a registry store ({exc.orig}); is it the "
-            "store of another version of the registry?"
-        ) from exc
-
-
-def _store_is_registry_store(store: Store) -> None:
-    """Refuse a database without the registry's tables (a wrong --db)."""
-    try:
-        tables = set(inspect(store.engine).get_table_names())
-    except DBAPIError as exc:
-        raise StoreUnavailable(f"cannot read the store {store.url}: {exc.orig}") from exc
-    if not {"batches", "records", "revocations", "agencies"} <= tables:
-        raise InvalidInput(f"--db {store.url}: not a registry store (no batches/records tables)")
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def audit_store(
@@ -86,12 +54,12 @@ def audit_store(
     root recomputed over the kind-bound leaves (a 100,000-record batch takes a fraction of a
     second), then its signature and signing key. Then roots, revocations (and their
     replacements) and agencies both ways."""
-    _store_is_registry_store(store)
+    require_registry_tables(store)
     findings: list[Finding] = []
     with store.session() as session:
         _check_binding(session, snapshot)
-        agencies = {a.id: a for a in session.scalars(select(Agency))}
-        batches = [_batch_row(b) for b in session.scalars(select(Batch).order_by(Batch.id))]
+        agencies = {a.id: a for a in repo.list_agencies(session)}
+        batches = [_batch_row(b) for b in repo.all_batches(session)]
     address_of = {
         a.id: snapshot.agency_identity(a.address) or checksum(a.address) for a in agencies.values()
     }
@@ -114,7 +82,7 @@ def audit_store(
             progress("store", done, total)
     with store.session() as session:
         findings.extend(_unbatched_records(session))
-        revocations = list(session.scalars(select(Revocation).order_by(Revocation.id)))
+        revocations = repo.list_revocations(session)
         findings.extend(_check_replacements(session, snapshot, address_of))
     findings.extend(_check_roots(snapshot, by_root, address_of.values()))
     findings.extend(_check_revocations(snapshot, revocations, address_of))
@@ -130,7 +98,7 @@ def audit_store(
 
 def _check_binding(session: Session, snapshot: ChainSnapshot) -> None:
     """Refuse a store that belongs to another registry or chain (a wrong --db)."""
-    meta = session.get(RegistryMeta, 1)
+    meta = repo.store_binding(session)
     if meta is None:
         return
     if meta.chain_id != snapshot.chain_id or meta.registry_address != snapshot.address:
@@ -142,18 +110,13 @@ def _check_binding(session: Session, snapshot: ChainSnapshot) -> None:
 
 def _unbatched_records(session: Session) -> list[Finding]:
     """Records that claim to be batched, anchored or revoked but belong to no batch."""
-    stmt = (
-        select(_rec.id, _rec.status)
-        .where(_rec.batch_id.is_(None), _rec.status != "pending")
-        .limit(MAX_LISTED)
-    )
     return [
         Finding(
             FindingKind.MISPLACED_RECORD,
             f"record #{rid}",
             f"status {status} but in no batch: no receipt can prove it",
         )
-        for rid, status in session.execute(stmt)
+        for rid, status in repo.unbatched_records(session, limit=MAX_LISTED)
     ]
 
 
@@ -289,12 +252,7 @@ def _check_replacements(
             continue
         if agency not in id_of:
             continue  # not an agency this store serves
-        owners = {
-            int(a)
-            for (a,) in session.execute(
-                select(_rec.agency_id).where(_rec.digest == info.replacement)
-            )
-        }
+        owners = repo.record_owners(session, info.replacement)
         if id_of[agency] in owners:
             continue
         where = (
