@@ -169,12 +169,12 @@ class RegistryContract:
     """A RecordRegistry deployment on one chain. Create with `deploy` or `at`."""
 
     def __init__(self, w3: Web3, address: str, *, options: TxOptions | None = None) -> None:
-        self.w3 = w3
+        self._w3 = w3
         self.node = Node(w3)
         """The node this registry lives on: heads, block times, nonces, logs, sending."""
         self.address = Address(Web3.to_checksum_address(address))
         self.abi = registry_artifact().abi
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)  # type: ignore[call-overload]
+        self._contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)  # type: ignore[call-overload]
         self.options = options or TxOptions()
         self.chain_id = int(w3.eth.chain_id)
 
@@ -239,7 +239,7 @@ class RegistryContract:
 
     def attach(self, address: str, *, chain_id: int | None = None) -> RegistryContract:
         """Another registry on the same node (identity-checked like `at`), with these options."""
-        return RegistryContract.at(self.w3, address, chain_id=chain_id, options=self.options)
+        return RegistryContract.at(self._w3, address, chain_id=chain_id, options=self.options)
 
     def code_at(self, block: int | str = "latest") -> bytes:
         """This registry's runtime code at `block` (empty: not deployed yet)."""
@@ -249,7 +249,7 @@ class RegistryContract:
         """The first topic (keccak of the signature) of each named event, with its decoder."""
         events = {}
         for name in names:
-            event = self.contract.events[name]()
+            event = self._contract.events[name]()
             events[bytes(Web3.keccak(text=event.signature))] = event
         return events
 
@@ -257,7 +257,7 @@ class RegistryContract:
 
     def _send(self, account: LocalAccount, call: Any, action: str) -> TxResult:
         return send_transaction(
-            self.w3, account, call, abi=self.abi, action=action, options=self.options
+            self._w3, account, call, abi=self.abi, action=action, options=self.options
         )
 
     def register_agency(
@@ -266,37 +266,37 @@ class RegistryContract:
         """Register `account` as an agency named `name` with its first Ed25519 key; the address
         is the agency's identity for good."""
         key = _bytes32(signing_key, "signing key")
-        call = self.contract.functions.registerAgency(_checksum(account, "agency"), name, key)
+        call = self._contract.functions.registerAgency(_checksum(account, "agency"), name, key)
         return self._send(admin, call, f"registerAgency({account})")
 
     def suspend_agency(self, admin: LocalAccount, agency: str) -> TxResult:
-        call = self.contract.functions.suspendAgency(_checksum(agency, "agency"))
+        call = self._contract.functions.suspendAgency(_checksum(agency, "agency"))
         return self._send(admin, call, f"suspendAgency({agency})")
 
     def reinstate_agency(self, admin: LocalAccount, agency: str) -> TxResult:
-        call = self.contract.functions.reinstateAgency(_checksum(agency, "agency"))
+        call = self._contract.functions.reinstateAgency(_checksum(agency, "agency"))
         return self._send(admin, call, f"reinstateAgency({agency})")
 
     def mark_compromised(self, admin: LocalAccount, agency: str, *, since: int) -> TxResult:
         """Void the agency's anchors and revocations from `since` (Unix seconds) on."""
-        call = self.contract.functions.markCompromised(_checksum(agency, "agency"), int(since))
+        call = self._contract.functions.markCompromised(_checksum(agency, "agency"), int(since))
         return self._send(admin, call, f"markCompromised({agency}, {since})")
 
     def move_agency(self, admin: LocalAccount, agency: str, *, new_account: str) -> TxResult:
         """Move the agency to a new transaction account (identity and history kept)."""
-        call = self.contract.functions.moveAgency(
+        call = self._contract.functions.moveAgency(
             _checksum(agency, "agency"), _checksum(new_account, "new account")
         )
         return self._send(admin, call, f"moveAgency({agency} -> {new_account})")
 
     def propose_signing_key(self, agency: LocalAccount, new_key: bytes) -> TxResult:
         """The agency proposes a new signing key; it counts once the authority confirms it."""
-        call = self.contract.functions.proposeSigningKey(_bytes32(new_key, "new signing key"))
+        call = self._contract.functions.proposeSigningKey(_bytes32(new_key, "new signing key"))
         return self._send(agency, call, "proposeSigningKey")
 
     def confirm_signing_key(self, admin: LocalAccount, agency: str, key: bytes) -> TxResult:
         """The authority confirms the key the agency proposed: the rotation happens now."""
-        call = self.contract.functions.confirmSigningKey(
+        call = self._contract.functions.confirmSigningKey(
             _checksum(agency, "agency"), _bytes32(key, "signing key")
         )
         return self._send(admin, call, f"confirmSigningKey({agency})")
@@ -313,7 +313,7 @@ class RegistryContract:
         """The unsent `anchor` call, for callers that sign and track the tx themselves."""
         if not 0 < leaf_count < 2**32:
             raise InvalidInput(f"leaf count {leaf_count}: must be between 1 and 2**32-1")
-        return self.contract.functions.anchor(_bytes32(root, "root"), leaf_count)
+        return self._contract.functions.anchor(_bytes32(root, "root"), leaf_count)
 
     def anchor(self, agency: LocalAccount, *, root: bytes, leaf_count: int) -> TxResult:
         """Anchor a batch root with its record count, in the caller's agency's namespace."""
@@ -332,9 +332,9 @@ class RegistryContract:
         """Revoke a record (leaf + proof) or a whole batch (leaf == root, empty proof, sent as
         the cheaper `revokeBatch`; a whole batch cannot be superseded)."""
         if bytes(leaf) == bytes(root) and not proof and not any(replacement):
-            call = self.contract.functions.revokeBatch(_bytes32(root, "root"), int(reason))
+            call = self._contract.functions.revokeBatch(_bytes32(root, "root"), int(reason))
             return self._send(agency, call, f"revokeBatch(0x{root.hex()})")
-        call = self.contract.functions.revoke(
+        call = self._contract.functions.revoke(
             _bytes32(root, "root"),
             _bytes32(leaf, "leaf"),
             [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
@@ -354,7 +354,7 @@ class RegistryContract:
         reason: int,
     ) -> TxResult:
         """The authority revokes any record or batch of `agency` (never void; no replacement)."""
-        call = self.contract.functions.revokeByAuthority(
+        call = self._contract.functions.revokeByAuthority(
             _checksum(agency, "agency"),
             _bytes32(root, "root"),
             _bytes32(leaf, "leaf"),
@@ -374,7 +374,7 @@ class RegistryContract:
 
     def anchor_of(self, agency: str, root: bytes) -> AnchorInfo:
         address = _checksum(agency, "agency")
-        call = self.contract.functions.anchorOf(address, _bytes32(root, "root"))
+        call = self._contract.functions.anchorOf(address, _bytes32(root, "root"))
         raw = self._view(call, "anchorOf")
         anchored = int(raw[0]) != 0
         return AnchorInfo(
@@ -386,7 +386,7 @@ class RegistryContract:
 
     def revocation_of(self, agency: str, hash_: bytes) -> RevocationInfo:
         """The stored revocation (`void` is not computed here: see `check`)."""
-        call = self.contract.functions.revocationOf(
+        call = self._contract.functions.revocationOf(
             _checksum(agency, "agency"), _bytes32(hash_, "hash")
         )
         raw = self._view(call, "revocationOf")
@@ -399,7 +399,7 @@ class RegistryContract:
 
     def agency_of(self, agency: str) -> AgencyInfo:
         address = _checksum(agency, "agency")
-        raw = self._view(self.contract.functions.agencyOf(address), "agencyOf")
+        raw = self._view(self._contract.functions.agencyOf(address), "agencyOf")
         return AgencyInfo(
             address=address,
             status=AgencyStatus(int(raw[0])),
@@ -412,7 +412,7 @@ class RegistryContract:
 
     def account_of(self, account: str) -> AccountInfo:
         address = _checksum(account, "account")
-        raw = self._view(self.contract.functions.accountOf(address), "accountOf")
+        raw = self._view(self._contract.functions.accountOf(address), "accountOf")
         return AccountInfo(
             agency=_address(raw[0]),
             active=bool(raw[1]),
@@ -422,13 +422,13 @@ class RegistryContract:
 
     def pending_key_of(self, agency: str) -> bytes | None:
         raw = self._view(
-            self.contract.functions.pendingKeyOf(_checksum(agency, "agency")), "pendingKeyOf"
+            self._contract.functions.pendingKeyOf(_checksum(agency, "agency")), "pendingKeyOf"
         )
         return bytes(raw) if any(raw) else None
 
     def key_of(self, agency: str, key: bytes) -> KeyWindow:
         address = _checksum(agency, "agency")
-        raw = self._view(self.contract.functions.keyOf(address, _bytes32(key, "key")), "keyOf")
+        raw = self._view(self._contract.functions.keyOf(address, _bytes32(key, "key")), "keyOf")
         return KeyWindow(
             agency=address if int(raw[0]) else None,
             valid_from=int(raw[0]),
@@ -436,11 +436,11 @@ class RegistryContract:
         )
 
     def compromises_of(self, agency: str) -> list[Compromise]:
-        call = self.contract.functions.compromisesOf(_checksum(agency, "agency"))
+        call = self._contract.functions.compromisesOf(_checksum(agency, "agency"))
         return [Compromise(int(w[0]), int(w[1])) for w in self._view(call, "compromisesOf")]
 
     def status_history_of(self, agency: str) -> list[StatusChange]:
-        call = self.contract.functions.statusHistoryOf(_checksum(agency, "agency"))
+        call = self._contract.functions.statusHistoryOf(_checksum(agency, "agency"))
         return [
             StatusChange(AgencyStatus(int(c[0])), int(c[1]))
             for c in self._view(call, "statusHistoryOf")
@@ -451,7 +451,7 @@ class RegistryContract:
     ) -> CheckResult:
         """Inclusion + the agency's anchor + status + compromise + revocations, in one eth_call."""
         address = _checksum(agency, "agency")
-        call = self.contract.functions.check(
+        call = self._contract.functions.check(
             address,
             _bytes32(leaf, "leaf"),
             [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
@@ -475,6 +475,6 @@ class RegistryContract:
         )
 
     def is_admin(self, account: str) -> bool:
-        role = self._view(self.contract.functions.DEFAULT_ADMIN_ROLE(), "DEFAULT_ADMIN_ROLE")
-        call = self.contract.functions.hasRole(role, Web3.to_checksum_address(account))
+        role = self._view(self._contract.functions.DEFAULT_ADMIN_ROLE(), "DEFAULT_ADMIN_ROLE")
+        call = self._contract.functions.hasRole(role, Web3.to_checksum_address(account))
         return bool(self._view(call, "hasRole"))

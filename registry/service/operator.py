@@ -76,11 +76,8 @@ class AgencyKeyFiles(NamedTuple):
 class Operator:
     """One registry deployment as seen by its operator."""
 
-    def __init__(
-        self, settings: Settings, *, w3: Web3, registry: RegistryContract, store: Store
-    ) -> None:
+    def __init__(self, settings: Settings, *, registry: RegistryContract, store: Store) -> None:
         self.settings = settings
-        self.w3 = w3
         self.registry = registry
         self.store = store
         self._trees = BatchTrees(TREE_CACHE_SIZE)
@@ -117,7 +114,7 @@ class Operator:
                 genesis_hash=genesis,
                 registry_address=registry.address,
             )
-        return cls(settings, w3=registry.w3, registry=registry, store=store)
+        return cls(settings, registry=registry, store=store)
 
     def close(self) -> None:
         self.store.close()

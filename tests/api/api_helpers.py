@@ -86,7 +86,7 @@ def build_api(
             genesis_hash=bytes(env.w3.eth.get_block(0)["hash"]),
             registry_address=registry.address,
         )
-    operator = Operator(settings, w3=env.w3, registry=registry, store=store)
+    operator = Operator(settings, registry=registry, store=store)
     app = create_app(operator=operator, passphrase=PASSPHRASE, run_worker=run_worker)
     runtime: ApiRuntime = app.state.registry
     runtime.keyring.put_admin(env.admin)

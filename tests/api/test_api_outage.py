@@ -49,7 +49,7 @@ def test_node_down_then_back(tmp_path: Path) -> None:
                 genesis_hash=bytes(w3.eth.get_block(0)["hash"]),
                 registry_address=registry.address,
             )
-        operator = Operator(settings, w3=w3, registry=registry, store=store)
+        operator = Operator(settings, registry=registry, store=store)
         agency, issuer = operator.create_agency(
             "Tax Office", passphrase="pw", admin=admin, fund_from_dev=True
         )

@@ -75,9 +75,7 @@ def serve(embedded: Operator) -> Iterator[Any]:
 
     def start(**overrides: Any) -> Served:
         settings = embedded.settings.model_copy(update=overrides)
-        operator = Operator(
-            settings, w3=embedded.w3, registry=embedded.registry, store=embedded.store
-        )
+        operator = Operator(settings, registry=embedded.registry, store=embedded.store)
         app = create_app(operator=operator, run_worker=False)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -213,7 +211,7 @@ def test_token_bucket_refills_at_its_rate() -> None:
 
 def test_security_headers_on_every_answer(embedded: Operator) -> None:
     settings = embedded.settings.model_copy(update={"api_rate": 0.01, "api_burst": 5})
-    operator = Operator(settings, w3=embedded.w3, registry=embedded.registry, store=embedded.store)
+    operator = Operator(settings, registry=embedded.registry, store=embedded.store)
     with TestClient(create_app(operator=operator, run_worker=False)) as client:
         answers = [
             client.get("/"),

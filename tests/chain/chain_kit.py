@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
 
 from registry.chain import RegistryContract
+from registry.chain.artifact import registry_artifact
 from registry.chain.tx import REVERTS, TxResult, revert_to_error
 from registry.errors import ContractRevert
 from registry.merkle import KIND_RECORD, MerkleTree
@@ -57,13 +60,20 @@ def reverts(name: str) -> Iterator[pytest.ExceptionInfo[ContractRevert]]:
     assert info.value.error_name == name, str(info.value)
 
 
+def raw_contract(w3: Web3, registry: RegistryContract) -> Contract:
+    """The deployed registry as an attacker reaches it: the test's own `Web3` and the committed
+    ABI, no binding in between (for calls the binding refuses to build)."""
+    abi = registry_artifact().abi
+    return w3.eth.contract(address=Web3.to_checksum_address(registry.address), abi=abi)
+
+
 def block_time(registry: RegistryContract, result: TxResult) -> int:
     """The timestamp of the block that mined `result`."""
-    return int(registry.w3.eth.get_block(result.block_number)["timestamp"])
+    return registry.node.block_time(result.block_number)
 
 
 def latest_time(registry: RegistryContract) -> int:
-    return int(registry.w3.eth.get_block("latest")["timestamp"])
+    return registry.node.block_time("latest")
 
 
 def call_in_latest_block(registry: RegistryContract, sender: LocalAccount, call: Any) -> Any:

@@ -12,6 +12,7 @@ from chain_kit import (
     call_in_latest_block,
     latest_time,
     make_batch,
+    raw_contract,
     reverts,
 )
 from eth_hash.auto import keccak
@@ -32,7 +33,7 @@ from registry.errors import InvalidInput, RegistryNotFound, WrongChain
 
 
 def test_constants_and_interface_tag(chain_env):
-    fns = chain_env.registry.contract.functions
+    fns = raw_contract(chain_env.w3, chain_env.registry).functions
     assert fns.REGISTRY_INTERFACE().call() == keccak(b"RecordRegistry/v2")
     assert [
         fns.REASON_ISSUED_IN_ERROR().call(),
@@ -264,7 +265,7 @@ def test_anchor_reverts(chain_env):
     with pytest.raises(InvalidInput, match="leaf count 0"):
         reg.anchor(a, root=b"\x01" * 32, leaf_count=0)
     with reverts("ZeroLeafCount"):  # the contract refuses it too, not only the binding
-        reg._send(a, reg.contract.functions.anchor(b"\x01" * 32, 0), "anchor")
+        reg._send(a, raw_contract(chain_env.w3, reg).functions.anchor(b"\x01" * 32, 0), "anchor")
     reg.anchor(a, root=b"\x01" * 32, leaf_count=1)
     with reverts("AlreadyAnchored"):
         reg.anchor(a, root=b"\x01" * 32, leaf_count=7)
@@ -330,8 +331,9 @@ def test_revoke_whole_batch(chain_env):
     batch = make_batch("whole", 4)
     reg.anchor(a, root=batch.root, leaf_count=4)
     sent = reg.revoke(a, root=batch.root, leaf=batch.root, proof=[], reason=Reason.COURT_ORDER)
-    selector = reg.contract.functions.revokeBatch(batch.root, 5).selector  # the cheap path
-    assert bytes(reg.w3.eth.get_transaction(sent.tx_hash)["input"])[:4].hex() == selector[2:]
+    raw = raw_contract(chain_env.w3, reg)
+    selector = raw.functions.revokeBatch(batch.root, 5).selector  # the cheap path
+    assert bytes(chain_env.w3.eth.get_transaction(sent.tx_hash)["input"])[:4].hex() == selector[2:]
     for i in range(4):
         res = reg.check(agency=a.address, leaf=batch.leaf(i), proof=batch.proof(i), root=batch.root)
         assert res.root_revocation.revoked and res.root_revocation.reason == Reason.COURT_ORDER
@@ -551,10 +553,14 @@ def test_new_account_is_unusable_in_the_move_second(chain_env):
     moved = reg.move_agency(admin, a.address, new_account=new.address)
     at = block_time(reg, moved)
     with reverts("AccountNotYetUsable") as info:
-        call_in_latest_block(reg, new, reg.contract.functions.anchor(b"\x32" * 32, 1))
+        call_in_latest_block(
+            reg, new, raw_contract(chain_env.w3, reg).functions.anchor(b"\x32" * 32, 1)
+        )
     assert info.value.error_args["notBefore"] == at + 1
     with reverts("AccountNotYetUsable"):
-        call_in_latest_block(reg, new, reg.contract.functions.proposeSigningKey(b"\x33" * 32))
+        call_in_latest_block(
+            reg, new, raw_contract(chain_env.w3, reg).functions.proposeSigningKey(b"\x33" * 32)
+        )
 
 
 # -------------------------------------------------------------------- check

@@ -50,7 +50,7 @@ def _operator(env: Any, store: Store, tmp_path: Path, **settings: Any) -> Operat
             genesis_hash=bytes(env.w3.eth.get_block(0)["hash"]),
             registry_address=env.registry.address,
         )
-    return Operator(Settings(**values), w3=env.w3, registry=env.registry, store=store)
+    return Operator(Settings(**values), registry=env.registry, store=store)
 
 
 def _issue(issuer: Issuer, *records: dict[str, Any]) -> list[bytes]:

@@ -68,7 +68,7 @@ def _bound_store(data_dir: Path, registry: RegistryContract) -> Store:
         bind_store(
             session,
             chain_id=registry.chain_id,
-            genesis_hash=bytes(registry.w3.eth.get_block(0)["hash"]),
+            genesis_hash=registry.node.genesis_hash(),
             registry_address=registry.address,
         )
     return store
@@ -99,7 +99,7 @@ def _registry_with_a_file(
         revocation_ttl=0,
     )
     operator = Operator(
-        settings, w3=w3, registry=registry, store=_bound_store(settings.data_dir, registry)
+        settings, registry=registry, store=_bound_store(settings.data_dir, registry)
     )
     try:
         _, issuer = operator.create_agency(
@@ -186,7 +186,7 @@ def lookalike(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """A second registry deployed on the world's chain by someone else, with an agency of the
     same name, which issues a file: a receipt that checks out against its own registry."""
     tmp = tmp_path_factory.mktemp("lookalike")
-    w3 = world.operator.w3
+    w3 = world.w3
     authority, agency = new_account(), new_account()
     for account in (authority, agency):
         fund_from_dev_account(w3, account.address)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from web3 import Web3
 
 from registry import keys, record
 from registry.chain import RegistryContract, connect, fund_from_dev_account, new_account
@@ -37,6 +38,7 @@ class World:
     """An operator over a chain with issued records, and the citizen's files on disk."""
 
     operator: Operator
+    w3: Web3  # the test's own connection to the world's chain
     files: dict[str, Path] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)
@@ -103,7 +105,7 @@ def build_world(tmp: Path) -> World:
 
     citizen = tmp / "citizen"
     citizen.mkdir()
-    world = World(Operator(settings, w3=w3, registry=registry, store=store), agency=agency.address)
+    world = World(Operator(settings, registry=registry, store=store), w3, agency=agency.address)
 
     pdfs = {
         "diploma": b"%PDF-1.7\n% Diploma of Mari Tamm, Tallinn University, 2026\n%%EOF\n",
