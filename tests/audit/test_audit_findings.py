@@ -586,3 +586,16 @@ def test_store_of_another_registry_is_refused(chain_env, store):
     other, _ = RegistryContract.deploy(chain_env.w3, chain_env.admin)
     with pytest.raises(WrongStore, match="not to the audited"):
         audit_registry(other, store=store)
+
+
+@EMBEDDED
+def test_a_file_nested_too_deep_to_parse_is_a_document_not_a_crash(chain_env, tmp_path):
+    """100,000 levels of nesting in a receipts folder: json.loads would raise RecursionError
+    (the audit died with it); the verifier's classifier reads it as a file."""
+    folder = tmp_path / "receipts"
+    folder.mkdir()
+    (folder / "deep.json").write_bytes(b'{"a":' * 100_000)
+    report = run_audit(chain_env, receipts_dir=folder)
+    (finding,) = report.findings
+    assert (finding.subject, finding.kind) == ("deep.json", FindingKind.RECEIPT_INVALID)
+    assert finding.detail == "not a RecordReceipt JSON file"

@@ -5,7 +5,6 @@ registry being the only trusted one; and the receipts held checked against the s
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from registry.service.verify import (
     verification_input,
     verify_receipt,
 )
+from registry.service.verify_input import type_of
 from registry.store import Store, repo
 from registry.types import Address, to_hex
 
@@ -77,18 +77,19 @@ class FolderItem:
 
 
 def _json_type(path: Path) -> str | None:
-    """The `type` of a small JSON file of ours ("RecordReceipt", "SealedRecord"), else None."""
+    """The `type` of a JSON file of ours ("RecordReceipt", "SealedRecord"), else None: read by
+    the verifier's one classifier (`verify_input.type_of`), so a file nested too deep to parse
+    is a file, never a crash."""
     try:
-        if path.stat().st_size > 16 * 1024 * 1024:
+        if path.stat().st_size > _JSON_FILE_BYTES:
             return None
-        raw = path.read_bytes().lstrip()
-        if not raw.startswith(b"{"):
-            return None
-        value = json.loads(raw)
-    except (OSError, ValueError, UnicodeDecodeError):
+        return type_of(path.read_bytes(), max_bytes=_JSON_FILE_BYTES)
+    except OSError:
         return None
-    kind = value.get("type") if isinstance(value, dict) else None
-    return kind if isinstance(kind, str) else None
+
+
+_JSON_FILE_BYTES = 16 * 1024 * 1024
+"""Largest file of a receipts folder read as JSON of ours; a larger one is a document."""
 
 
 def _files(folder: Path) -> list[Path]:
