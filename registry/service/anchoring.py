@@ -33,33 +33,14 @@ PURGE_INTERVAL = 3600.0
 """Seconds between two passes of the documents' retention rule."""
 
 
-class AnchoringWorker:
-    def __init__(
-        self,
-        keyring: Keyring,
-        *,
-        interval: float,
-        grace: float,
-        on_anchored: Callable[[float], None] | None = None,
-        on_chain_error: Callable[[], None] | None = None,
-    ) -> None:
-        self.keyring = keyring
-        self.interval = interval
-        self.grace = grace
-        self._on_anchored = on_anchored
-        self._on_chain_error = on_chain_error
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._retry_at: dict[int, float] = {}
-        self._failures: dict[int, int] = {}
-        self._leases: dict[str, AccountLease] = {}
-        self._waiting: set[str] = set()
-        self._next_purge = 0.0
-        self.passes = 0
-        self.last_error: str | None = None
+class _Background:
+    """A daemon thread running `_run` until `_stop` is set: started once, restartable."""
 
-    # ------------------------------------------------------------ control
+    _thread_name = "background"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -69,8 +50,43 @@ class AnchoringWorker:
         if self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="anchoring-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class AnchoringWorker(_Background):
+    """Seals and anchors every agency's records whose keys the keyring holds (module doc)."""
+
+    _thread_name = "anchoring-worker"
+
+    def __init__(
+        self,
+        keyring: Keyring,
+        *,
+        interval: float,
+        grace: float,
+        on_anchored: Callable[[float], None] | None = None,
+        on_chain_error: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.keyring = keyring
+        self.interval = interval
+        self.grace = grace
+        self._on_anchored = on_anchored
+        self._on_chain_error = on_chain_error
+        self._wake = threading.Event()
+        self._retry_at: dict[int, float] = {}
+        self._failures: dict[int, int] = {}
+        self._leases: dict[str, AccountLease] = {}
+        self._waiting: set[str] = set()
+        self._next_purge = 0.0
+        self.passes = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------ control
 
     def wake(self) -> None:
         """Run a pass now rather than at the next interval (a client waits for a receipt)."""
@@ -283,10 +299,12 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-class ChainFollower:
+class ChainFollower(_Background):
     """Keeps the verifier's cached chain answers current: reads the registry's new events about
     once a second (CachingChainReader.sync) in a thread of its own, so that anchoring, which
     may wait minutes for confirmations, never delays it."""
+
+    _thread_name = "chain-follower"
 
     def __init__(
         self,
@@ -295,23 +313,11 @@ class ChainFollower:
         interval: float,
         on_error: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__()
         self.reader = reader
         self.interval = interval
         self._on_error = on_error
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failing = False
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="chain-follower", daemon=True)
-        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
