@@ -7,8 +7,10 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, cast
 
+import psycopg
 from eth_utils.address import to_checksum_address
 from sqlalchemy import CursorResult, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from registry.errors import InvalidInput
@@ -71,12 +73,24 @@ def _pg_execute(session: Session, sql: str, params: dict[str, Any]) -> tuple[lis
     Binary arrays of bytes and text skip psycopg's per-element text escaping, which costs more
     than the server's work for bulk statements. Returns (rows, rowcount).
     """
-    driver = session.connection().connection.driver_connection
+    connection = session.connection()
+    driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.cursor(binary=True) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall() if cursor.description is not None else []
-        return rows, int(cursor.rowcount)
+    try:
+        with driver.cursor(binary=True) as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return rows, int(cursor.rowcount)
+    except psycopg.Error as exc:
+        # Raised by the driver itself, not through SQLAlchemy: wrap it as SQLAlchemy would, so
+        # that Store.session() sees an outage (server restarted mid-statement) as one and the
+        # pool drops the dead connection.
+        lost = isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, psycopg.Error, connection_invalidated=lost
+        ) from None
 
 
 def append_event(

@@ -15,6 +15,7 @@ from registry.store import Store, StoreUnavailable, append_event, open_store
 from registry.store.db import SQLITE_BUSY_TIMEOUT_MS, downgrade, upgrade
 from registry.store.errors import PG_START_HINT
 from registry.store.models import Base
+from registry.store.sql import _pg_execute
 
 
 def _differences(store: Store, metadata: MetaData = Base.metadata) -> list[object]:
@@ -97,3 +98,21 @@ def test_missing_postgres_database_says_how_to_create_it(tmp_path: Path) -> None
 def test_unsupported_urls_are_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="database URL"):
         open_store(url, data_dir=tmp_path)
+
+
+@pytest.mark.postgres
+def test_a_connection_killed_under_a_bulk_statement_is_an_outage(pg_store: Store) -> None:
+    """The bulk paths run SQL on psycopg's own cursor (store/sql.py `_pg_execute`), outside
+    SQLAlchemy: a server that drops the connection mid-statement (restart, failover) is still
+    StoreUnavailable, never a raw driver error (the anchoring worker logged one as a bug while
+    PostgreSQL restarted), and the next session works."""
+    with (
+        pytest.raises(StoreUnavailable, match="stopped answering"),
+        pg_store.session() as session,
+    ):
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with pg_store.engine.connect() as killer:
+            killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        _pg_execute(session, "SELECT 1", {})
+    with pg_store.session() as session:
+        assert _pg_execute(session, "SELECT 1", {}) == ([(1,)], 1)
