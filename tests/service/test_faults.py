@@ -130,7 +130,15 @@ def test_reorg_before_n_confirmations_resends_and_confirms(fault_env, sqlite_sto
     assert receipt.anchor.block_number == batch.block_number
     with sqlite_store.session() as session:
         kinds = [e.kind for e in read_journal(session) if e.subject == f"batch:{batch_id}"]
-    assert kinds.count("batch.anchored") == 2 and kinds.count("batch.submitted") == 2
+    # Back to `submitted` once (the re-org), anchored again after. `anchored` may be journaled
+    # one more time: an anchorOf read just before the re-org and the block read just after it
+    # give a new hash for the same number, recorded until the next poll sees the anchor gone.
+    assert kinds.count("batch.submitted") == 2
+    assert kinds.index("batch.submitted", kinds.index("batch.anchored")) < len(kinds) - 1
+    assert kinds.count("batch.anchored") in (2, 3) and kinds[-2:] == [
+        "batch.anchored",
+        "batch.confirmed",
+    ]
 
 
 def test_reorg_after_n_confirmations_receipts_stand(fault_env, sqlite_store):
