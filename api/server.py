@@ -12,6 +12,7 @@ caps; trust it with `trusted_proxies`.
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -205,9 +206,26 @@ class HardenedHttpProtocol(HttpToolsProtocol):
         self._head_timer = self._body_timer = None
 
 
+class _LimitedProtocolClass(type):
+    """The metaclass of `hardened_http`'s classes: such a class is pickled as the call that
+    makes it (`hardened_http(limits)`), so that uvicorn can send it, inside its config, to the
+    worker processes of `registry serve --workers N` (a class made at run time cannot be
+    pickled by name)."""
+
+
+def _rebuild(cls: _LimitedProtocolClass) -> tuple[object, tuple[HttpLimits]]:
+    return hardened_http, (cls.limits,)  # type: ignore[attr-defined]
+
+
+copyreg.pickle(_LimitedProtocolClass, _rebuild)  # type: ignore[arg-type]
+
+
 def hardened_http(limits: HttpLimits) -> type[HardenedHttpProtocol]:
-    """The protocol class for uvicorn's `http=` option, with these limits."""
-    return type("HardenedHttpProtocol", (HardenedHttpProtocol,), {"limits": limits})
+    """The protocol class for uvicorn's `http=` option, with these limits (picklable)."""
+    made = _LimitedProtocolClass(
+        "HardenedHttpProtocol", (HardenedHttpProtocol,), {"limits": limits}
+    )
+    return made  # type: ignore[return-value]
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

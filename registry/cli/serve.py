@@ -48,6 +48,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port and the store (uvicorn's own supervisor "
+            "restarts one that dies). Each runs an anchoring worker, but only the holder of an "
+            "agency account's lease anchors for it. Not with the embedded chain. There is no "
+            "--reload.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API and the verification page, with the anchoring worker in the background.
 
@@ -58,7 +68,11 @@ def serve(
     anchors vanish on exit. Stop with Ctrl-C: the batch in flight finishes; the rest resumes
     at the next start.
 
-    Example: registry serve --port 8000
+    With --workers N, N processes answer on one port and one store (SQLite in WAL mode, or
+    PostgreSQL), each built from the same settings; one anchors per agency account (a lease
+    the others take over if it dies). docs/operating.md, "Several server processes".
+
+    Example: registry serve --port 8000 --workers 2
     """
     import uvicorn
 
@@ -68,7 +82,16 @@ def serve(
     config = {"host": host, "port": port, "log_level": log_level, **uvicorn_options(settings)}
     scheme = "https" if settings.tls_certfile else "http"
     if settings.rpc == "embedded":
+        if workers > 1:
+            raise InvalidInput(
+                "the embedded chain lives inside one process: --workers needs a node "
+                "(`registry node`, `registry init`, `registry deploy`)",
+                field="--workers",
+            )
         _serve_embedded(settings, config)
+        return
+    if workers > 1:
+        _serve_processes(settings, config, workers=workers, scheme=scheme)
         return
     from api.app import create_app
     from registry.service.operator import Operator
@@ -90,6 +113,41 @@ def serve(
         uvicorn.run(app, timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5, **config)  # type: ignore[arg-type]
     finally:
         operator.close()
+
+
+def _serve_processes(
+    settings: Settings, config: dict[str, object], *, workers: int, scheme: str
+) -> None:
+    """`workers` uvicorn processes, each building the app from the settings (the app factory,
+    `api.app:create_app`); this process opens the registry once first (it migrates the store
+    and fails early on a bad configuration), then only supervises."""
+    import uvicorn
+
+    from registry.service.operator import Operator
+
+    operator = Operator.open(settings)
+    try:
+        banner = (
+            f"Serving registry {operator.registry.address} on chain {operator.registry.chain_id} "
+            f"({settings.rpc}), store {operator.store.url}, at {scheme}://{config['host']}:"
+            f"{config['port']}/ with {workers} processes"
+        )
+    finally:
+        operator.close()
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None and sys.stdin.isatty():
+        # The worker processes read it where create_app looks: their inherited environment.
+        os.environ[PASSPHRASE_ENV] = str(typer.prompt("Keystore passphrase", hide_input=True))
+    elif passphrase is None:
+        err_console.print(f"no {PASSPHRASE_ENV}: serving verification and reads only (no issuing)")
+    console.print(banner)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        workers=workers,
+        timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5,
+        **config,  # type: ignore[arg-type]
+    )
 
 
 def worker() -> None:
