@@ -14,6 +14,13 @@ from web3 import Web3
 from web3.contract import Contract
 
 from registry.chain.artifact import registry_artifact
+from registry.chain.lean import (
+    LeanReader,
+    MalformedAnswer,
+    agency_of_call,
+    check_call,
+    key_of_call,
+)
 from registry.chain.node import Node
 from registry.chain.tx import (
     REVERTS,
@@ -135,6 +142,36 @@ class CheckResult:
     root_revocation: RevocationInfo
 
 
+@dataclass(frozen=True)
+class CheckQuery:
+    """The arguments of one `check(agency, leaf, proof, root)`, for `check_many`."""
+
+    agency: str
+    leaf: bytes
+    proof: Sequence[bytes]
+    root: bytes
+
+
+@dataclass(frozen=True)
+class ChecksAt:
+    """`check()` answers of several receipts, as of one block (see `check_many`)."""
+
+    results: tuple[CheckResult, ...]
+    block: int
+
+
+@dataclass(frozen=True)
+class ReceiptReading:
+    """Everything a verifier reads of one receipt, in one request where the node allows:
+    `check`, the signing key's window (`keyOf`), the agency (`agencyOf`), and `block`, the
+    node's head read first in the same request (the calls saw that block or a later one)."""
+
+    check: CheckResult
+    key: KeyWindow
+    agency: AgencyInfo
+    block: int
+
+
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -146,6 +183,56 @@ def _bytes32(value: bytes, what: str) -> bytes:
     if not isinstance(value, bytes | bytearray) or len(value) != 32:
         raise InvalidInput("expected 32 bytes", field=what)
     return bytes(value)
+
+
+def _status(value: Any, what: str) -> AgencyStatus:
+    try:
+        return AgencyStatus(int(value))
+    except ValueError as exc:
+        raise MalformedAnswer(
+            f"{what}: agency status {value!r} is not one the registry has"
+        ) from exc
+
+
+def _check_result(address: Address, raw: Sequence[Any]) -> CheckResult:
+    """A `CheckResult` struct (9 fields) as decoded."""
+    anchored = int(raw[1]) != 0
+    return CheckResult(
+        included=bool(raw[0]),
+        anchor=AnchorInfo(
+            agency=address if anchored else None,
+            anchored_at=int(raw[1]),
+            block_number=int(raw[2]),
+            leaf_count=int(raw[3]),
+        ),
+        agency_status=_status(raw[4], "check"),
+        agency_status_changed_at=int(raw[5]),
+        void_since=int(raw[6]),
+        leaf_revocation=_revocation(raw[7]),
+        root_revocation=_revocation(raw[8]),
+    )
+
+
+def _key_window(address: Address, raw: Sequence[Any]) -> KeyWindow:
+    """`keyOf`'s (validFrom, validUntil)."""
+    return KeyWindow(
+        agency=address if int(raw[0]) else None,
+        valid_from=int(raw[0]),
+        valid_until=int(raw[1]),
+    )
+
+
+def _agency_info(address: Address, raw: Sequence[Any]) -> AgencyInfo:
+    """`agencyOf`'s (status, registeredAt, statusChangedAt, account, signingKey, name)."""
+    return AgencyInfo(
+        address=address,
+        status=_status(raw[0], "agencyOf"),
+        registered_at=int(raw[1]),
+        status_changed_at=int(raw[2]),
+        account=_address(raw[3]),
+        signing_key=bytes(raw[4]),
+        name=str(raw[5]),
+    )
 
 
 def _revocation(raw: Sequence[Any]) -> RevocationInfo:
@@ -177,6 +264,7 @@ class RegistryContract:
         self._contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)  # type: ignore[call-overload]
         self.options = options or TxOptions()
         self.chain_id = int(w3.eth.chain_id)
+        self._lean = LeanReader(w3, self.address)
 
     # ------------------------------------------------------------- creation
 
@@ -399,16 +487,7 @@ class RegistryContract:
 
     def agency_of(self, agency: str) -> AgencyInfo:
         address = _checksum(agency, "agency")
-        raw = self._view(self._contract.functions.agencyOf(address), "agencyOf")
-        return AgencyInfo(
-            address=address,
-            status=AgencyStatus(int(raw[0])),
-            registered_at=int(raw[1]),
-            status_changed_at=int(raw[2]),
-            account=_address(raw[3]),
-            signing_key=bytes(raw[4]),
-            name=str(raw[5]),
-        )
+        return _agency_info(address, self._lean.call(agency_of_call(address)))
 
     def account_of(self, account: str) -> AccountInfo:
         address = _checksum(account, "account")
@@ -428,12 +507,7 @@ class RegistryContract:
 
     def key_of(self, agency: str, key: bytes) -> KeyWindow:
         address = _checksum(agency, "agency")
-        raw = self._view(self._contract.functions.keyOf(address, _bytes32(key, "key")), "keyOf")
-        return KeyWindow(
-            agency=address if int(raw[0]) else None,
-            valid_from=int(raw[0]),
-            valid_until=int(raw[1]),
-        )
+        return _key_window(address, self._lean.call(key_of_call(address, key)))
 
     def compromises_of(self, agency: str) -> list[Compromise]:
         call = self._contract.functions.compromisesOf(_checksum(agency, "agency"))
@@ -451,27 +525,43 @@ class RegistryContract:
     ) -> CheckResult:
         """Inclusion + the agency's anchor + status + compromise + revocations, in one eth_call."""
         address = _checksum(agency, "agency")
-        call = self._contract.functions.check(
-            address,
-            _bytes32(leaf, "leaf"),
-            [_bytes32(p, f"proof[{i}]") for i, p in enumerate(proof)],
-            _bytes32(root, "root"),
-        )
-        raw = self._view(call, "check")
-        anchored = int(raw[1]) != 0
-        return CheckResult(
-            included=bool(raw[0]),
-            anchor=AnchorInfo(
-                agency=address if anchored else None,
-                anchored_at=int(raw[1]),
-                block_number=int(raw[2]),
-                leaf_count=int(raw[3]),
-            ),
-            agency_status=AgencyStatus(int(raw[4])),
-            agency_status_changed_at=int(raw[5]),
-            void_since=int(raw[6]),
-            leaf_revocation=_revocation(raw[7]),
-            root_revocation=_revocation(raw[8]),
+        raw = self._lean.call(check_call(agency=address, leaf=leaf, proof=proof, root=root))
+        return _check_result(address, raw[0])
+
+    def check_many(self, items: Sequence[CheckQuery], *, block: int | None = None) -> ChecksAt:
+        """`check()` of each item, in as few JSON-RPC requests as the node allows (batches of
+        `lean.MAX_BATCH` calls when it takes batches), as of one block: `block` when given
+        (every call is made at that block), else the node's head read first in the same
+        request (the calls saw that block or a later one)."""
+        addresses = [_checksum(q.agency, "agency") for q in items]
+        calls = [
+            check_call(agency=a, leaf=q.leaf, proof=q.proof, root=q.root)
+            for a, q in zip(addresses, items, strict=True)
+        ]
+        if block is None:
+            raws, head = self._lean.calls_with_head(calls)
+        else:
+            raws, head = self._lean.calls(calls, block=block), block
+        results = tuple(_check_result(a, r[0]) for a, r in zip(addresses, raws, strict=True))
+        return ChecksAt(results, head)
+
+    def read_receipt(
+        self, *, agency: str, leaf: bytes, proof: Sequence[bytes], root: bytes, public_key: bytes
+    ) -> ReceiptReading:
+        """`check`, `keyOf(agency, public_key)` and `agencyOf(agency)` of one receipt with the
+        node's head, in one JSON-RPC batch request where the node takes batches."""
+        address = _checksum(agency, "agency")
+        calls = [
+            check_call(agency=address, leaf=leaf, proof=proof, root=root),
+            key_of_call(address, public_key),
+            agency_of_call(address),
+        ]
+        (checked, key, info), head = self._lean.calls_with_head(calls)
+        return ReceiptReading(
+            check=_check_result(address, checked[0]),
+            key=_key_window(address, key),
+            agency=_agency_info(address, info),
+            block=head,
         )
 
     def is_admin(self, account: str) -> bool:
