@@ -21,13 +21,15 @@ JSON-RPC, not hex, shorter than the view's encoding) is MalformedAnswer, never a
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from eth_abi.abi import decode as abi_decode
@@ -39,7 +41,13 @@ from web3.providers.rpc import HTTPProvider
 
 from registry.chain.artifact import registry_artifact
 from registry.chain.tx import REVERTS, decode_custom_error, revert_to_error, rpc_errors
-from registry.errors import ChainError, ContractRevert, InvalidInput, TransactionFailed
+from registry.errors import (
+    ChainError,
+    ChainUnavailable,
+    ContractRevert,
+    InvalidInput,
+    TransactionFailed,
+)
 
 MAX_BATCH = 200
 """Calls per JSON-RPC batch request; longer lists go in several requests (nodes cap batches:
@@ -49,8 +57,90 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds to wait for an HTTP answer when the provider names no timeout (web3's default)."""
 
 
+_ZERO_WORD = bytes(32)
+_WORD_ZERO_PAD = bytes(12)
+
+
 class MalformedAnswer(ChainError):
     """The node's answer is not well-formed: not JSON-RPC, not hex, or not the view's encoding."""
+
+
+WordDecoder = Callable[[bytes], Any]
+
+
+def _word_decoder(abi_type: str) -> WordDecoder | None:
+    """A decoder of one 32-byte word of a static ABI type, as strict as eth_abi's (padding and
+    range checked) and with the same values; None for a type it does not handle."""
+    if abi_type == "bool":
+
+        def boolean(word: bytes) -> bool:
+            if word[:31] != _ZERO_WORD[:31] or word[31] > 1:
+                raise MalformedAnswer(f"bool word {word.hex()} is neither 0 nor 1")
+            return word[31] == 1
+
+        return boolean
+    if abi_type.startswith("uint"):
+        bits = int(abi_type[4:] or 256)
+        limit = 1 << bits
+
+        def uint(word: bytes) -> int:
+            value = int.from_bytes(word, "big")
+            if value >= limit:
+                raise MalformedAnswer(f"{abi_type} word {word.hex()} is out of range")
+            return value
+
+        return uint
+    if abi_type == "address":
+
+        def address(word: bytes) -> str:
+            if word[:12] != _WORD_ZERO_PAD:
+                raise MalformedAnswer(f"address word {word.hex()} is not zero-padded")
+            return "0x" + word[12:].hex()
+
+        return address
+    if abi_type == "bytes32":
+        return bytes
+    return None
+
+
+def _static_decoder(outputs: Sequence[dict[str, Any]]) -> Callable[[bytes], tuple[Any, ...]] | None:
+    """A decoder of `outputs` made only of static words (tuples of bools, uints, addresses,
+    bytes32: `check`, `keyOf`), or None (a string, an array: eth_abi decodes those)."""
+    words: list[WordDecoder] = []
+    shape: list[Any] = []  # per output: a word index, or a list (a tuple's components)
+
+    def plan(items: Sequence[dict[str, Any]]) -> list[Any] | None:
+        out: list[Any] = []
+        for item in items:
+            if item["type"] == "tuple":
+                inner = plan(item["components"])
+                if inner is None:
+                    return None
+                out.append(inner)
+                continue
+            decoder = _word_decoder(item["type"])
+            if decoder is None:
+                return None
+            out.append(len(words))
+            words.append(decoder)
+        return out
+
+    planned = plan(outputs)
+    if planned is None:
+        return None
+    shape = planned
+    size = 32 * len(words)
+
+    def build(values: list[Any], node: list[Any]) -> tuple[Any, ...]:
+        return tuple(build(values, n) if isinstance(n, list) else values[n] for n in node)
+
+    def decode(data: bytes) -> tuple[Any, ...]:
+        if len(data) < size:
+            raise MalformedAnswer(f"{len(data)} bytes, fewer than the {size} of the encoding")
+        values = [words[i](data[32 * i : 32 * i + 32]) for i in range(len(words))]
+        return build(values, shape)
+
+    return decode
 
 
 @dataclass(frozen=True)
@@ -60,6 +150,8 @@ class View:
     name: str
     selector: bytes
     output_types: tuple[str, ...]
+    static: Callable[[bytes], tuple[Any, ...]] | None = None
+    """A word-by-word decoder when every output is a static word (else eth_abi decodes)."""
 
     def decode(self, data: bytes) -> tuple[Any, ...]:
         """The view's return values; MalformedAnswer when `data` is not their encoding."""
@@ -68,7 +160,13 @@ class View:
                 f"{self.name}: the node returned no data (no registry contract at that address?)"
             )
         try:
+            if self.static is not None:
+                return self.static(data)
             return abi_decode(self.output_types, data)
+        except MalformedAnswer as exc:
+            raise MalformedAnswer(
+                f"{self.name}: the node's answer is not the view's encoding: {exc}"
+            ) from exc
         except (DecodingError, ValueError, OverflowError) as exc:
             raise MalformedAnswer(
                 f"{self.name}: the node's answer ({len(data)} bytes) is not the view's "
@@ -86,6 +184,7 @@ def views() -> dict[str, View]:
                 name=item["name"],
                 selector=function_abi_to_4byte_selector(item),  # type: ignore[arg-type]
                 output_types=tuple(collapse_if_tuple(o) for o in item["outputs"]),  # type: ignore[arg-type]
+                static=_static_decoder(item["outputs"]),
             )
     return found
 
@@ -100,7 +199,6 @@ class Call:
 
 # ------------------------------------------------------------------ calldata
 
-_WORD_ZERO_PAD = bytes(12)
 _CHECK_PROOF_OFFSET = (4 * 32).to_bytes(32, "big")  # four head words: agency, leaf, offset, root
 
 
@@ -206,6 +304,106 @@ def _result_of(answer: Any, what: str) -> Any:
     return answer["result"]
 
 
+# ------------------------------------------------------------------ HTTP
+
+
+class _Channel:
+    """POSTs JSON-RPC bodies to one HTTP node on a keep-alive connection per thread."""
+
+    def __init__(self, url: str, headers: dict[str, str], timeout: float) -> None:
+        self.url = url
+        self.headers = headers
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def post(self, payload: bytes, what: str) -> tuple[int, bytes]:
+        """The HTTP status and body; ChainUnavailable when the node cannot be reached."""
+        reused = getattr(self._local, "connection", None) is not None
+        with rpc_errors(what):
+            try:
+                return self._post(payload)
+            except (OSError, http.client.HTTPException, requests.ConnectionError) as exc:
+                self._drop()
+                if not reused or isinstance(exc, TimeoutError | requests.Timeout):
+                    raise _unreachable(what, exc) from exc
+            # A keep-alive connection the node closed while idle can fail on reuse: one fresh
+            # connection is tried before the node counts as unreachable.
+            try:
+                return self._post(payload)
+            except (OSError, http.client.HTTPException, requests.ConnectionError) as exc:
+                self._drop()
+                raise _unreachable(what, exc) from exc
+
+    def _post(self, payload: bytes) -> tuple[int, bytes]:
+        raise NotImplementedError
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
+
+
+def _unreachable(what: str, exc: BaseException) -> ChainUnavailable:
+    return ChainUnavailable(f"{what}: node unreachable ({type(exc).__name__}: {exc})")
+
+
+class _DirectChannel(_Channel):
+    """Plain `http://` to a node no proxy stands in front of (a local or consortium node):
+    `http.client` straight, a fifth of the CPU of a `requests` round trip."""
+
+    def __init__(self, url: str, headers: dict[str, str], timeout: float) -> None:
+        super().__init__(url, headers, timeout)
+        parts = urlsplit(url)
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or 80
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    def _post(self, payload: bytes) -> tuple[int, bytes]:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            self._local.connection = connection
+        connection.request("POST", self._path, payload, self.headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+
+
+class _RequestsChannel(_Channel):
+    """Anything else (`https://`, a proxy from the environment, extra request options): a
+    `requests` session per thread, as web3's HTTPProvider does."""
+
+    def __init__(self, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> None:
+        super().__init__(url, headers, float(kwargs.get("timeout") or DEFAULT_TIMEOUT))
+        self._kwargs = kwargs
+
+    def _post(self, payload: bytes) -> tuple[int, bytes]:
+        session: requests.Session | None = getattr(self._local, "connection", None)
+        if session is None:
+            session = requests.Session()
+            self._local.connection = session
+        response = session.post(self.url, data=payload, **self._kwargs)
+        return response.status_code, response.content
+
+
+def _channel_for(provider: HTTPProvider) -> _Channel:
+    url = str(provider.endpoint_uri)
+    kwargs = dict(provider.get_request_kwargs())
+    headers = dict(kwargs.get("headers") or {})
+    kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+    parts = urlsplit(url)
+    direct = (
+        parts.scheme == "http"
+        and not parts.username
+        and set(kwargs) <= {"headers", "timeout"}
+        and isinstance(kwargs["timeout"], int | float)
+        and not requests.utils.get_environ_proxies(url)
+    )
+    if direct:
+        return _DirectChannel(url, headers, float(kwargs["timeout"]))
+    return _RequestsChannel(url, headers, kwargs)
+
+
 # ------------------------------------------------------------------ the reader
 
 
@@ -217,18 +415,15 @@ class LeanReader:
         self._to = address
         self._max_batch = max_batch
         self._ids = itertools.count(1)
-        self._local = threading.local()
         self._sender: str | None = None
-        self._http: tuple[str, dict[str, Any]] | None = None
+        self._http: _Channel | None = None
         if isinstance(self._provider, EthereumTesterProvider):
             # eth-tester executes a call as a transaction from a funded account (web3's
             # middleware fills in the first one; without it the call is refused).
             tester = self._provider.ethereum_tester
             self._sender = str(tester.get_accounts()[0]) if tester is not None else None
         elif isinstance(self._provider, HTTPProvider) and self._provider.endpoint_uri:
-            kwargs = dict(self._provider.get_request_kwargs())
-            kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
-            self._http = (str(self._provider.endpoint_uri), kwargs)
+            self._http = _channel_for(self._provider)
         self.batches: bool | None = None if self._http is not None else False
         """Whether the node takes JSON-RPC batch requests: None until first tried; always False
         when the provider is not HTTP."""
@@ -299,44 +494,21 @@ class LeanReader:
             except REVERTS as exc:
                 raise revert_to_error(registry_artifact().abi, exc, name) from exc
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
-
-    def _post(self, body: Any, what: str) -> requests.Response:
+    def _post(self, body: Any, what: str) -> tuple[int, bytes]:
         assert self._http is not None
-        url, kwargs = self._http
-        payload = json.dumps(body, separators=(",", ":")).encode()
-        reused = getattr(self._local, "session", None) is not None
-        with rpc_errors(what):
-            try:
-                return self._session().post(url, data=payload, **kwargs)
-            except requests.ConnectionError:
-                if not reused:
-                    raise
-                # A keep-alive connection the node closed while idle can fail on reuse: one
-                # fresh connection is tried before the node counts as unreachable.
-                self._local.session = None
-                return self._session().post(url, data=payload, **kwargs)
-
-    @staticmethod
-    def _json(response: requests.Response, what: str) -> Any:
-        try:
-            return json.loads(response.content)
-        except ValueError as exc:
-            raise MalformedAnswer(f"{what}: the node's answer is not JSON") from exc
+        return self._http.post(json.dumps(body, separators=(",", ":")).encode(), what)
 
     def _http_one(self, request: tuple[str, list[Any]], name: str) -> Any:
         method, params = request
-        response = self._post(
+        status, content = self._post(
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}, name
         )
-        with rpc_errors(name):
-            response.raise_for_status()
-        return self._json(response, name)
+        if not 200 <= status < 300:
+            raise ChainUnavailable(f"{name}: the node answered HTTP {status}")
+        try:
+            return json.loads(content)
+        except ValueError as exc:
+            raise MalformedAnswer(f"{name}: the node's answer is not JSON") from exc
 
     def _http_batch(self, chunk: list[tuple[str, list[Any]]], name: str) -> list[Any] | None:
         """The answers to one batch request, in request order; None when the node refuses
@@ -348,13 +520,13 @@ class LeanReader:
             for i, (m, p) in zip(ids, chunk, strict=True)
         ]
         what = f"{name} (batch of {len(chunk)})"
-        response = self._post(body, what)
-        if 400 <= response.status_code < 500 and response.status_code != 429:
+        status, content = self._post(body, what)
+        if 400 <= status < 500 and status != 429:
             return None
-        with rpc_errors(what):
-            response.raise_for_status()
+        if not 200 <= status < 300:
+            raise ChainUnavailable(f"{what}: the node answered HTTP {status}")
         try:
-            answer = json.loads(response.content)
+            answer = json.loads(content)
         except ValueError:
             return None
         if not isinstance(answer, list) or len(answer) != len(chunk):
