@@ -1,27 +1,47 @@
-"""HTTP API load benchmark: verifications per second and their latency, and bulk submission
-throughput, over loopback against the real server (`registry serve` in its own process, on a
-fresh anvil node and a SQLite store in a temporary data directory).
+"""HTTP API load benchmark: verifications per second and their latency, phase by phase, and bulk
+submission throughput, over loopback against the real server (`registry serve --workers N` in
+its own processes, on a fresh anvil node and a SQLite store in a temporary data directory).
 
-The load generator is a bounded async loop: a fixed number of requests, a fixed number in
-flight, and a time cap. Verifications send receipt JSON alone (POST /v1/verify; the expected
-outcome is IN_FORCE, the best a receipt without its document gets), cycling over
-`distinct` receipts of anchored records, after one warm-up pass over each: the figure is the
-server's steady state, in which chain answers come from the verifier's caches (kept current by
-following the registry's events). A second, "cold" phase verifies receipts the server has
-never seen, one request each: every one costs a JSON-RPC call to the node. Timed per request:
-from sending it to having read and parsed the answer.
+Set-up (not timed as verification): `records` structured records are submitted through the API
+in bulk (`bulk` per request), anchored by the server's worker, and their receipts fetched
+(`GET /v1/records/{digest}/receipt`, which verifies nothing). Then three phases, each a fixed
+list of `POST /v1/verify` requests (receipt JSON alone: the expected outcome is IN_FORCE, the
+best a receipt without its document gets), `concurrency` in flight:
 
-The verification load runs on asyncio streams speaking HTTP/1.1 keep-alive by default
-(`client="raw"`): httpx's async client itself tops out near 450 requests/s on this 2-core
-machine, so with it the figure would be the client's, not the server's. `client="httpx"`
-measures through httpx all the same. Setup and bulk submission always go through httpx.
+- `cold`: `cold` distinct receipts the server has never verified, each sent once. Every
+  request costs the full verification work: parsing, proof, signature, and the registry's
+  state for that receipt (a chain call or the store's mirror). This is the headline.
+- `warm`: the same receipts again, each once, with different bytes (one leading space, valid
+  JSON) so that the server's cache of whole answers, keyed on the request bytes, never
+  answers: parsing, proof and signature are done again; chain answers may come from the
+  verifier's caches.
+- `repeat_cache`: `repeat` requests cycling over `distinct` of the warm phase's bodies, byte
+  for byte: what the cache of whole answers serves (hashing the body and a lookup). Reported
+  apart; it is not a figure of verification work.
+
+Each phase reports verifications/s, p50, p90, p99 (ms), count and errors (a transport error,
+a status other than 200, or an outcome other than IN_FORCE). Timed per request: from sending it
+to having read and parsed the answer. With one server process, each phase also reports the
+hits and misses of the server's caches (its /metrics, before and after); with more, /metrics
+shows only the process that answers, so they are left out.
+
+The load generator runs in `clients` processes of its own (spawned; `concurrency` connections
+split between them), so that it shares no interpreter with the server nor with this process;
+each is a bounded asyncio loop speaking HTTP/1.1 keep-alive on raw streams (`client="raw"`;
+httpx's async client tops out near 450 requests/s on this 2-core machine: `client="httpx"`
+measures through it all the same). The CPU seconds the clients and the server used in each
+phase are reported, so a saturated client shows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
+import queue
+import re
+import resource
 import secrets
 import signal
 import statistics
@@ -29,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +64,11 @@ from registry.service.sandbox import funded_account
 from registry.settings import Settings, write_config
 
 READY_TIMEOUT = 90.0
+ANCHOR_TIMEOUT = 600.0
 EXPECTED_OUTCOME = "IN_FORCE"
 """What every verification of the load must answer: receipts are sent without documents."""
+HEADLINE = "cold"
+PHASES = ("cold", "warm", "repeat_cache")
 
 
 def _record(i: int) -> dict[str, Any]:
@@ -66,22 +90,25 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class _RawClient:
-    """Minimal HTTP/1.1 keep-alive client on asyncio streams: POST a body, read the answer
+    """Minimal HTTP/1.1 keep-alive client on asyncio streams: send a request, read the answer
     (Content-Length framed, as every answer of this API is)."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def connect(self) -> None:
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        await self.connect()
+        assert self._streams is not None
         reader, writer = self._streams
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        writer.write(head.encode() + body)
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        if method == "POST":
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        writer.write(head.encode() + b"\r\n" + body)
         await writer.drain()
         lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         status = int(lines[0].split()[1])
@@ -95,68 +122,213 @@ class _RawClient:
     def close(self) -> None:
         if self._streams is not None:
             self._streams[1].close()
+            self._streams = None
 
 
-async def _verify_load(
-    *,
-    base: str,
-    bodies: list[bytes],
-    total: int,
-    concurrency: int,
-    seconds: float,
-    client: str,
-) -> dict[str, Any]:
-    """Send `total` verifications (cycling over `bodies`), `concurrency` at a time, for at most
-    `seconds`; latencies and outcomes."""
-    latencies: list[float] = []
-    outcomes: dict[str, int] = {}
-    failures = 0
-    next_index = 0
-    deadline = time.perf_counter() + seconds
-    host, port = base.removeprefix("http://").split(":")
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    shared = httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0)
+# ------------------------------------------------------------------ the load, in client processes
+
+
+@dataclass
+class _Share:
+    """One client process's part of a phase: its bodies, its connections, its cap."""
+
+    base: str
+    bodies: list[bytes]
+    connections: int
+    seconds: float
+    client: str
+
+
+@dataclass
+class _Done:
+    """What one client process measured."""
+
+    latencies: list[float] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    began: float = 0.0
+    ended: float = 0.0
+    cpu_s: float = 0.0
+
+
+def _cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _send_share(share: _Share, ready: Any, go: Any) -> _Done:
+    """Open the connections, say ready, wait for go, send every body once; time each."""
+    done = _Done()
+    host, port = share.base.removeprefix("http://").split(":")
+    count = max(1, min(share.connections, len(share.bodies)))
+    raws = [_RawClient(host, int(port)) for _ in range(count)] if share.client == "raw" else []
+    for raw in raws:
+        await raw.connect()
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    shared = httpx.AsyncClient(base_url=share.base, limits=limits, timeout=60.0)
     headers = {"content-type": "application/json"}
+    ready.put(os.getpid())
+    while not go.wait(0.01):
+        await asyncio.sleep(0)
+    next_index = 0
+    cpu_before = _cpu_self()
+    done.began = time.monotonic()
+    deadline = done.began + share.seconds
 
-    async def one_client() -> None:
-        nonlocal next_index, failures
-        raw = _RawClient(host, int(port)) if client == "raw" else None
-        try:
-            while next_index < total and time.perf_counter() < deadline:
-                body = bodies[next_index % len(bodies)]
-                next_index += 1
-                sent = time.perf_counter()
+    async def one_connection(raw: _RawClient | None) -> None:
+        nonlocal next_index
+        while next_index < len(share.bodies) and time.monotonic() < deadline:
+            body = share.bodies[next_index]
+            next_index += 1
+            sent = time.monotonic()
+            try:
                 if raw is not None:
-                    status, content = await raw.post("/v1/verify", body)
+                    status, content = await raw.request("POST", "/v1/verify", body)
                 else:
                     answer = await shared.post("/v1/verify", content=body, headers=headers)
                     status, content = answer.status_code, answer.content
-                outcome = json.loads(content).get("outcome", f"HTTP {status}")
-                latencies.append(time.perf_counter() - sent)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
-                # A receipt sent alone is IN_FORCE at best (no document checked): protocol v2.
-                if status != 200 or outcome != EXPECTED_OUTCOME:
-                    failures += 1
-        finally:
-            if raw is not None:
-                raw.close()
+                outcome = str(json.loads(content).get("outcome", f"HTTP {status}"))
+            except (OSError, asyncio.IncompleteReadError, httpx.HTTPError, ValueError) as exc:
+                if raw is not None:
+                    raw.close()  # reconnect at the next request
+                status, outcome = 0, type(exc).__name__
+            done.latencies.append(time.monotonic() - sent)
+            done.outcomes[outcome] = done.outcomes.get(outcome, 0) + 1
+            if status != 200 or outcome != EXPECTED_OUTCOME:
+                done.errors += 1
 
-    began = time.perf_counter()
     try:
-        await asyncio.gather(*(one_client() for _ in range(concurrency)))
+        each: list[_RawClient | None] = [*raws] if raws else [None] * count
+        await asyncio.gather(*(one_connection(raw) for raw in each))
     finally:
+        done.ended = time.monotonic()
+        done.cpu_s = _cpu_self() - cpu_before
+        for raw in raws:
+            raw.close()
         await shared.aclose()
-    elapsed = time.perf_counter() - began
+    return done
+
+
+def _client_process(share: _Share, ready: Any, go: Any, results: Any) -> None:
+    """A load client's process: its share of a phase, the result on `results`."""
+    results.put(asyncio.run(_send_share(share, ready, go)))
+
+
+def _run_phase(
+    *,
+    base: str,
+    bodies: list[bytes],
+    concurrency: int,
+    clients: int,
+    seconds: float,
+    client: str,
+    server_pids: list[int],
+) -> dict[str, Any]:
+    """Send every body once, from `clients` processes (bodies and connections dealt out),
+    and summarise: rate, latency percentiles, count, errors, CPU of clients and server."""
+    context = multiprocessing.get_context("spawn")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    processes = []
+    used = max(1, min(clients, len(bodies)))
+    for k in range(used):
+        connections = concurrency // used + (1 if k < concurrency % used else 0)
+        share = _Share(base, bodies[k::used], max(1, connections), seconds, client)
+        process = context.Process(target=_client_process, args=(share, ready, go, results))
+        process.start()
+        processes.append(process)
+    try:
+        for _ in processes:
+            ready.get(timeout=READY_TIMEOUT)
+        server_before = _cpu_of(server_pids)
+        go.set()
+        parts: list[_Done] = []
+        while len(parts) < len(processes):
+            try:
+                parts.append(results.get(timeout=1.0))
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    raise RuntimeError("a load client process failed") from None
+        server_cpu = _cpu_of(server_pids) - server_before
+    finally:
+        for process in processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    latencies = [x for part in parts for x in part.latencies]
+    outcomes: dict[str, int] = {}
+    for part in parts:
+        for name, n in part.outcomes.items():
+            outcomes[name] = outcomes.get(name, 0) + n
+    elapsed = max(p.ended for p in parts) - min(p.began for p in parts)
     return {
-        "requests": len(latencies),
+        "count": len(latencies),
+        "complete": len(latencies) == len(bodies),
         "seconds": round(elapsed, 3),
-        "per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "per_s": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else 0.0,
         "p90_ms": round(1000 * _percentile(latencies, 0.90), 2),
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
-        "max_ms": round(1000 * max(latencies), 2),
-        "failures": failures,
+        "max_ms": round(1000 * max(latencies, default=0.0), 2),
+        "errors": sum(p.errors for p in parts),
         "outcomes": outcomes,
+        "client_cpu_s": round(sum(p.cpu_s for p in parts), 2),
+        "server_cpu_s": round(server_cpu, 2),
+    }
+
+
+# ------------------------------------------------------------------ the server's side
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc; just `pid` elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(parents.get(current, []))
+    return found
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+_CACHE_LINE = re.compile(r'^registry_cache_(hits|misses)_total\{cache="([^"]+)"\} (\S+)$', re.M)
+
+
+def _cache_counts(base: str) -> dict[str, dict[str, float]]:
+    """The server's cache hits and misses (/metrics of the process that answers)."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    counts: dict[str, dict[str, float]] = {}
+    for kind, name, value in _CACHE_LINE.findall(text):
+        counts.setdefault(name, {})[kind] = float(value)
+    return counts
+
+
+def _cache_delta(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+) -> dict[str, dict[str, int]]:
+    return {
+        name: {
+            kind: int(value - before.get(name, {}).get(kind, 0.0)) for kind, value in kinds.items()
+        }
+        for name, kinds in after.items()
     }
 
 
@@ -174,34 +346,21 @@ async def _wait_ready(client: httpx.AsyncClient, server: subprocess.Popen[bytes]
     raise RuntimeError(f"the server was not ready within {READY_TIMEOUT:.0f} s")
 
 
-async def _load(
-    base: str,
-    token: str,
-    server: subprocess.Popen[bytes],
-    *,
-    records: int,
-    bulk: int,
-    distinct: int,
-    cold: int,
-    verifications: int,
-    concurrency: int,
-    seconds: float,
-    client_kind: str,
-) -> dict[str, Any]:
+async def _issue(
+    base: str, token: str, server: subprocess.Popen[bytes], *, records: int, bulk: int
+) -> tuple[list[bytes], dict[str, Any]]:
+    """Submit `records` in bulk, wait until all are anchored, fetch every receipt."""
     auth = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120.0) as client:
         await _wait_ready(client, server)
-
-        # Bulk submission: durable (stored, sealed with salts) on each answer.
         digests: list[str] = []
-        start = time.perf_counter()
+        start = time.monotonic()
         for first in range(0, records, bulk):
             chunk = [_record(i) for i in range(first, min(records, first + bulk))]
             answer = await client.post("/v1/records/bulk", json={"records": chunk}, headers=auth)
             answer.raise_for_status()
             digests.extend(item["digest"] for item in answer.json()["records"])
-        submitted = time.perf_counter() - start
+        submitted = time.monotonic() - start
         # ...and until every batch is anchored on chain (the worker's pace, not the API's).
         last_of_each = [*digests[bulk - 1 :: bulk], digests[-1]]
         while True:
@@ -210,141 +369,235 @@ async def _load(
             ]
             if all(code == 200 for code in codes):
                 break
-            if time.perf_counter() - start > 300:
-                raise RuntimeError("records were not anchored within 300 s")
+            if time.monotonic() - start > ANCHOR_TIMEOUT:
+                raise RuntimeError(f"records were not anchored within {ANCHOR_TIMEOUT:.0f} s")
             await asyncio.sleep(0.1)
-        anchored = time.perf_counter() - start
-
-        step = max(1, len(digests) // distinct)
-        warm = set(digests[::step][:distinct])
-        receipts = [await _receipt(client, d) for d in digests[::step][:distinct]]
-        cold_digests = [d for d in digests if d not in warm][:cold]
-        cold_receipts = [await _receipt(client, d) for d in cold_digests]
-        headers = {"content-type": "application/json"}
-        for body in receipts:  # warm-up: each receipt's chain answers into the caches
-            (await client.post("/v1/verify", content=body, headers=headers)).raise_for_status()
-
-    base_figures = {
+        anchored = time.monotonic() - start
+    receipts = await _fetch_receipts(base, digests)
+    return receipts, {
         "records": records,
         "bulk_size": bulk,
         "submit_records_per_s": round(records / submitted, 1),
         "anchored_records_per_s": round(records / anchored, 1),
+        "receipts_fetch_s": round(time.monotonic() - start - anchored, 2),
     }
-    steady = await _verify_load(
-        base=base,
-        bodies=receipts,
-        total=verifications,
-        concurrency=concurrency,
-        seconds=seconds,
-        client=client_kind,
-    )
-    figures: dict[str, Any] = {**base_figures}
-    figures.update({f"verify_{k}": v for k, v in steady.items()})
-    figures["verify_concurrency"] = concurrency
-    figures["distinct_receipts"] = len(receipts)
-    if cold_receipts:
-        first_time = await _verify_load(
-            base=base,
-            bodies=cold_receipts,
-            total=len(cold_receipts),
-            concurrency=concurrency,
-            seconds=seconds,
-            client=client_kind,
+
+
+async def _fetch_receipts(base: str, digests: list[str], connections: int = 8) -> list[bytes]:
+    """Every record's receipt bytes, in order (GET .../receipt verifies nothing)."""
+    host, port = base.removeprefix("http://").split(":")
+    found: list[bytes] = [b""] * len(digests)
+    next_index = 0
+
+    async def one_connection() -> None:
+        nonlocal next_index
+        raw = _RawClient(host, int(port))
+        try:
+            while next_index < len(digests):
+                i = next_index
+                next_index += 1
+                status, body = await raw.request("GET", f"/v1/records/{digests[i]}/receipt")
+                if status != 200:
+                    raise RuntimeError(f"receipt of {digests[i]}: HTTP {status}")
+                found[i] = body
+        finally:
+            raw.close()
+
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    return found
+
+
+def _deploy(url: str, data: Path, passphrase: str) -> str:
+    """A registry on the node at `url`, one agency with keys in `data`; its API token."""
+    w3 = connect(url)
+    admin = funded_account(w3)
+    create_keystore(admin, data / "keys" / "admin.json", passphrase)
+    registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.01))
+    values = {"rpc": url, "registry_address": registry.address, "chain_id": registry.chain_id}
+    write_config(data / "config.toml", values)
+    operator = Operator.open(Settings(data_dir=data, **values))  # type: ignore[arg-type]
+    try:
+        agency, _ = operator.create_agency(
+            "Bench Office", passphrase=passphrase, admin=admin, fund_from_dev=True
         )
-        figures.update({f"verify_cold_{k}": v for k, v in first_time.items()})
+        _, token = issue_api_token(operator.store, agency_id=agency.id, label="bench")
+    finally:
+        operator.close()
+    return token
+
+
+def _start_server(
+    data: Path, passphrase: str, *, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "REGISTRY_DATA_DIR": str(data),
+        "REGISTRY_KEYSTORE_PASSPHRASE": passphrase,
+        "REGISTRY_API_VERIFY_RATE": "0",  # the load comes from one address
+        "REGISTRY_API_RATE": "0",
+        "REGISTRY_BATCH_AGE": "0.2",
+        # the load clients open their connections, then wait for the others to be ready
+        "REGISTRY_HTTP_KEEP_ALIVE": "120",
+    }
+    env.pop("REGISTRY_CONFIG", None)
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "serve"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _phases(
+    base: str,
+    server: subprocess.Popen[bytes],
+    receipts: list[bytes],
+    *,
+    cold: int,
+    repeat: int,
+    distinct: int,
+    concurrency: int,
+    clients: int,
+    seconds: float,
+    client: str,
+    workers: int,
+) -> dict[str, Any]:
+    """The three phases (module doc), each with the server's cache counts when observable."""
+    cold_bodies = receipts[:cold]
+    # One leading space: the same receipt, other bytes (the whole-answer cache misses).
+    warm_bodies = [b" " + body for body in cold_bodies]
+    recent = warm_bodies[-max(1, min(distinct, len(warm_bodies))) :]
+    repeat_bodies = [recent[i % len(recent)] for i in range(repeat)]
+    plan = {"cold": cold_bodies, "warm": warm_bodies, "repeat_cache": repeat_bodies}
+    figures: dict[str, Any] = {}
+    pids = _tree(server.pid)
+    for name in PHASES:
+        before = _cache_counts(base) if workers == 1 else None
+        result = _run_phase(
+            base=base,
+            bodies=plan[name],
+            concurrency=concurrency,
+            clients=clients,
+            seconds=seconds,
+            client=client,
+            server_pids=pids,
+        )
+        result["distinct_receipts"] = len(set(plan[name]))
+        if before is not None:
+            result["server_caches"] = _cache_delta(before, _cache_counts(base))
+        figures[name] = result
     return figures
-
-
-async def _receipt(client: httpx.AsyncClient, digest: str) -> bytes:
-    answer = await client.get(f"/v1/records/{digest}/receipt")
-    answer.raise_for_status()
-    return answer.content
 
 
 def measure_api(
     *,
-    records: int = 5_000,
-    bulk: int = 1_000,
-    distinct: int = 500,
-    cold: int = 1_000,
-    verifications: int = 20_000,
+    records: int | None = None,
+    bulk: int = 5_000,
+    cold: int = 20_000,
+    repeat: int = 20_000,
+    distinct: int = 2_000,
     concurrency: int = 16,
-    seconds: float = 60.0,
+    clients: int = 2,
+    seconds: float = 600.0,
     client: str = "raw",
+    workers: int = 1,
     rpc: str | None = None,
 ) -> dict[str, Any]:
-    """Start anvil (unless `rpc` names a node) and `registry serve`, then measure."""
+    """Start anvil (unless `rpc` names a node) and `registry serve --workers N`, issue
+    `records` (default: `cold`) through the API, then measure the three phases."""
+    records = max(records or 0, cold, 1)
     node = start_anvil() if rpc is None else None
     url = rpc or (node.url if node is not None else "")
+    began = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="registry-bench-api-") as tmp:
             data = Path(tmp) / "data"
             passphrase = secrets.token_urlsafe(16)
-            w3 = connect(url)
-            admin = funded_account(w3)
-            create_keystore(admin, data / "keys" / "admin.json", passphrase)
-            registry, _ = RegistryContract.deploy(w3, admin, options=TxOptions(poll_interval=0.01))
-            values = {
-                "rpc": url,
-                "registry_address": registry.address,
-                "chain_id": registry.chain_id,
-            }
-            write_config(data / "config.toml", values)
-            operator = Operator.open(Settings(data_dir=data, **values))  # type: ignore[arg-type]
+            token = _deploy(url, data, passphrase)
+            server, base = _start_server(data, passphrase, workers=workers)
             try:
-                agency, _ = operator.create_agency(
-                    "Bench Office", passphrase=passphrase, admin=admin, fund_from_dev=True
+                receipts, figures = asyncio.run(
+                    _issue(base, token, server, records=records, bulk=bulk)
                 )
-                _, token = issue_api_token(operator.store, agency_id=agency.id, label="bench")
-            finally:
-                operator.close()
-            port = free_port()
-            env = {
-                **os.environ,
-                "REGISTRY_DATA_DIR": str(data),
-                "REGISTRY_KEYSTORE_PASSPHRASE": passphrase,
-                "REGISTRY_API_VERIFY_RATE": "0",  # the load comes from one address
-                "REGISTRY_BATCH_AGE": "0.2",
-            }
-            env.pop("REGISTRY_CONFIG", None)
-            command = [sys.executable, "-c", "from registry.cli import main; main()"]
-            server = subprocess.Popen(
-                [*command, "serve", "--port", str(port), "--log-level", "warning"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-            )
-            try:
-                figures = asyncio.run(
-                    _load(
-                        f"http://127.0.0.1:{port}",
-                        token,
+                figures["setup_s"] = round(time.monotonic() - began, 1)
+                figures.update(
+                    _phases(
+                        base,
                         server,
-                        records=records,
-                        bulk=bulk,
-                        distinct=distinct,
+                        receipts,
                         cold=cold,
-                        verifications=verifications,
+                        repeat=repeat,
+                        distinct=distinct,
                         concurrency=concurrency,
+                        clients=clients,
                         seconds=seconds,
-                        client_kind=client,
+                        client=client,
+                        workers=workers,
                     )
                 )
             finally:
-                server.send_signal(signal.SIGINT)
-                try:
-                    server.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                _stop(server)
     finally:
         if node is not None:
             node.stop()
     figures.update(
+        headline=HEADLINE,
+        workers=workers,
         chain="anvil" if rpc is None else rpc,
         store="sqlite",
-        server="registry serve (uvicorn, 1 process)",
-        load_client="asyncio HTTP/1.1 keep-alive" if client == "raw" else "httpx",
+        server=f"registry serve --workers {workers} (uvicorn)",
+        load_client={
+            "kind": "asyncio HTTP/1.1 keep-alive" if client == "raw" else "httpx",
+            "processes": clients,
+            "connections": concurrency,
+        },
         cpus=os.cpu_count(),
+        commit=_commit(),
     )
     return figures
+
+
+def compare_workers(**options: Any) -> dict[str, Any]:
+    """`measure_api` with 1 server process, then with 2; both figures and the ratios 2:1."""
+    one = measure_api(**{**options, "workers": 1})
+    two = measure_api(**{**options, "workers": 2})
+    ratios = {
+        f"{phase}_per_s": round(two[phase]["per_s"] / one[phase]["per_s"], 2)
+        for phase in PHASES
+        if one[phase]["per_s"] > 0
+    }
+    return {"workers_1": one, "workers_2": two, "ratio_2_to_1": ratios, "headline": HEADLINE}
+
+
+def _commit() -> dict[str, Any] | None:
+    """The git commit of the code measured, and whether the checkout had changes to tracked
+    files on top of it, when run from a checkout."""
+    here = Path(__file__).parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10
+        )
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"sha": head.stdout.strip(), "uncommitted_changes": bool(changes.stdout.strip())}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -128,53 +130,84 @@ def bench_audit(
 
 @app.command("api")
 def bench_api(
-    records: int = typer.Option(5_000, "--records", help="Records submitted in bulk first."),
-    verifications: int = typer.Option(
-        20_000, "--verifications", help="Verify requests in the steady-state load (at most)."
+    cold: int = typer.Option(
+        20_000, "--cold", min=1, help="Distinct never-verified receipts, one request each."
     ),
-    distinct: int = typer.Option(500, "--distinct", help="Distinct receipts the load cycles."),
-    cold: int = typer.Option(1_000, "--cold", help="Never-seen receipts verified once each."),
-    concurrency: int = typer.Option(16, "--concurrency", help="Requests in flight."),
-    seconds: float = typer.Option(60.0, "--seconds", help="Time cap of each load phase."),
+    records: int = typer.Option(
+        0, "--records", min=0, help="Records submitted in bulk first (at least --cold)."
+    ),
+    bulk: int = typer.Option(5_000, "--bulk", min=1, help="Records per bulk request."),
+    repeat: int = typer.Option(
+        20_000, "--repeat", min=0, help="Requests of the repeat_cache phase (identical bytes)."
+    ),
+    distinct: int = typer.Option(
+        2_000, "--distinct", min=1, help="Receipts the repeat_cache phase cycles over."
+    ),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, help="Requests in flight."),
+    clients: int = typer.Option(
+        2, "--clients", min=1, help="Load client processes (the connections split among them)."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes (serve --workers)."),
+    compare_workers: bool = typer.Option(
+        False,
+        "--compare-workers",
+        help="Run twice, with 1 and with 2 server processes, and report both and the ratio 2:1.",
+    ),
+    seconds: float = typer.Option(600.0, "--seconds", help="Time cap of each load phase."),
     client: str = typer.Option(
         "raw", "--client", help="Load client: 'raw' (asyncio HTTP/1.1) or 'httpx'."
     ),
     rpc: RpcOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """HTTP API load: verifications/s with p50/p99 latency over loopback, and bulk submission
-    throughput, against `registry serve` on a fresh anvil (target: >= 1,000 verifications/s,
-    p99 < 50 ms).
+    """HTTP API load against `registry serve --workers N` on a fresh anvil and SQLite store, in
+    three phases reported apart: `cold` (each of --cold receipts never verified before, sent
+    once: the full verification work, the headline), `warm` (the same receipts again with other
+    bytes: chain answers may be cached, not whole answers) and `repeat_cache` (identical bytes
+    again: the server's cache of whole answers, not verification work). Each: verifications/s,
+    p50/p90/p99 ms, count, errors. The load runs in --clients processes of its own. With
+    --compare-workers the JSON holds `workers_1`, `workers_2` and `ratio_2_to_1`.
 
     Example: registry bench api --json
     """
+    from registry.bench.api import compare_workers as compare
     from registry.bench.api import measure_api
 
     if client not in ("raw", "httpx"):
         raise typer.BadParameter("expected 'raw' or 'httpx'", param_hint="--client")
-    figures = measure_api(
-        records=records,
-        verifications=verifications,
-        distinct=distinct,
-        cold=cold,
-        concurrency=concurrency,
-        seconds=seconds,
-        client=client,
-        rpc=None if rpc in (None, "embedded") else rpc,
-    )
-    console.print(
-        f"verify: {figures['verify_per_s']:,.0f}/s, p50 {figures['verify_p50_ms']:.1f} ms, "
-        f"p99 {figures['verify_p99_ms']:.1f} ms ({figures['verify_requests']:,} requests over "
-        f"{figures['distinct_receipts']} receipts, {concurrency} in flight)"
-    )
-    if "verify_cold_per_s" in figures:
+    options: dict[str, Any] = {
+        "records": records,
+        "bulk": bulk,
+        "cold": cold,
+        "repeat": repeat,
+        "distinct": distinct,
+        "concurrency": concurrency,
+        "clients": clients,
+        "seconds": seconds,
+        "client": client,
+        "rpc": None if rpc in (None, "embedded") else rpc,
+    }
+    if compare_workers:
+        figures = compare(**options)
+        runs = [figures["workers_1"], figures["workers_2"]]
+    else:
+        figures = measure_api(workers=workers, **options)
+        runs = [figures]
+    for run in runs:
         console.print(
-            f"verify, never-seen receipts: {figures['verify_cold_per_s']:,.0f}/s, "
-            f"p99 {figures['verify_cold_p99_ms']:.1f} ms (one node call each)"
+            f"{run['server']}: {run['records']:,} records submitted at "
+            f"{run['submit_records_per_s']:,.0f}/s, anchored at "
+            f"{run['anchored_records_per_s']:,.0f}/s"
         )
-    console.print(
-        f"bulk submission: {figures['submit_records_per_s']:,.0f} records/s stored; "
-        f"{figures['anchored_records_per_s']:,.0f} records/s to anchored"
-    )
+        for phase in ("cold", "warm", "repeat_cache"):
+            p = run[phase]
+            console.print(
+                f"  {phase:<13} {p['per_s']:>9,.1f} verifications/s  p50 {p['p50_ms']:.1f} ms  "
+                f"p90 {p['p90_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  ({p['count']:,} requests, "
+                f"{p['distinct_receipts']:,} distinct, {p['errors']} errors)"
+            )
+    if compare_workers:
+        ratios = ", ".join(f"{k} {v:.2f}" for k, v in figures["ratio_2_to_1"].items())
+        console.print(f"2 processes : 1 process: {ratios}")
     if json_out:
         print_json(figures)
