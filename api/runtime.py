@@ -74,10 +74,10 @@ class ApiRuntime:
         worker_box.append(worker)
         reader = caching_reader(operator)
         follower = None
-        if settings.revocation_ttl > 0:
+        if settings.revocation_ttl > 0 or reader.mirror is not None:
             follower = ChainFollower(
                 reader,
-                interval=min(1.0, settings.revocation_ttl / 2),
+                interval=min(1.0, settings.revocation_ttl / 2) if settings.revocation_ttl else 1.0,
                 on_error=lambda: metrics.chain_errors.labels("follower").inc(),
             )
         verifications = VerificationCache(reader)
@@ -113,5 +113,7 @@ class ApiRuntime:
         self.worker.stop()
         if self.follower is not None:
             self.follower.stop()
+        if self.reader.mirror is not None:
+            self.reader.mirror.release()
         if self.owns_operator:
             self.operator.close()

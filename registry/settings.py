@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     revocation_ttl: float = Field(
         5.0, ge=0, description="Seconds a verifier may cache a revocation status."
     )
+    mirror: bool = Field(
+        True,
+        description="Follow the registry's events into the store (the registry mirror) and "
+        "verify from it; False: ask the node for every verification.",
+    )
+    mirror_max_lag: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds since the mirror was last seen at the confirmed head beyond which "
+        "verification asks the node instead (a change on chain shows in verdicts within this "
+        "bound once it has `confirmations` blocks).",
+    )
     batch_size: int = Field(10_000, ge=1, le=2**32 - 1, description="Records per batch (max).")
     batch_age: float = Field(2.0, ge=0, description="Seconds before a partial batch is sealed.")
     max_record_bytes: int = Field(1 << 20, ge=1, description="Largest JSON record accepted.")

@@ -38,6 +38,7 @@ class VerificationPublic(ApiModel):
                 "agencyName": "Civil Registry Office",
                 "anchoredAt": "2026-11-23T10:00:00Z",
                 "blockNumber": 2,
+                "asOfBlock": 9,
                 "revocationReason": None,
                 "replacement": None,
                 "checks": [
@@ -64,6 +65,13 @@ class VerificationPublic(ApiModel):
     anchored_at: str | None = Field(description="The anchor's block time, read from the chain.")
     block_number: int | None = Field(
         description="The anchor's block, read from the chain (`check()`), never the receipt's."
+    )
+    as_of_block: int | None = Field(
+        None,
+        description="The chain state the verdict reflects: the registry mirror's block (every "
+        "anchor, revocation, key change and agency status up to it, to the confirmation depth). "
+        "Null when the node was asked directly (its latest block then) or the chain was not "
+        "asked.",
     )
     revocation_reason: str | None
     replacement: str | None = Field(

@@ -56,6 +56,7 @@ class RegistryEvent:
     log_index: int
     tx_hash: bytes
     timestamp: int
+    block_hash: bytes = b""
 
 
 @dataclass
@@ -218,6 +219,7 @@ class EventFollower:
             log_index=int(log["logIndex"]),
             tx_hash=bytes(log["transactionHash"]),
             timestamp=timestamp,
+            block_hash=bytes(log["blockHash"] or b""),
         )
 
     def _logs(self, start: int, end: int) -> list[Any]:
@@ -258,7 +260,11 @@ def fetch_events(
 
 def rebuild_state(events: Iterable[RegistryEvent]) -> RegistryState:
     """Replay events into the registry state, exactly as the contract's storage evolves."""
-    state = RegistryState()
+    return replay(RegistryState(), events)
+
+
+def replay(state: RegistryState, events: Iterable[RegistryEvent]) -> RegistryState:
+    """Apply `events` (in chain order) to `state`, in place; returns it."""
     for ev in events:
         handler = _HANDLERS.get(ev.name)
         if handler is not None:

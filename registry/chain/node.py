@@ -21,16 +21,18 @@ from web3.providers.eth_tester import EthereumTesterProvider
 
 from registry.chain.accounts import fund_from_dev_account
 from registry.chain.tx import SignedTx, broadcast, fee_fields, prepare_transaction, rpc_errors
+from registry.errors import ChainUnavailable
 from registry.types import Address
 
 
 @dataclass(frozen=True)
 class BlockInfo:
-    """A block's number, hash and time (Unix seconds)."""
+    """A block's number, hash and time (Unix seconds), and its parent's hash."""
 
     number: int
     hash: bytes
     timestamp: int
+    parent_hash: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,23 @@ class MinedTx:
         return self.status == 1
 
 
+def _block_info(raw: Any) -> BlockInfo:
+    if raw is None or raw.get("hash") is None:
+        raise ChainUnavailable("the node does not have that block (yet)")
+    return BlockInfo(
+        int(raw["number"] or 0),
+        bytes(raw["hash"] or b""),
+        int(raw["timestamp"]),
+        bytes(raw.get("parentHash") or b""),
+    )
+
+
 class Node:
     """The node behind a `Web3` connection (embedded eth-tester or any JSON-RPC URL)."""
 
     def __init__(self, w3: Web3) -> None:
         self._w3 = w3
+        self._batches = True  # until the node refuses a batch request
 
     # --------------------------------------------------------------- chain
 
@@ -74,7 +88,30 @@ class Node:
         """A block by number (or "latest", "pending")."""
         with rpc_errors("eth_getBlockByNumber"):
             raw = self._w3.eth.get_block(number)  # type: ignore[arg-type]
-        return BlockInfo(int(raw["number"] or 0), bytes(raw["hash"] or b""), int(raw["timestamp"]))
+        return _block_info(raw)
+
+    def blocks(self, numbers: Sequence[int]) -> list[BlockInfo]:
+        """The headers of several blocks, in the order asked: one JSON-RPC batch request where
+        the node accepts batches, else one request each (the embedded chain, a node that
+        refuses batches). A block the node does not have is ChainUnavailable."""
+        wanted = list(numbers)
+        if not wanted:
+            return []
+        if not self.embedded and self._batches:
+            try:
+                with (
+                    rpc_errors("eth_getBlockByNumber (batch)"),
+                    self._w3.batch_requests() as batch,
+                ):
+                    for number in wanted:
+                        batch.add(self._w3.eth.get_block(number))
+                    raws = batch.execute()
+                return [_block_info(raw) for raw in raws]
+            except ChainUnavailable:
+                raise
+            except Exception:  # a node that answers a batch with an error: one by one
+                self._batches = False
+        return [self.block(number) for number in wanted]
 
     def block_time(self, number: int | str = "latest") -> int:
         """A block's time (Unix seconds)."""

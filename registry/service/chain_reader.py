@@ -22,11 +22,13 @@ from registry.chain.events import EventFollower, RegistryEvent, RegistryState, r
 from registry.chain.node import Node
 from registry.receipt import Receipt
 from registry.service.caches import CacheStats, LruCache
+from registry.service.mirror import RegistryMirror, decode_event
 from registry.service.operator import Operator
 from registry.service.verify import (
     ChainReader,
     Outcome,
 )
+from registry.store.mirror import mirror_cursor, mirror_events_after
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,16 @@ class CachingChainReader(ChainReader):
     """
 
     watched: RegistryContract | None = None
+    mirror: RegistryMirror | None = None
+    """With a mirror, answers about the watched registry come from the store while the mirror
+    is current, and `sync()` follows the chain into it (or, in a process that does not hold
+    the mirror's lease, reads what the follower applied)."""
     generation: int = 0
     _answers: LruCache[tuple[Any, ...], tuple[CheckResult, float]] = field(init=False)
     _open_keys: LruCache[tuple[Any, ...], tuple[KeyWindow, float]] = field(init=False)
     _synced_at: float = float("-inf")
     _follower: EventFollower | None = None
+    _mirror_seen: tuple[int, int, int] | None = None  # (rewinds, block, log index) read up to
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -83,6 +90,8 @@ class CachingChainReader(ChainReader):
     def following(self, chain_id: int, address: str) -> bool:
         """Whether answers about this registry are kept current by the event log."""
         watched = self.watched
+        if self.mirror is not None:
+            return self.mirror.covers(chain_id, address) and self.mirror.current() is not None
         return (
             watched is not None
             and chain_id == watched.chain_id
@@ -106,6 +115,10 @@ class CachingChainReader(ChainReader):
         )
 
     def check(self, receipt: Receipt) -> CheckResult:
+        if self.mirror is not None:
+            mirrored = self.mirror.check(receipt)
+            if mirrored is not None:
+                return mirrored
         a = receipt.anchor
         key = self._answer_key(receipt)
         hit = self._answers.lookup(key)
@@ -125,6 +138,10 @@ class CachingChainReader(ChainReader):
         return result
 
     def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
+        if self.mirror is not None and self.mirror.covers(chain_id, address):
+            mirrored = self.mirror.key_window(agency, public_key)
+            if mirrored is not None:
+                return mirrored
         key = (chain_id, address, agency.lower(), public_key)
         hit = self._open_keys.lookup(key)
         if hit is not None and self._fresh(hit[1], chain_id, address):
@@ -135,10 +152,23 @@ class CachingChainReader(ChainReader):
             self._open_keys[key] = (window, time.monotonic())
         return window
 
+    def agency_name(self, chain_id: int, address: str, agency: str) -> str:
+        if self.mirror is not None and self.mirror.covers(chain_id, address):
+            name = self.mirror.agency_name(agency)
+            if name is not None:
+                return name
+        return super().agency_name(chain_id, address, agency)
+
     def is_warm(self, receipt: Receipt) -> bool:
-        """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached): the
-        caller can then verify inline instead of handing the work to a thread."""
+        """Whether verifying `receipt` now needs no JSON-RPC call (everything is cached, or
+        the mirror in a local SQLite store answers): the caller can then verify inline
+        instead of handing the work to a thread."""
         a = receipt.anchor
+        mirror = self.mirror
+        if mirror is not None and mirror.covers(a.chain_id, a.registry):
+            cursor = mirror.current()
+            if cursor is not None and a.block_number <= cursor.block_number:
+                return mirror.store.dialect == "sqlite"
         hit = self._answers.peek(self._answer_key(receipt))
         if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
             return False
@@ -156,7 +186,10 @@ class CachingChainReader(ChainReader):
     # ---------------------------------------------------------------- following
 
     def forget(self) -> None:
-        """Drop every cached answer that can change (this server just changed the chain)."""
+        """Drop every cached answer that can change (this server just changed the chain), and
+        read from the node until the mirror has caught up with the change."""
+        if self.mirror is not None:
+            self.mirror.require_head()
         self.generation += 1
         self._answers.clear()
         self._open_keys.clear()
@@ -167,6 +200,8 @@ class CachingChainReader(ChainReader):
         watched = self.watched
         if watched is None:
             return 0
+        if self.mirror is not None:
+            return self._sync_mirror(self.mirror)
         with self._sync_lock:
             if self._follower is None:
                 # Answers cached before we followed may predate events we will never read.
@@ -187,6 +222,35 @@ class CachingChainReader(ChainReader):
                 if events:
                     self._apply(events)
                     count += len(events)
+            self._synced_at = time.monotonic()
+            return count
+
+    def _sync_mirror(self, mirror: RegistryMirror) -> int:
+        """Follow the chain into the mirror (when this process holds its lease), then drop the
+        cached answers that the newly applied events change, whoever applied them."""
+        with self._sync_lock:
+            mirror.follow()
+            count = 0
+            with mirror.store.session() as session:
+                cursor = mirror_cursor(session)
+                if cursor is None:
+                    return 0
+                seen = self._mirror_seen
+                if seen is None or seen[0] != cursor.rewinds:
+                    # First look, or the mirror was rewound: start from its end, forget all.
+                    self._mirror_seen = (cursor.rewinds, cursor.block_number, 1 << 30)
+                    self.forget()
+                    return 0
+                while True:
+                    rows = list(
+                        mirror_events_after(session, block_number=seen[1], log_index=seen[2])
+                    )
+                    if not rows:
+                        break
+                    self._apply([decode_event(r) for r in rows])
+                    count += len(rows)
+                    seen = (seen[0], rows[-1].block_number, rows[-1].log_index)
+                self._mirror_seen = seen
             self._synced_at = time.monotonic()
             return count
 
@@ -299,11 +363,23 @@ def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract
 
 
 def caching_reader(operator: Operator) -> CachingChainReader:
-    """The server's reader: the operator's registry watched, others attached on demand."""
+    """The server's reader: the operator's registry watched (through the registry mirror in
+    the operator's store unless `settings.mirror` is off), others attached on demand."""
+    settings = operator.settings
+    mirror = None
+    if settings.mirror:
+        mirror = RegistryMirror(
+            operator.store,
+            operator.registry,
+            confirmations=settings.confirmations,
+            span=settings.log_span,
+            max_lag=settings.mirror_max_lag,
+        )
     return CachingChainReader(
         registry_for=registry_lookup(operator),
-        revocation_ttl=operator.settings.revocation_ttl,
+        revocation_ttl=settings.revocation_ttl,
         watched=operator.registry,
+        mirror=mirror,
     )
 
 

@@ -89,6 +89,9 @@ class Verification:
     block_number: int | None = None
     replacement: str | None = None
     revocation_reason: str | None = None
+    as_of_block: int | None = None
+    """The registry mirror's block the chain checks were read at; None: the node was asked
+    (its latest block) or the chain was not asked."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +100,7 @@ class Verification:
             "agencyName": self.agency_name,
             "anchoredAt": self.anchored_at,
             "blockNumber": self.block_number,
+            "asOfBlock": self.as_of_block,
             "revocationReason": self.revocation_reason,
             "replacement": self.replacement,
             "checks": [c.to_json() for c in self.checks],
@@ -267,8 +271,11 @@ def outcome_of(checks: Sequence[Check], *, document: bool) -> Outcome:
 def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) -> list[Check]:
     """anchored, agency, key, revocation: one check() call, then keyOf (cached)."""
     result = reader.check(receipt)
+    as_of = getattr(result, "as_of_block", None)  # answered by the registry mirror
+    if as_of is not None:
+        facts["as_of_block"] = as_of
     if result.anchor.agency is None:
-        return _not_anchored(receipt)
+        return _not_anchored(receipt, as_of)
     if not result.included:
         # The offline fold of the same proof reached this root: a node saying otherwise is
         # answering wrongly, which says nothing about the document.
@@ -293,12 +300,14 @@ def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) 
     ]
 
 
-def _not_anchored(receipt: Receipt) -> list[Check]:
+def _not_anchored(receipt: Receipt, as_of: int | None = None) -> list[Check]:
     anchor = receipt.anchor
     reason = (
         f"root {to_hex(receipt.merkle.root)} is not anchored by agency {anchor.agency} on "
         f"registry {anchor.registry}"
     )
+    if as_of is not None:
+        reason += f" (as of block {as_of})"
     return [
         Check.failed(CheckName.ANCHORED, reason, notAnchored=True),
         *_chain_skipped("not anchored")[1:],

@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -46,6 +47,9 @@ __all__ = [
     "BatchState",
     "DigestKind",
     "JournalEntry",
+    "MirrorBlock",
+    "MirrorCursor",
+    "MirrorEvent",
     "Record",
     "RecordStatus",
     "RegistryMeta",
@@ -327,6 +331,56 @@ class JournalEntry(Base):
     def data(self) -> dict[str, Any]:
         """The detail JSON as a dict (empty when there is none)."""
         return dict(json.loads(self.detail)) if self.detail else {}
+
+
+class MirrorCursor(Base):
+    """How far the registry mirror has followed the chain (one row): the last block applied
+    (confirmed), its hash, when the follower last saw the mirror current (`synced_at`, Unix
+    seconds), and counters that change when the agencies' events change (`agency_version`)
+    and when the mirror was rewound after a re-organisation (`rewinds`)."""
+
+    __tablename__ = "mirror_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    registry_address: Mapped[str] = mapped_column(String(42))
+    from_block: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    synced_at: Mapped[float] = mapped_column(Float)
+    agency_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    rewinds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MirrorBlock(Base):
+    """A block the mirror applied, with its hash: where a re-organisation is detected and how
+    far back it is rewound (the recent ones are kept)."""
+
+    __tablename__ = "mirror_blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class MirrorEvent(Base):
+    """One event of the registry's log, as the chain has it to the confirmation depth: its
+    position, block hash and time, the agency it is about, its `subject` (the root of an
+    anchor, the hash of a revocation, the key of a key event) and every argument (JSON,
+    bytes as {"$b": hex})."""
+
+    __tablename__ = "mirror_events"
+    __table_args__ = (Index(None, "agency", "subject"),)
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[bytes | None] = mapped_column(LargeBinary(20))
+    subject: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    args: Mapped[str] = mapped_column(Text)
 
 
 def table(model: type[Base]) -> Table:
