@@ -40,11 +40,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_keys.datatypes import PrivateKey as Secp256k1PrivateKey
-from eth_utils.address import is_checksum_address
 from eth_utils.crypto import keccak
 
 from registry.errors import InvalidInput, SigningKeyError, WrongPassphrase
-from registry.types import SigningKey32
+from registry.types import SigningKey32, checksum_address
 
 __all__ = [
     "DATA_KEY_BYTES",
@@ -114,7 +113,7 @@ def address_bytes(address: str | bytes) -> bytes:
     if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
         raise InvalidInput(f"{address!r}: expected an address, 0x + 40 hex digits")
     body = address[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(address):
+    if body != body.lower() and body != body.upper() and checksum_address(address) != address:
         raise InvalidInput(f"{address}: bad EIP-55 checksum (a typo?)")
     return bytes.fromhex(body)
 

@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from eth_utils.address import is_checksum_address, to_checksum_address
-
 from registry.checks import Check, CheckName
 from registry.errors import InvalidInput, InvalidProof, InvalidReceipt
 from registry.jsontext import load_json_strict
 from registry.keys import verify_root_signature
 from registry.merkle import KIND_FILE, KIND_RECORD, leaf_hash, process_proof
-from registry.types import Address, Digest, Leaf, Root, SigningKey32, to_hex
+from registry.types import Address, Digest, Leaf, Root, SigningKey32, checksum_address, to_hex
 
 __all__ = [
     "KIND_CODES",
@@ -299,7 +297,7 @@ def _checksummed(address: str) -> Address:
     if isinstance(address, str) and _ADDRESS.fullmatch(address):
         body = address[2:]
         if body == body.lower() or body == body.upper():
-            return to_checksum_address(address)
+            return checksum_address(address)
     return cast("Address", address)  # unchecked here: parse_receipt names the field
 
 
@@ -363,11 +361,10 @@ class _Reader:
             raise self.fail(name, "expected an address (0x + 40 hex digits, EIP-55 checksummed)")
         if value.lower() == _ZERO_ADDRESS:
             raise self.fail(name, "the zero address is not an account")
-        if not is_checksum_address(value):
-            raise self.fail(
-                name, f"bad or missing EIP-55 checksum; expected {to_checksum_address(value)}"
-            )
-        return to_checksum_address(value)  # the same string, typed as checksummed
+        expected = checksum_address(value)
+        if value != expected:
+            raise self.fail(name, f"bad or missing EIP-55 checksum; expected {expected}")
+        return expected  # the same string, typed as checksummed
 
     def timestamp(self, value: object, name: str) -> datetime:
         if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):

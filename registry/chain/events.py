@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from registry.chain.contract import (
@@ -25,7 +24,7 @@ from registry.chain.contract import (
     StatusChange,
 )
 from registry.errors import ChainUnavailable
-from registry.types import Address
+from registry.types import Address, checksum_address
 
 REGISTRY_EVENTS = (
     "AgencyRegistered",
@@ -138,7 +137,7 @@ class RegistryState:
 
 
 def _address(value: str) -> Address:
-    return Address(Web3.to_checksum_address(value))
+    return checksum_address(value)
 
 
 class EventFollower:

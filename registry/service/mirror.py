@@ -26,8 +26,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from web3 import Web3
-
 from registry.chain import CheckResult, KeyWindow, RegistryContract
 from registry.chain.events import (
     REGISTRY_EVENTS,
@@ -37,7 +35,7 @@ from registry.chain.events import (
     replay,
 )
 from registry.chain.node import BlockInfo
-from registry.errors import ChainUnavailable
+from registry.errors import ChainUnavailable, StoreUnavailable
 from registry.merkle import verify_proof
 from registry.receipt import Receipt
 from registry.store import Store
@@ -45,15 +43,16 @@ from registry.store.lease import AccountLease
 from registry.store.mirror import (
     MirrorCursorRow,
     MirrorEventRow,
+    MirrorReads,
     apply_mirror_page,
     mirror_agency_events,
     mirror_blocks_from,
     mirror_cursor,
-    mirror_hash_events,
     rewind_mirror,
     start_mirror,
     touch_mirror,
 )
+from registry.types import checksum_address
 
 __all__ = ["MirrorAnswer", "RegistryMirror", "decode_event", "encode_args"]
 
@@ -159,6 +158,7 @@ class RegistryMirror:
         self.snapshot_ttl = snapshot_ttl
         self._from_block = from_block
         self._lease = AccountLease(store, f"mirror-{registry.address.lower()}")
+        self._reads = MirrorReads(store)
         self._lock = threading.Lock()
         self._snapshot: tuple[float, MirrorCursorRow | None] = (float("-inf"), None)
         self._state: tuple[tuple[int, int], RegistryState] | None = None
@@ -172,7 +172,9 @@ class RegistryMirror:
         return self._lease.held
 
     def release(self) -> None:
+        """Give back the lease and close the readers' connections."""
         self._lease.release()
+        self._reads.close()
 
     def follow(self, *, max_pages: int | None = None) -> int:
         """One following step (all pages up to the confirmed head, or `max_pages`): returns
@@ -356,8 +358,11 @@ class RegistryMirror:
         at, cursor = self._snapshot
         now = time.monotonic()
         if now - at >= self.snapshot_ttl:
-            with self.store.session() as session:
-                cursor = mirror_cursor(session)
+            try:
+                cursor = self._reads.cursor()
+            except StoreUnavailable as exc:
+                log.warning("registry mirror: %s; asking the node", exc)
+                cursor = None
             if cursor is not None and not self._ours(cursor):
                 cursor = None
             self._snapshot = (now, cursor)
@@ -394,13 +399,14 @@ class RegistryMirror:
         cursor = self.current()
         if cursor is None or a.block_number > cursor.block_number:
             return None
-        agency = Web3.to_checksum_address(a.agency)
+        agency = checksum_address(a.agency)
         root, leaf = bytes(receipt.merkle.root), bytes(receipt.leaf)
-        with self.store.session() as session:
-            rows = mirror_hash_events(
-                session, agency=bytes.fromhex(agency[2:]), subjects=(root, leaf)
-            )
-        state = self.state(cursor)
+        try:
+            rows = self._reads.hash_events(agency=bytes.fromhex(agency[2:]), root=root, leaf=leaf)
+            state = self.state(cursor)
+        except StoreUnavailable as exc:
+            log.warning("registry mirror: %s; asking the node", exc)
+            return None
         view = replace(state, anchors={}, anchor_tx={}, revocations={})
         replay(view, _hash_events(rows, root=root, leaf=leaf))
         if (agency, root) in view.anchors and agency not in view.agencies:
@@ -414,7 +420,7 @@ class RegistryMirror:
         cursor = self.current()
         if cursor is None:
             return None
-        address = Web3.to_checksum_address(agency)
+        address = checksum_address(agency)
         window = self.state(cursor).keys.get((address, bytes(public_key)))  # type: ignore[arg-type]
         return window if window is not None else KeyWindow(agency=None, valid_from=0, valid_until=0)
 
@@ -422,7 +428,7 @@ class RegistryMirror:
         cursor = self.current()
         if cursor is None:
             return None
-        info = self.state(cursor).agencies.get(Web3.to_checksum_address(agency))  # type: ignore[call-overload]
+        info = self.state(cursor).agencies.get(checksum_address(agency))  # type: ignore[call-overload]
         return info.name if info is not None else None
 
 

@@ -5,18 +5,25 @@ process that verifies."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from registry.store.db import begin_write
+from registry.errors import StoreUnavailable
+from registry.store.db import SQLITE_BUSY_TIMEOUT_MS, Store, begin_write
 from registry.store.models import MirrorBlock, MirrorCursor, MirrorEvent, table
 
 __all__ = [
     "MirrorCursorRow",
     "MirrorEventRow",
+    "MirrorReads",
     "apply_mirror_page",
     "mirror_agency_events",
     "mirror_blocks_from",
@@ -257,3 +264,111 @@ def mirror_events_after(
     )
     for r in rows:
         yield _row(r)
+
+
+# ---------------------------------------------------------------- the verifier's fast reads
+
+_CURSOR_SQL = (
+    "SELECT chain_id, registry_address, from_block, block_number, block_hash, synced_at, "
+    "agency_version, rewinds FROM mirror_cursor WHERE id = 1"
+)
+_HASH_SQL = (
+    "SELECT block_number, log_index, block_hash, tx_hash, timestamp, name, agency, subject, "
+    "args FROM mirror_events WHERE agency = {p} AND subject IN ({p}, {p}) "
+    "ORDER BY block_number, log_index"
+)
+
+
+class MirrorReads:
+    """The two reads of every verification (the cursor; the anchor and revocations of a root
+    and a leaf) on a DBAPI connection of each thread's own, outside the pool and the ORM: a
+    verification costs two indexed lookups, not two sessions. Autocommit, so every read sees
+    what the follower has committed. A connection that fails is dropped and StoreUnavailable
+    raised; the next read opens a new one."""
+
+    def __init__(self, store: Store) -> None:
+        self._engine = store.engine
+        self._sqlite = store.dialect == "sqlite"
+        self._hash_sql = _HASH_SQL.format(p="?" if self._sqlite else "%s")
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        url = self._engine.url
+        if self._sqlite:
+            conn = sqlite3.connect(
+                url.database or ":memory:",
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            )
+        else:
+            cargs, cparams = self._engine.dialect.create_connect_args(url)
+            conn = psycopg.connect(*cargs, **cparams, autocommit=True)
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except (sqlite3.Error, psycopg.Error) as exc:
+            self._local.conn = None
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            with contextlib.suppress(sqlite3.Error, psycopg.Error):
+                conn.close()
+            raise StoreUnavailable(f"the store could not be read: {type(exc).__name__}") from exc
+
+    def cursor(self) -> MirrorCursorRow | None:
+        rows = self._rows(_CURSOR_SQL, ())
+        if not rows:
+            return None
+        r = rows[0]
+        return MirrorCursorRow(
+            chain_id=int(r[0]),
+            registry_address=str(r[1]),
+            from_block=int(r[2]),
+            block_number=int(r[3]),
+            block_hash=bytes(r[4]),
+            synced_at=float(r[5]),
+            agency_version=int(r[6]),
+            rewinds=int(r[7]),
+        )
+
+    def hash_events(self, *, agency: bytes, root: bytes, leaf: bytes) -> list[MirrorEventRow]:
+        """As `mirror_hash_events` for one root and one leaf."""
+        rows = self._rows(self._hash_sql, (agency, root, leaf))
+        return [
+            MirrorEventRow(
+                block_number=int(r[0]),
+                log_index=int(r[1]),
+                block_hash=bytes(r[2]),
+                tx_hash=bytes(r[3]),
+                timestamp=int(r[4]),
+                name=str(r[5]),
+                agency=bytes(r[6]) if r[6] is not None else None,
+                subject=bytes(r[7]) if r[7] is not None else None,
+                args=str(r[8]),
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error, psycopg.Error):
+                conn.close()

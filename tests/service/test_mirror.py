@@ -316,3 +316,18 @@ def test_reorg_that_drops_the_anchor_makes_the_root_unknown(fault_env, sqlite_st
     if answer is not None:  # the receipt's block may now be beyond the mirror: the node decides
         assert answer.anchor.agency is None
     assert live(env, receipts[0]).anchor.agency is None
+
+
+def test_a_store_that_fails_mid_read_sends_the_verifier_to_the_node(env, store, mirror_of):
+    """The verifier's own connection breaks (database restarted): that check asks the node,
+    the broken connection is dropped, and the next read opens a new one."""
+    issued = issue_batch(env, count=1, tag="outage")
+    mirror = mirror_of(env, store, snapshot_ttl=0.0)
+    mirror.follow()
+    assert mirror.check(issued.receipts[0]) is not None
+    broken = mirror._reads._connect()
+    broken.close()  # every statement on it now fails with the driver's own error
+    assert mirror.check(issued.receipts[0]) is None
+    answer = mirror.check(issued.receipts[0])
+    assert answer is not None and plain(answer) == plain(live(env, issued.receipts[0]))
+    assert mirror._reads._connect() is not broken
