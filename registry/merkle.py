@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import sha3
 
@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 HASH_SIZE = 32
+T = TypeVar("T")
 
 
 class _KeccakState(Protocol):
@@ -129,18 +130,33 @@ class MerkleTree:
     Build it with :meth:`from_digests`. Index arguments are submission positions.
     """
 
-    __slots__ = ("_count", "_positions", "_tree")
+    __slots__ = ("_count", "_order", "_positions_made", "_tree")
 
     _tree: list[bytes]
-    _positions: list[int]
+    _order: list[int]
+    _positions_made: list[int] | None
     _count: int
 
-    def __init__(self, tree: list[bytes], positions: list[int]) -> None:
-        """Internal: use :meth:`from_digests`. ``tree`` is OZ's heap array, ``positions``
-        maps a submission index to its place in it."""
+    def __init__(self, tree: list[bytes], order: list[int]) -> None:
+        """Internal: use :meth:`from_digests`. ``tree`` is OZ's heap array, ``order`` the
+        submission index of each leaf by rank (the leaf of rank r sits at heap index
+        2n-2-r)."""
         self._tree = tree
-        self._positions = positions
-        self._count = len(positions)
+        self._order = order
+        self._positions_made = None
+        self._count = len(order)
+
+    @property
+    def _positions(self) -> list[int]:
+        """Heap array index of each leaf by submission index, made on first use (a scatter
+        over the whole tree: ``all_proofs`` and the root do not need it)."""
+        positions = self._positions_made
+        if positions is None:
+            count = self._count
+            positions = [0] * count
+            _scatter(positions, self._order, range(2 * count - 2, count - 2, -1))
+            self._positions_made = positions
+        return positions
 
     @classmethod
     def from_digests(cls, digests: Sequence[bytes], kinds: Sequence[int] | int) -> MerkleTree:
@@ -181,11 +197,9 @@ class MerkleTree:
         # OZ stores the smallest leaf last: rank r sits at heap array index 2n-2-r.
         tree: list[bytes] = [b""] * (count - 1)
         tree.extend(map(leaves.__getitem__, reversed(order)))
-        positions = [0] * count
-        for position, value_index in zip(range(2 * count - 2, count - 2, -1), order, strict=True):
-            positions[value_index] = position
+        del leaves
         _fill_internal_nodes(tree, count)
-        return cls(tree, positions)
+        return cls(tree, order)
 
     @property
     def root(self) -> Root:
@@ -242,8 +256,10 @@ class MerkleTree:
             if n < first_deepest:
                 by_node.extend(_proofs_of_range(tree, n, first_deepest - 1, deepest - 1))
             by_node.extend(_proofs_of_range(tree, first_deepest, 2 * n - 1, deepest))
-        offset = 1 - n  # heap array index -> position in by_node
-        return [by_node[p + offset] for p in self._positions]
+            # by_node runs from heap index n-1 (the largest leaf, rank n-1) to 2n-2 (rank 0).
+            proofs: list[list[bytes]] = [[]] * n
+            _scatter(proofs, self._order, reversed(by_node))
+            return proofs
 
     def multiproof(self, indices: Iterable[int]) -> MultiProof:
         """A proof for several leaves at once (OZ ``getMultiProof``), for the given indices.
@@ -295,6 +311,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
     this triggers re-scan every list made so far: 1,000,000 proofs take ~4.7 s with the
     collector running and ~1.5 s without. The lists hold only bytes, so they form no
     cycles and nothing is left for the collector to find afterwards.
+
+    Re-enabling alone would still cost one scan of them all (~0.5 s per 1,000,000: they
+    are all in the youngest generation, far over its threshold), so they are first moved
+    to the oldest generation unscanned (``gc.freeze()`` then ``gc.unfreeze()``), as any
+    survivor of that scan would be. Skipped when the application has frozen objects of
+    its own (``gc.get_freeze_count()``), which ``unfreeze`` would release.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -302,6 +324,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -321,19 +346,60 @@ def _fill_internal_nodes(tree: list[bytes], count: int) -> None:
         level -= 1
 
 
+_SHARED_LEVELS = 6
+"""all_proofs: leaves under one ancestor this many levels up share the rest of their proof."""
+
+
 def _proofs_of_range(tree: list[bytes], first: int, last: int, depth: int) -> list[list[bytes]]:
-    """Proofs of the leaves at 1-based heap indices first..last, all at ``depth``."""
-    columns: list[Iterator[bytes]] = []
-    for k in range(depth):
-        lo, hi = first >> k, last >> k  # ancestors k levels up
-        siblings = [tree[(u ^ 1) - 1] for u in range(lo, hi + 1)]
-        span = 1 << k
-        if lo == hi:
-            runs = [last - first + 1]
-        else:
-            runs = [((lo + 1) << k) - first, *repeat(span, hi - lo - 1), last - (hi << k) + 1]
-        columns.append(chain.from_iterable(map(repeat, siblings, runs)))
-    return list(map(list, zip(*columns, strict=True)))
+    """Proofs of the leaves at 1-based heap indices first..last, all at ``depth``.
+
+    Walks columns rather than leaves: the k-th proof element of a leaf is its ancestor's
+    sibling k levels up, shared by 2**k neighbours, so each column is one run of repeats and
+    ``zip`` assembles the proofs in C. Only the lowest _SHARED_LEVELS columns are zipped per
+    leaf: the rest of a proof is the proof of the leaf's ancestor _SHARED_LEVELS levels up,
+    computed once for its whole group (recursively) and joined on with one list addition.
+    """
+    if depth == 0:
+        return [[] for _ in range(last - first + 1)]
+    low = min(depth, _SHARED_LEVELS)
+    lowest = zip(*[_column(tree, first, last, k) for k in range(low)], strict=True)
+    if depth == low:
+        return list(map(list, lowest))
+    above = _proofs_of_range(tree, first >> low, last >> low, depth - low)
+    shared = chain.from_iterable(map(repeat, above, _runs(first, last, low)))
+    return list(map(list.__add__, map(list, lowest), shared))
+
+
+def _column(tree: list[bytes], first: int, last: int, k: int) -> Iterator[bytes]:
+    """The k-th proof element of each leaf first..last: its ancestor's sibling k levels up."""
+    siblings = _siblings(tree, first >> k, last >> k)
+    if k == 0:
+        return iter(siblings)
+    return chain.from_iterable(map(repeat, siblings, _runs(first, last, k)))
+
+
+def _siblings(tree: list[bytes], lo: int, hi: int) -> list[bytes]:
+    """``[tree[(u ^ 1) - 1] for u in range(lo, hi + 1)]`` (the siblings of 1-based heap
+    nodes lo..hi), by slicing: the same nodes with each aligned pair swapped."""
+    start, stop = lo & ~1, hi | 1  # the aligned pairs covering lo..hi
+    nodes = tree[start - 1 : stop]
+    swapped = nodes[:]
+    swapped[0::2] = nodes[1::2]
+    swapped[1::2] = nodes[0::2]
+    return swapped[lo - start : hi - start + 1]
+
+
+def _runs(first: int, last: int, k: int) -> list[int]:
+    """How many of the leaves first..last sit under each of their ancestors k levels up."""
+    lo, hi = first >> k, last >> k
+    if lo == hi:
+        return [last - first + 1]
+    return [((lo + 1) << k) - first, *repeat(1 << k, hi - lo - 1), last - (hi << k) + 1]
+
+
+def _scatter(target: list[T], indices: Iterable[int], values: Iterable[T]) -> None:
+    """``target[i] = v`` for each pair, in C (no Python-level loop)."""
+    deque(map(target.__setitem__, indices, values), maxlen=0)
 
 
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
