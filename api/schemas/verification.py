@@ -39,6 +39,7 @@ class VerificationPublic(ApiModel):
                 "anchoredAt": "2026-11-23T10:00:00Z",
                 "blockNumber": 2,
                 "asOfBlock": 9,
+                "chainSource": "mirror",
                 "revocationReason": None,
                 "replacement": None,
                 "checks": [
@@ -69,9 +70,14 @@ class VerificationPublic(ApiModel):
     as_of_block: int | None = Field(
         None,
         description="The chain state the verdict reflects: the registry mirror's block (every "
-        "anchor, revocation, key change and agency status up to it, to the confirmation depth). "
-        "Null when the node was asked directly (its latest block then) or the chain was not "
-        "asked.",
+        "anchor, revocation, key change and agency status up to it, to the confirmation "
+        "depth), or the node's head block read in the same request. Null when the chain was "
+        "not asked or the answer was cached.",
+    )
+    chain_source: Literal["mirror", "node"] | None = Field(
+        None,
+        description="Where the chain's answers came from: `mirror` (this server's registry "
+        "mirror, followed from the contract's events) or `node` (asked now).",
     )
     revocation_reason: str | None
     replacement: str | None = Field(

@@ -25,6 +25,7 @@ from registry.service.caches import CacheStats, LruCache
 from registry.service.mirror import RegistryMirror, decode_event
 from registry.service.operator import Operator
 from registry.service.verify import (
+    ChainAnswer,
     ChainReader,
     Outcome,
 )
@@ -136,6 +137,39 @@ class CachingChainReader(ChainReader):
         if generation == self.generation:
             self._answers[key] = (result, time.monotonic())
         return result
+
+    def answer(self, receipt: Receipt) -> ChainAnswer:
+        """From the registry mirror when it can answer (with the key's window and the name,
+        as of its block), else a cached live answer, else the node in one batch request."""
+        a = receipt.anchor
+        public_key = receipt.signature.public_key
+        mirror = self.mirror
+        if mirror is not None:
+            mirrored = mirror.check(receipt)
+            if mirrored is not None:
+                return ChainAnswer(
+                    mirrored,
+                    mirrored.as_of_block,
+                    mirror.key_window(a.agency, public_key),
+                    mirror.agency_name(a.agency),
+                    source="mirror",
+                )
+        key = self._answer_key(receipt)
+        hit = self._answers.lookup(key)
+        if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
+            return ChainAnswer(hit[0])
+        generation = self.generation
+        answer = self.read(receipt)
+        # As in check(): keep it only if no sync ran while the node was asked.
+        if generation == self.generation:
+            now = time.monotonic()
+            self._answers[key] = (answer.check, now)
+            if answer.key is not None and answer.key.valid_until == 0:
+                self._open_keys[(a.chain_id, a.registry, a.agency.lower(), public_key)] = (
+                    answer.key,
+                    now,
+                )
+        return answer
 
     def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         if self.mirror is not None and self.mirror.covers(chain_id, address):

@@ -90,8 +90,10 @@ class Verification:
     replacement: str | None = None
     revocation_reason: str | None = None
     as_of_block: int | None = None
-    """The registry mirror's block the chain checks were read at; None: the node was asked
-    (its latest block) or the chain was not asked."""
+    """The block the chain checks reflect: the registry mirror's, or the node's head read in
+    the same request; None when the chain was not asked or the answer was cached."""
+    chain_source: str | None = None
+    """Where the chain checks came from: "mirror" or "node"; None as for as_of_block."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class Verification:
             "anchoredAt": self.anchored_at,
             "blockNumber": self.block_number,
             "asOfBlock": self.as_of_block,
+            "chainSource": self.chain_source,
             "revocationReason": self.revocation_reason,
             "replacement": self.replacement,
             "checks": [c.to_json() for c in self.checks],
@@ -111,6 +114,21 @@ class Verification:
 class _Cached:
     value: Any
     at: float
+
+
+@dataclass(frozen=True)
+class ChainAnswer:
+    """What the chain says about one receipt: `check()`, and, when read in the same request
+    (or from the registry mirror), the signing key's window and the agency's name; `as_of`
+    is the block the answer reflects (the mirror's block, or the node's head read first in
+    the same request), None when it came from a cache."""
+
+    check: CheckResult
+    as_of: int | None = None
+    key: KeyWindow | None = None
+    agency_name: str | None = None
+    source: str | None = None
+    """"mirror" (the server's registry mirror) or "node" (asked now); None: a cached answer."""
 
 
 @dataclass
@@ -155,6 +173,48 @@ class ChainReader:
         )
         self._checks[key] = _Cached(result, now)
         return result
+
+    def answer(self, receipt: Receipt) -> ChainAnswer:
+        """`check()` of the receipt; when the node must be asked, with `keyOf`, `agencyOf`
+        and the head block in the same JSON-RPC batch request (one round trip)."""
+        a = receipt.anchor
+        key = (
+            a.chain_id,
+            a.registry,
+            a.agency,
+            receipt.leaf,
+            receipt.merkle.proof,
+            receipt.merkle.root,
+        )
+        hit = self._checks.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit.at < self.revocation_ttl:
+            return ChainAnswer(hit.value)
+        answer = self.read(receipt)
+        self._checks[key] = _Cached(answer.check, now)
+        return answer
+
+    def read(self, receipt: Receipt) -> ChainAnswer:
+        """Ask the node: check, keyOf, agencyOf and the head in one batch request; the key
+        window (once closed) and the name are kept for later receipts."""
+        a = receipt.anchor
+        public_key = receipt.signature.public_key
+        reading = self.registry_for(a.chain_id, a.registry).read_receipt(
+            agency=a.agency,
+            leaf=receipt.leaf,
+            proof=list(receipt.merkle.proof),
+            root=receipt.merkle.root,
+            public_key=public_key,
+        )
+        if reading.key.valid_until != 0:
+            self._keys[(a.chain_id, a.registry, a.agency, public_key)] = reading.key
+        if reading.check.anchor.agency is not None:
+            self._names[(a.chain_id, a.registry, a.agency)] = _Cached(
+                reading.agency.name, time.monotonic()
+            )
+        return ChainAnswer(
+            reading.check, reading.block, reading.key, reading.agency.name, source="node"
+        )
 
     def key_window(self, chain_id: int, address: str, agency: str, public_key: bytes) -> KeyWindow:
         key = (chain_id, address, agency, public_key)
@@ -270,12 +330,12 @@ def outcome_of(checks: Sequence[Check], *, document: bool) -> Outcome:
 
 def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) -> list[Check]:
     """anchored, agency, key, revocation: one check() call, then keyOf (cached)."""
-    result = reader.check(receipt)
-    as_of = getattr(result, "as_of_block", None)  # answered by the registry mirror
-    if as_of is not None:
-        facts["as_of_block"] = as_of
+    answer = reader.answer(receipt)
+    result = answer.check
+    if answer.as_of is not None:
+        facts.update(as_of_block=answer.as_of, chain_source=answer.source)
     if result.anchor.agency is None:
-        return _not_anchored(receipt, as_of)
+        return _not_anchored(receipt, answer.as_of)
     if not result.included:
         # The offline fold of the same proof reached this root: a node saying otherwise is
         # answering wrongly, which says nothing about the document.
@@ -288,14 +348,18 @@ def _chain_checks(receipt: Receipt, reader: ChainReader, facts: dict[str, Any]) 
         anchored_at=_iso(result.anchor.anchored_at),
         block_number=result.anchor.block_number,
     )
-    name = reader.agency_name(
-        receipt.anchor.chain_id, receipt.anchor.registry, receipt.anchor.agency
-    )
+    a = receipt.anchor
+    name = answer.agency_name
+    if name is None:
+        name = reader.agency_name(a.chain_id, a.registry, a.agency)
     facts["agency_name"] = name
+    window = answer.key
+    if window is None:
+        window = reader.key_window(a.chain_id, a.registry, a.agency, receipt.signature.public_key)
     return [
         _anchored_check(receipt, result),
         _agency_check(name, result),
-        _key_check(receipt, reader, name, result.anchor.anchored_at),
+        _key_check(receipt, window, name, result.anchor.anchored_at),
         _revocation_check(result, facts),
     ]
 
@@ -377,10 +441,8 @@ def _agency_check(name: str, result: CheckResult) -> Check:
     return Check.failed(CheckName.AGENCY, f"{name}: not a registered agency", status="none")
 
 
-def _key_check(receipt: Receipt, reader: ChainReader, name: str, anchored_at: int) -> Check:
-    anchor = receipt.anchor
+def _key_check(receipt: Receipt, window: KeyWindow, name: str, anchored_at: int) -> Check:
     public_key = receipt.signature.public_key
-    window = reader.key_window(anchor.chain_id, anchor.registry, anchor.agency, public_key)
     if window.agency is None:
         return Check.failed(
             CheckName.KEY, f"signing key {to_hex(public_key)} is not a key of {name}"
@@ -546,6 +608,7 @@ def registry_resolver(
 
 
 __all__ = [
+    "ChainAnswer",
     "ChainReader",
     "Outcome",
     "RegistryError",

@@ -73,9 +73,9 @@ def _until(api: Api, body: dict[str, Any], done: Any) -> dict[str, Any]:
 def _cached(api: Api, sealed: dict[str, Any]) -> dict[str, Any]:
     """Verify twice (the second answer may come from the whole-answer cache): VALID, from the
     mirror once it has caught up."""
-    _until(api, sealed, lambda v: v["asOfBlock"] is not None)
+    _until(api, sealed, lambda v: v["chainSource"] == "mirror")
     verdict = api.client.post("/v1/verify", json=sealed).json()
-    assert verdict["outcome"] == "VALID" and verdict["asOfBlock"] is not None, verdict
+    assert verdict["outcome"] == "VALID" and verdict["chainSource"] == "mirror", verdict
     return verdict
 
 
@@ -124,7 +124,7 @@ def test_key_rotation_made_elsewhere_shows(api: Api) -> None:
         kind="file",
     )
     late = receipt_to_json(receipts[0])
-    verdict = _until(api, late, lambda v: v["asOfBlock"] is not None)
+    verdict = _until(api, late, lambda v: v["chainSource"] == "mirror")
     assert verdict["outcome"] == "UNTRUSTED", verdict
     assert _check(verdict, "key")["status"] == "fail"
     assert api.client.post("/v1/verify", json=sealed).json()["outcome"] == "VALID"
@@ -135,7 +135,7 @@ def test_digest_lookup_is_answered_from_the_mirror(api: Api) -> None:
     deadline = time.monotonic() + DEADLINE
     while True:
         looked_up = api.client.get(f"/v1/verify/{first['digest']}").json()
-        if looked_up["asOfBlock"] is not None:
+        if looked_up["chainSource"] == "mirror":
             break
         assert time.monotonic() < deadline, looked_up
         time.sleep(0.1)

@@ -84,6 +84,8 @@ def test_file_with_receipt_is_valid(cli, anvil_node, issued):
     )
     assert result.exit_code == 0 and data["outcome"] == "VALID", result.output
     assert data["agencyName"] == "Land Office"
+    # Asked of the node (no mirror here), with the head read in the same batch request.
+    assert data["chainSource"] == "node" and data["asOfBlock"] >= data["blockNumber"]
 
 
 def test_sealed_document_full_and_redacted_are_valid(cli, anvil_node, issued):

@@ -167,9 +167,10 @@ def test_verdicts_through_the_reader_say_as_of_block_and_agree_with_the_node(env
     for receipt in issued.receipts:
         mirrored = verify_receipt(receipt, trusted=trusted(env), reader=reader)
         asked = verify_receipt(receipt, trusted=trusted(env), reader=plain_reader)
-        assert mirrored.as_of_block == env.w3.eth.block_number
-        assert asked.as_of_block is None
-        assert dataclasses.replace(mirrored, as_of_block=None) == asked
+        head = env.w3.eth.block_number
+        assert (mirrored.as_of_block, mirrored.chain_source) == (head, "mirror")
+        assert (asked.as_of_block, asked.chain_source) == (head, "node")
+        assert dataclasses.replace(mirrored, chain_source="node") == asked
     assert verify_receipt(r, trusted=trusted(env), reader=reader).outcome is Outcome.REVOKED
 
 

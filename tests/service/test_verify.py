@@ -15,7 +15,7 @@ from web3 import Web3
 
 from registry import keys, merkle
 from registry.chain import RegistryContract, connect
-from registry.chain.contract import Reason
+from registry.chain.contract import Reason, ReceiptReading
 from registry.receipt import Receipt, build_receipt, receipt_to_json
 from registry.service.sandbox import anchor_by_hand
 from registry.service.verify import (
@@ -426,6 +426,15 @@ class _LyingRegistry:
 
     def agency_of(self, agency):
         return self.real.agency_of(agency)
+
+    def read_receipt(self, *, agency, leaf, proof, root, public_key):
+        """check, keyOf, agencyOf and the head, as the lean batch read answers them."""
+        return ReceiptReading(
+            check=self.check(agency=agency, leaf=leaf, proof=proof, root=root),
+            key=self.key_of(agency, public_key),
+            agency=self.agency_of(agency),
+            block=self.real.node.head(),
+        )
 
 
 def test_node_contradicting_the_proof_is_error(env):
