@@ -44,7 +44,7 @@ def test_bench_api_json_phases_and_workers() -> None:
     assert figures["headline"] == "cold"
     assert set(figures["ratio_2_to_1"]) == {"cold_per_s", "warm_per_s", "repeat_cache_per_s"}
     for run, workers in ((figures["workers_1"], 1), (figures["workers_2"], 2)):
-        assert run["workers"] == workers and run["submit_records_per_s"] > 0
+        assert run["workers"] == workers and run["issued_records_per_s"] > 0
         assert run["load_client"]["processes"] >= 1
         for phase in ("cold", "warm", "repeat_cache"):
             assert all(key in run[phase] for key in PHASE_FIELDS), phase
