@@ -35,11 +35,15 @@ from registry.chain.contract import (
     AgencyInfo,
     AgencyStatus,
     AnchorInfo,
+    CheckQuery,
     CheckResult,
+    ChecksAt,
     KeyWindow,
+    ReceiptReading,
     RegistryContract,
     RevocationInfo,
 )
+from registry.chain.lean import MalformedAnswer
 from registry.chain.tx import TxOptions, TxResult
 
 __all__ = [
@@ -47,8 +51,12 @@ __all__ = [
     "AgencyInfo",
     "AgencyStatus",
     "AnchorInfo",
+    "CheckQuery",
     "CheckResult",
+    "ChecksAt",
     "KeyWindow",
+    "MalformedAnswer",
+    "ReceiptReading",
     "RegistryContract",
     "RevocationInfo",
     "TxOptions",

@@ -463,7 +463,8 @@ class LeanReader:
         tx: dict[str, str] = {"to": self._to, "data": "0x" + call.data.hex()}
         if self._sender is not None:
             tx["from"] = self._sender
-        tag = hex(block) if isinstance(block, int) else block
+        # eth-tester takes a block number as an int, a JSON-RPC node as a hex quantity
+        tag = hex(block) if isinstance(block, int) and self._sender is None else block
         return "eth_call", [tx, tag]
 
     def _send(self, requests_: list[tuple[str, list[Any]]], names: list[str]) -> list[Any]:
