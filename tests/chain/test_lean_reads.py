@@ -39,6 +39,7 @@ from registry.chain.contract import (
 )
 from registry.chain.devnode import free_port
 from registry.chain.lean import (
+    Call,
     LeanReader,
     MalformedAnswer,
     agency_of_call,
@@ -679,3 +680,14 @@ def test_random_garbage_never_crashes(fake_node):
         for read in (_check, lambda r: r.key_of(AGENCY, b"\1" * 32), lambda r: r.agency_of(AGENCY)):
             with contextlib.suppress(ChainError):
                 read(reg)
+
+
+def test_revert_and_no_contract_on_every_node(chain_env):
+    """A call the contract reverts (an unknown selector) is TransactionFailed, and an address
+    without code answers no data (MalformedAnswer), on the embedded chain as on anvil."""
+    reader = LeanReader(chain_env.w3, chain_env.registry.address)
+    with pytest.raises(TransactionFailed, match="reverted"):
+        reader.call(Call(views()["check"], b"\xde\xad\xbe\xef"))
+    nowhere = LeanReader(chain_env.w3, chain_env.outsider.address)
+    with pytest.raises(MalformedAnswer, match="no data"):
+        nowhere.call(agency_of_call(chain_env.agency_a.address))
