@@ -19,7 +19,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -523,27 +523,72 @@ class Issuer:
         return batch_receipts(self.registry, anchored, agency=self.identity, leaves=rows, tree=tree)
 
 
+def issue_stream(
+    issuer: Issuer,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    pool: SealPool | None = None,
+    chunk: int = 5_000,
+    progress: Callable[[int], None] | None = None,
+    on_stored: Callable[[list[bytes]], None] | None = None,
+    on_confirmed: Callable[[int], None] | None = None,
+) -> int:
+    """Bulk issue in bounded memory, pipelined: while workers seal the next chunk, this process
+    stores the previous one, seals every full batch and anchors it. Returns how many records
+    were submitted; when it returns every record is anchored and confirmed.
+
+    `records` may be any iterable (a generator, a file being read): it is consumed a chunk at
+    a time, at most a few chunks ahead of the store (`sealing.sealed_chunks`), and nothing
+    per record is kept once its chunk is stored, so memory does not grow with the job.
+    `on_stored(digests)` gets each chunk's digests, in input order, once the chunk is durable;
+    `on_confirmed(batch_id)` each batch confirmed during the job, oldest first, as soon as it
+    is (its receipts can then be built and written: `Issuer.receipts`)."""
+    submitted = 0
+    for part in sealed_chunks(issuer._salt_secret(), records, pool=pool, chunk=chunk):
+        issuer.submit([(digest, "record", doc) for digest, doc in part])
+        submitted += len(part)
+        if on_stored is not None:
+            on_stored([digest for digest, _ in part])
+        if progress is not None:
+            progress(len(part))
+        del part  # the documents go now, not after the anchoring below
+        issuer.seal_batches()  # full batches only; the rest waits for more records
+        _report_confirmed(issuer, issuer.resume(), on_confirmed)
+    while True:  # Issuer.drain, reporting each batch confirmed
+        issuer.seal_batches(force=True)
+        _report_confirmed(issuer, issuer.resume(), on_confirmed)
+        if issuer.pending_count() == 0 and not issuer.unfinished():
+            return submitted
+
+
+def _report_confirmed(
+    issuer: Issuer, batch_ids: Sequence[int], on_confirmed: Callable[[int], None] | None
+) -> None:
+    if on_confirmed is None or not batch_ids:
+        return
+    with issuer.store.session() as session:
+        confirmed = [
+            b for b in batch_ids if issuer._batch(session, b).state == BatchState.CONFIRMED
+        ]
+    for batch_id in confirmed:
+        on_confirmed(batch_id)
+
+
 def issue_records(
     issuer: Issuer,
-    records: Sequence[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]],
     *,
     pool: SealPool | None = None,
     chunk: int = 5_000,
     progress: Callable[[int], None] | None = None,
 ) -> list[bytes]:
-    """Bulk issue, pipelined: while workers seal the next chunk, this process stores the
-    previous one, seals every full batch and anchors it. Returns the digests in input order;
-    when it returns every record is anchored and confirmed."""
-    parts = sealed_chunks(issuer._salt_secret(), records, pool=pool, chunk=chunk)
+    """Bulk issue like `issue_stream` (records read chunk by chunk, any iterable), and return
+    the digests in input order: 32 bytes kept per record, so a job of millions that needs no
+    list of digests should call `issue_stream`."""
     digests: list[bytes] = []
-    for part in parts:
-        issuer.submit([(digest, "record", doc) for digest, doc in part])
-        digests.extend(digest for digest, _ in part)
-        issuer.seal_batches()  # full batches only; the rest waits for more records
-        issuer.resume()
-        if progress is not None:
-            progress(len(part))
-    issuer.drain()
+    issue_stream(
+        issuer, records, pool=pool, chunk=chunk, progress=progress, on_stored=digests.extend
+    )
     return digests
 
 
@@ -555,5 +600,6 @@ __all__ = [
     "SealPool",
     "batch_tree",
     "issue_records",
+    "issue_stream",
     "seal_with_secret",
 ]
