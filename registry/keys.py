@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -151,6 +152,13 @@ def sign_root(
     return key.sign(message)
 
 
+@lru_cache(maxsize=1_024)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    """The key object of 32 raw bytes (a verifier meets the same few agency keys again and
+    again; the signature itself is verified every time)."""
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verify_root_signature(
     public_key: bytes,
     signature: bytes,
@@ -168,7 +176,7 @@ def verify_root_signature(
     if len(public_key) != 32 or len(signature) != 64:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(bytes(signature), message)
+        _public_key(bytes(public_key)).verify(bytes(signature), message)
     except (InvalidSignature, ValueError):
         return False
     return True
