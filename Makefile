@@ -26,10 +26,17 @@ demo: setup
 serve: setup
 	$(VENV)/registry serve
 
+# PostgreSQL for `make bench` (issue 12's figures): override with make bench BENCH_PG_URL=...
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
 bench: setup
 	$(VENV)/registry bench gas --json
 	$(VENV)/registry bench merkle --json
 	$(VENV)/registry bench issue --records 100000 --json
+	$(VENV)/registry bench issue --records 100000 --db $(BENCH_PG_URL) --json
+	$(VENV)/registry bench issue --records 1000000 --json
+	$(VENV)/registry bench issue --records 3000000 --json
+	$(VENV)/registry bench audit --records 1000000 --json
 	$(VENV)/pytest -q -m slow
 
 build-contracts: setup

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from registry.service.sandbox import (
 )
 from registry.service.sealing import SealPool
 from registry.store import open_store
+from registry.store.scratch import scratch_schema
 
 
 def synthetic_certificate(i: int) -> dict[str, Any]:
@@ -77,7 +79,10 @@ def measure_issue(
     agency = register_dev_agency(registry, authority, "Bench Office")
     receipts = 0
     receipts_s = 0.0
-    with tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
+    with ExitStack() as scratch, tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
+        if db is not None and db.startswith("postgresql"):
+            # A schema of its own, dropped after: every run starts from empty tables.
+            db = scratch.enter_context(scratch_schema(db, prefix="bench"))
         store = open_store(db, data_dir=Path(tmp))
         try:
             bind_dev_store(store, registry)

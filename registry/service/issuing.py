@@ -544,7 +544,9 @@ def issue_stream(
     `on_confirmed(batch_id)` each batch confirmed during the job, oldest first, as soon as it
     is (its receipts can then be built and written: `Issuer.receipts`)."""
     submitted = 0
-    for part in sealed_chunks(issuer._salt_secret(), records, pool=pool, chunk=chunk):
+    secret, key = issuer._salt_secret(), issuer.data_key
+    # The documents come back encrypted (by the workers, when pooled): `submit` stores them.
+    for part in sealed_chunks(secret, records, pool=pool, chunk=chunk, data_key=key):
         issuer.submit([(digest, "record", doc) for digest, doc in part])
         submitted += len(part)
         if on_stored is not None:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from registry import record, salts
 from registry.errors import InvalidInput
 from registry.salts import record_salt_source
+from registry.service import documents
 
 T = TypeVar("T")
 
@@ -82,9 +83,17 @@ def _seal_walked_once(secret: bytes, data: Mapping[str, Any]) -> Sealed:
     return bytes(doc.digest), record.sealed_json_bytes(doc).decode("ascii")
 
 
-def seal_chunk(secret: bytes, records: Sequence[Mapping[str, Any]]) -> list[Sealed]:
-    """Seal records with deterministic salts, in input order (in this process or a worker)."""
-    return [_seal_walked_once(secret, data) for data in records]
+def seal_chunk(
+    secret: bytes, records: Sequence[Mapping[str, Any]], data_key: bytes | None = None
+) -> list[Sealed]:
+    """Seal records with deterministic salts, in input order (in this process or a worker).
+    With the agency's `data_key`, each document comes back in its stored form, encrypted
+    (`documents.encrypt_items`): a bulk job's workers do that too, not the storing process."""
+    sealed = [_seal_walked_once(secret, data) for data in records]
+    if data_key is None:
+        return sealed
+    stored = documents.encrypt_items(data_key, [(d, "record", doc) for d, doc in sealed])
+    return [(digest, str(document)) for digest, _, document in stored]
 
 
 class RecordRejected(InvalidInput):
@@ -149,10 +158,12 @@ class SealPool:
         *,
         chunk: int = 5_000,
         ahead: int | None = None,
+        data_key: bytes | None = None,
     ) -> Iterator[list[Sealed]]:
         """Sealed chunks in input order, as soon as each is ready. The pool works ahead by at
         most `ahead` chunks (default: two per worker): `records` is read lazily, so a job of
-        any size holds a few chunks of records and sealed documents at a time, never all."""
+        any size holds a few chunks of records and sealed documents at a time, never all.
+        `data_key`: the documents come back encrypted (`seal_chunk`)."""
         window = max(1, 2 * self.workers if ahead is None else ahead)
         source = iter(records)
         in_flight: deque[Future[list[Sealed]]] = deque()
@@ -162,7 +173,7 @@ class SealPool:
                     part = list(islice(source, chunk))
                     if not part:
                         break
-                    in_flight.append(self._pool.submit(seal_chunk, secret, part))
+                    in_flight.append(self._pool.submit(seal_chunk, secret, part, data_key))
                 if not in_flight:
                     return
                 yield in_flight.popleft().result()
@@ -186,12 +197,14 @@ def sealed_chunks(
     *,
     pool: SealPool | None = None,
     chunk: int = 5_000,
+    data_key: bytes | None = None,
 ) -> Iterator[list[Sealed]]:
     """A bulk job's records sealed with deterministic salts, chunk by chunk in input order: in
     the pool's workers when one is given and the job is large (POOL_THRESHOLD records or
     more), else here, one chunk at a time (so the caller stores each before the next is
     sealed). `records` may be any iterable, a generator included: it is read a chunk at a
-    time (the pool a few chunks ahead), never materialised."""
+    time (the pool a few chunks ahead), never materialised. `data_key`: the documents come
+    back encrypted, in their stored form (`seal_chunk`)."""
     source: Iterator[Mapping[str, Any]] = iter(records)
     if pool is not None:
         head = list(islice(source, POOL_THRESHOLD))
@@ -200,10 +213,10 @@ def sealed_chunks(
         source = chain(head, source)
         del head
     if pool is not None:
-        yield from pool.seal(secret, source, chunk=chunk)
+        yield from pool.seal(secret, source, chunk=chunk, data_key=data_key)
         return
     while part := list(islice(source, chunk)):
-        yield seal_chunk(secret, part)
+        yield seal_chunk(secret, part, data_key)
         del part  # the next chunk is read only now: one chunk held at a time
 
 

@@ -75,7 +75,7 @@ def claim_pending(session: Session, *, agency_id: int, limit: int) -> list[tuple
         # NO KEY: the key never changes, so foreign-key checks (revocations) need not wait.
         .with_for_update(skip_locked=True, key_share=True)
     )
-    return [(row_id, digest, kind) for row_id, digest, kind in session.execute(stmt)]
+    return [(row_id, digest, kind) for row_id, digest, kind in session.execute(stmt).all()]
 
 
 _MARK_BATCHED = {
@@ -201,7 +201,7 @@ def batch_leaves(session: Session, batch_id: int) -> list[tuple[bytes, str]]:
         .where(_records.c.batch_id == batch_id)
         .order_by(_records.c.leaf_index)
     )
-    return [(digest, kind) for digest, kind in session.execute(stmt)]
+    return [(digest, kind) for digest, kind in session.execute(stmt).all()]
 
 
 def records_of_batch(session: Session, batch_id: int) -> list[RecordRow]:

@@ -101,7 +101,7 @@ def _insert_new_records(
         [(digest, kind, agency_id, document, created_at) for digest, kind, document in rows],
     )
     stmt = select(_records.c.id, _records.c.digest).where(_records.c.id > before)
-    new.update((d, i) for i, d in connection.execute(stmt))
+    new.update((d, i) for i, d in connection.execute(stmt).all())  # one fetch, not row by row
     return new
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from issuing_helpers import make_issuer
 
-from registry.service import sealing
+from registry import keys
+from registry.service import documents, sealing
 from registry.service.issuing import issue_records, issue_stream
 from registry.store import Store, counts_by_status
 
@@ -86,3 +87,17 @@ def test_a_bad_record_stops_the_job_with_what_came_before_stored(chain_env, stor
     with pytest.raises(ValueError):
         issue_records(issuer, iter(records), chunk=3)
     assert stored(store) == 6  # two whole chunks; the third held the bad record
+
+
+def test_documents_are_sealed_and_encrypted_in_the_workers() -> None:
+    """A bulk job's workers hand back each document already encrypted with the agency's data
+    key (bound to its digest), the same document `seal_chunk` makes in clear."""
+    secret, key = b"\x5a" * 32, keys.generate_data_key()
+    data = [certificate(i) for i in range(6)]
+    clear = sealing.seal_chunk(secret, data)
+    with sealing.SealPool(1) as pool:
+        stored = [item for part in pool.seal(secret, data, chunk=4, data_key=key) for item in part]
+    assert [d for d, _ in stored] == [d for d, _ in clear]
+    for (digest, document), (_, plain) in zip(stored, clear, strict=True):
+        assert documents.is_encrypted(document)
+        assert documents.decrypt_document(data_key=key, digest=digest, stored=document) == plain
