@@ -117,7 +117,7 @@ def main() -> None:
                 registry.check(agency=q.agency, leaf=q.leaf, proof=q.proof, root=q.root)
                 registry.key_of(agency, key)
                 registry.agency_of(agency)
-                registry.node.head()
+                registry._lean.calls_with_head([])  # eth_blockNumber, the lean way
 
         def batched_receipts(picks: list[CheckQuery]) -> None:
             for q in picks:

@@ -3,12 +3,15 @@
 A web3 contract-function call spends milliseconds of CPU per `eth_call` (building the function
 object, encoding through its ABI registry, the middleware onion, formatting the answer). A
 verifier that falls back to a live `check()` pays that on every receipt. Here the selectors and
-output types are computed once from the committed artifact, the calldata is packed by hand
-(every argument of `check`, `keyOf` and `agencyOf` is a word or a `bytes32[]`), the answer is
-decoded with `eth_abi.decode`, and the request is one raw JSON-RPC `eth_call`:
+output types are computed once from the committed artifact; the calldata is packed by hand
+(every argument of `check`, `keyOf` and `agencyOf` is a word or a `bytes32[]`); an answer made
+only of static words (`check`, `keyOf`) is decoded word by word, as strictly as eth_abi, and any
+other (`agencyOf`, with its name) by `eth_abi.decode`; the request is one raw JSON-RPC
+`eth_call`:
 
-- over HTTP, posted straight on a keep-alive session of our own (one per thread), and several
-  calls in one JSON-RPC batch array when the node accepts batches (detected once: a node that
+- over HTTP, posted on a keep-alive connection of our own per thread (`http.client` straight for
+  a plain `http://` node with no proxy in between, a `requests` session otherwise), and several
+  calls in one JSON-RPC batch array when the node takes batches (detected once: a node that
   answers a batch with an error, or with anything but the array of answers, is asked one call
   at a time from then on);
 - on any other provider (the embedded eth-tester chain), through the provider's `make_request`.
@@ -16,7 +19,8 @@ decoded with `eth_abi.decode`, and the request is one raw JSON-RPC `eth_call`:
 Errors keep the meaning they have on the web3 path: a node that cannot be reached is
 ChainUnavailable; a revert is ContractRevert (the custom error decoded by name) or
 TransactionFailed; a JSON-RPC error is a ChainError; an answer that is not well-formed (not
-JSON-RPC, not hex, shorter than the view's encoding) is MalformedAnswer, never an IndexError.
+JSON-RPC, not hex, shorter than the view's encoding, a value out of its type's range) is
+MalformedAnswer, never an IndexError.
 """
 
 from __future__ import annotations
