@@ -88,7 +88,7 @@ class ApiRuntime:
             keyring=keyring,
             reader=reader,
             trusted=operator.trusted(),
-            events=EventIndex(operator.registry, span=settings.log_span),
+            events=EventIndex(operator.registry, span=settings.log_span, mirror=reader.mirror),
             limiter=TokenBucket(rate=settings.api_verify_rate, burst=settings.api_verify_burst),
             metrics=metrics,
             worker=worker,

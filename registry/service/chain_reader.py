@@ -421,8 +421,16 @@ class EventIndex:
     """The registry's event log, fetched incrementally and replayed into its state (agencies,
     every signing key's validity window), refreshed at most every `ttl` seconds."""
 
-    def __init__(self, registry: RegistryContract, *, span: int = 5_000, ttl: float = 2.0) -> None:
+    def __init__(
+        self,
+        registry: RegistryContract,
+        *,
+        span: int = 5_000,
+        ttl: float = 2.0,
+        mirror: RegistryMirror | None = None,
+    ) -> None:
         self.registry = registry
+        self.mirror = mirror
         self.span = span
         self.ttl = ttl
         self._events: list[RegistryEvent] = []
@@ -432,6 +440,12 @@ class EventIndex:
         self._lock = threading.Lock()
 
     def state(self) -> RegistryState:
+        """From the registry mirror while it is current (no node call), else from the log."""
+        mirror = self.mirror
+        if mirror is not None:
+            cursor = mirror.current()
+            if cursor is not None:
+                return mirror.state(cursor)
         with self._lock:
             if time.monotonic() - self._at < self.ttl:
                 return self._state
@@ -444,7 +458,10 @@ class EventIndex:
             return self._state
 
     def invalidate(self) -> None:
-        """Read the chain again at the next `state()` (after this server changed it)."""
+        """Read the chain again at the next `state()` (after this server changed it); the
+        mirror is used again once it has caught up with the change."""
+        if self.mirror is not None:
+            self.mirror.require_head()
         with self._lock:
             self._at = -1e9
 
