@@ -1,7 +1,7 @@
 """Benchmarks for registry.merkle: tree build and proofs at batch scale, keccak backends.
 
 Behind ``registry bench merkle --json``. The target is root and all proofs of 1,000,000
-digests in under 10 s on the project's 2-core machine; docs/merkle.md records results.
+digests in under 4 s (issue 12) on the project's 2-core machine; docs/merkle.md records results.
 """
 
 from __future__ import annotations
