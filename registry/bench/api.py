@@ -146,6 +146,7 @@ class _Done:
     latencies: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    samples: list[str] = field(default_factory=list)
     began: float = 0.0
     ended: float = 0.0
     cpu_s: float = 0.0
@@ -181,6 +182,7 @@ async def _send_share(share: _Share, ready: Any, go: Any) -> _Done:
             body = share.bodies[next_index]
             next_index += 1
             sent = time.monotonic()
+            status, content = 0, b""
             try:
                 if raw is not None:
                     status, content = await raw.request("POST", "/v1/verify", body)
@@ -191,11 +193,13 @@ async def _send_share(share: _Share, ready: Any, go: Any) -> _Done:
             except (OSError, asyncio.IncompleteReadError, httpx.HTTPError, ValueError) as exc:
                 if raw is not None:
                     raw.close()  # reconnect at the next request
-                status, outcome = 0, type(exc).__name__
+                outcome = f"{type(exc).__name__} (HTTP {status})" if status else type(exc).__name__
             done.latencies.append(time.monotonic() - sent)
             done.outcomes[outcome] = done.outcomes.get(outcome, 0) + 1
             if status != 200 or outcome != EXPECTED_OUTCOME:
                 done.errors += 1
+                if len(done.samples) < 3:
+                    done.samples.append(f"HTTP {status}: {content[:200]!r}")
 
     try:
         each: list[_RawClient | None] = [*raws] if raws else [None] * count
@@ -239,7 +243,7 @@ def _run_phase(
     try:
         for _ in processes:
             ready.get(timeout=READY_TIMEOUT)
-        server_before = _cpu_of(server_pids)
+        server_before = [_cpu_of([pid]) for pid in server_pids]
         go.set()
         parts: list[_Done] = []
         while len(parts) < len(processes):
@@ -248,7 +252,9 @@ def _run_phase(
             except queue.Empty:
                 if any(p.exitcode not in (None, 0) for p in processes):
                     raise RuntimeError("a load client process failed") from None
-        server_cpu = _cpu_of(server_pids) - server_before
+        server_cpu = [
+            _cpu_of([pid]) - before for pid, before in zip(server_pids, server_before, strict=True)
+        ]
     finally:
         for process in processes:
             process.join(10)
@@ -270,9 +276,12 @@ def _run_phase(
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
         "max_ms": round(1000 * max(latencies, default=0.0), 2),
         "errors": sum(p.errors for p in parts),
+        "error_samples": [sample for part in parts for sample in part.samples][:5],
         "outcomes": outcomes,
         "client_cpu_s": round(sum(p.cpu_s for p in parts), 2),
-        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_s": round(sum(server_cpu), 2),
+        # per server process, busiest first: how evenly the processes shared the load
+        "server_cpu_s_by_process": sorted((round(c, 2) for c in server_cpu if c), reverse=True),
     }
 
 

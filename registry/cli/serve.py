@@ -43,6 +43,8 @@ EMBEDDED_WARNING = (
     "then `registry serve`."
 )
 
+WORKER_HEALTHCHECK_S = 60
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -145,6 +147,9 @@ def _serve_processes(
         "api.app:create_app",
         factory=True,
         workers=workers,
+        # uvicorn replaces a worker that has not answered its supervisor's ping in this many
+        # seconds; its default (5) kills workers still importing the app on a busy machine.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         timeout_graceful_shutdown=int(settings.api_wait_timeout) + 5,
         **config,  # type: ignore[arg-type]
     )
