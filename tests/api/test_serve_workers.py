@@ -128,7 +128,7 @@ def wait_anchored(base: str, digests: list[str], seconds: float = 60) -> None:
 
 def lease_holder(data: Path) -> int:
     """The pid written in the agency account's lease file by the process that holds it."""
-    (lease,) = data.glob("registry.db.lease-*")
+    (lease,) = data.glob("registry.db.lease-0x*")  # the account's (not the mirror's)
     deadline = time.monotonic() + 30
     while True:
         text = lease.read_text().strip()
