@@ -115,7 +115,7 @@ def submit_many(base: str, token: str, tag: str, count: int) -> list[str]:
     return digests
 
 
-def wait_anchored(base: str, digests: list[str], seconds: float = 60) -> None:
+def wait_anchored(base: str, digests: list[str], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     for digest in digests:
         while True:
@@ -151,12 +151,16 @@ def children(pid: int) -> set[int]:
 
 
 def workers_of(server: subprocess.Popen[str]) -> set[int]:
-    """uvicorn's worker processes (its supervisor's children that run Python, not helpers)."""
-    return {
-        pid
-        for pid in children(server.pid)
-        if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    }
+    """uvicorn's worker processes (its supervisor's spawned children, not the resource
+    tracker)."""
+    found = set()
+    for pid in children(server.pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:  # just ended
+            continue
+    return found
 
 
 def anchored_once(env: dict[str, str]) -> int:
@@ -178,7 +182,7 @@ def test_two_workers_anchor_once_and_take_over(deployment: dict[str, str]) -> No
     data = Path(env["REGISTRY_DATA_DIR"])
     server, base = start_server(env, workers=2)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while len(workers := workers_of(server)) < 2:
             assert time.monotonic() < deadline, f"2 worker processes expected, saw {workers}"
             time.sleep(0.2)
@@ -203,7 +207,7 @@ def test_two_workers_anchor_once_and_take_over(deployment: dict[str, str]) -> No
         new_holder = lease_holder(data)
         assert new_holder != holder and new_holder in workers_of(server)
         assert anchored_once(env) > before
-        assert takeover < 30, f"takeover took {takeover:.1f}s"
+        assert takeover < 45, f"takeover took {takeover:.1f}s"
     finally:
         stop_server(server)
     assert server.returncode == 0
