@@ -20,7 +20,8 @@ best a receipt without its document gets), `concurrency` in flight:
   apart; it is not a figure of verification work.
 
 Each phase reports verifications/s, p50, p90, p99 (ms), count and errors (a transport error,
-a status other than 200, or an outcome other than IN_FORCE). Timed per request: from sending it
+a status other than 200, or an outcome other than IN_FORCE) and where the answers' chain checks
+came from (`chain_sources`: the server's registry mirror or a node call). Timed per request: from sending it
 to having read and parsed the answer. With one server process, each phase also reports the
 hits and misses of the server's caches (its /metrics, before and after); with more, /metrics
 shows only the process that answers, so they are left out.
@@ -145,6 +146,7 @@ class _Done:
 
     latencies: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     samples: list[str] = field(default_factory=list)
     began: float = 0.0
@@ -189,7 +191,10 @@ async def _send_share(share: _Share, ready: Any, go: Any) -> _Done:
                 else:
                     answer = await shared.post("/v1/verify", content=body, headers=headers)
                     status, content = answer.status_code, answer.content
-                outcome = str(json.loads(content).get("outcome", f"HTTP {status}"))
+                answer_json = json.loads(content)
+                outcome = str(answer_json.get("outcome", f"HTTP {status}"))
+                source = str(answer_json.get("chainSource"))
+                done.sources[source] = done.sources.get(source, 0) + 1
             except (OSError, asyncio.IncompleteReadError, httpx.HTTPError, ValueError) as exc:
                 if raw is not None:
                     raw.close()  # reconnect at the next request
@@ -265,6 +270,10 @@ def _run_phase(
     for part in parts:
         for name, n in part.outcomes.items():
             outcomes[name] = outcomes.get(name, 0) + n
+    sources: dict[str, int] = {}
+    for part in parts:
+        for name, n in part.sources.items():
+            sources[name] = sources.get(name, 0) + n
     elapsed = max(p.ended for p in parts) - min(p.began for p in parts)
     return {
         "count": len(latencies),
@@ -278,6 +287,8 @@ def _run_phase(
         "errors": sum(p.errors for p in parts),
         "error_samples": [sample for part in parts for sample in part.samples][:5],
         "outcomes": outcomes,
+        # where each answer's chain checks came from ("mirror", "node"; "None": not said)
+        "chain_sources": sources,
         "client_cpu_s": round(sum(p.cpu_s for p in parts), 2),
         "server_cpu_s": round(sum(server_cpu), 2),
         # per server process, busiest first: how evenly the processes shared the load
