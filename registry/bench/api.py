@@ -22,9 +22,9 @@ best a receipt without its document gets), `concurrency` in flight:
 Each phase reports verifications/s, p50, p90, p99 (ms), count and errors (a transport error,
 a status other than 200, or an outcome other than IN_FORCE) and where the answers' chain checks
 came from (`chain_sources`: the server's registry mirror or a node call). Timed per request:
-from sending it to having read and parsed the answer. With one server process, each phase also reports the
-hits and misses of the server's caches (its /metrics, before and after); with more, /metrics
-shows only the process that answers, so they are left out.
+from sending it to having read and parsed the answer. With one server process, each phase also
+reports the hits and misses of the server's caches (its /metrics, before and after); with more,
+/metrics shows only the process that answers, so they are left out.
 
 The load generator runs in `clients` processes of its own (spawned; `concurrency` connections
 split between them), so that it shares no interpreter with the server nor with this process;
