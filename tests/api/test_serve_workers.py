@@ -1,8 +1,9 @@
-"""`registry serve --workers N` (issue 12): N uvicorn processes on one SQLite store (WAL). Records
-issued through the API, whichever process takes them, are anchored exactly once (one lease
-holder per agency account); when the holder is SIGKILLed, uvicorn starts a new process and the
-lease passes on: later records are anchored too, still once each, with no nonce collision.
-`--workers` refuses 0, negative and non-integer values, and the embedded chain."""
+"""`registry serve --workers N` (issue 12): N uvicorn processes on one store (SQLite in WAL
+mode, or PostgreSQL). Records issued through the API, whichever process takes them, are
+anchored exactly once (one lease holder per agency account); when the holder is SIGKILLed,
+uvicorn starts a new process and the lease passes on: later records are anchored too, still
+once each, with no nonce collision. `--workers` refuses 0, negative and non-integer values, and
+the embedded chain."""
 
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ from registry.chain import RegistryContract, connect
 from registry.chain.devnode import free_port
 from registry.chain.events import fetch_events
 from registry.cli import app as cli
+from registry.store.errors import PG_START_HINT, StoreUnavailable
+from registry.store.scratch import DEFAULT_PG_URL, scratch_schema
 
 PASS = "a long operator passphrase"
+PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
 
 
 @pytest.fixture
@@ -53,6 +57,37 @@ def deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
     assert token is not None
     env["TOKEN"] = token.group(1)
     yield env
+
+
+@pytest.fixture
+def pg_deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
+    try:
+        with scratch_schema(PG_URL, prefix="workers") as url:
+            env = {
+                "REGISTRY_DATA_DIR": str(tmp_path / "data"),
+                "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
+                "REGISTRY_DATABASE_URL": url,
+                "REGISTRY_BATCH_AGE": "0.2",
+                "REGISTRY_API_WORKER_INTERVAL": "0.3",
+            }
+            runner = CliRunner()
+
+            def run(*args: str) -> str:
+                result = runner.invoke(cli, list(args), env=env)
+                assert result.exit_code == 0, result.output
+                return result.output
+
+            run("init", "--rpc", anvil_node.url)
+            run("deploy", "--fund-from-dev")
+            run("agency", "create", "Land Office", "--fund-from-dev")
+            found = re.search(
+                r"^(prr_\S+)$", run("token", "create", "--agency", "Land Office"), re.M
+            )
+            assert found is not None
+            env["TOKEN"] = found.group(1)
+            yield env
+    except StoreUnavailable as exc:
+        pytest.fail(f"PostgreSQL unreachable: {exc}\nStart it with: {PG_START_HINT}")
 
 
 def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[str], str]:
@@ -211,6 +246,32 @@ def test_two_workers_anchor_once_and_take_over(deployment: dict[str, str]) -> No
     finally:
         stop_server(server)
     assert server.returncode == 0
+
+
+@pytest.mark.anvil
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_each_killed_in_turn(pg_deployment: dict[str, str]) -> None:
+    """On PostgreSQL the lease is an advisory lock, invisible from here: both original workers
+    are SIGKILLed one after the other, so the holder is killed at some point; records
+    submitted after each kill are anchored all the same, each root once, no nonce reused."""
+    env, token = pg_deployment, pg_deployment["TOKEN"]
+    server, base = start_server(env, workers=2)
+    try:
+        deadline = time.monotonic() + 90
+        while len(original := workers_of(server)) < 2:
+            assert time.monotonic() < deadline, f"2 worker processes expected, saw {original}"
+            time.sleep(0.2)
+        wait_anchored(base, submit_many(base, token, "pg first", 6))
+        for n, victim in enumerate(sorted(original)):
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while victim in (alive := workers_of(server)) or len(alive) < 2:
+                assert time.monotonic() < deadline, "uvicorn did not replace the killed worker"
+                time.sleep(0.2)
+            wait_anchored(base, submit_many(base, token, f"pg after kill {n}", 4))
+    finally:
+        stop_server(server)
+    assert anchored_once(env) >= 3
 
 
 @pytest.mark.anvil
