@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from registry.chain import RegistryContract, connect
-from registry.chain.devnode import free_port
+from registry.chain.devnode import AnvilNode, free_port
 from registry.chain.events import fetch_events
 from registry.cli import app as cli
 from registry.store.errors import PG_START_HINT, StoreUnavailable
@@ -36,7 +36,7 @@ PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
 
 
 @pytest.fixture
-def deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
+def deployment(anvil_node: AnvilNode, tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {
         "REGISTRY_DATA_DIR": str(tmp_path / "data"),
         "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
@@ -60,7 +60,7 @@ def deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def pg_deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
+def pg_deployment(anvil_node: AnvilNode, tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         with scratch_schema(PG_URL, prefix="workers") as url:
             env = {
