@@ -17,7 +17,8 @@ best a receipt without its document gets), `concurrency` in flight:
   verifier's caches.
 - `repeat_cache`: `repeat` requests cycling over `distinct` of the warm phase's bodies, byte
   for byte: what the cache of whole answers serves (hashing the body and a lookup). Reported
-  apart; it is not a figure of verification work.
+  apart; it is not a figure of verification work. Each server process has its own cache, so
+  with N processes up to `distinct` x (N - 1) of these requests miss it.
 
 Each phase reports verifications/s, p50, p90, p99 (ms), count and errors (a transport error,
 a status other than 200, or an outcome other than IN_FORCE) and where the answers' chain checks
