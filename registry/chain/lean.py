@@ -415,10 +415,15 @@ class LeanReader:
     """Raw `eth_call`s of one registry's views on the node behind a `Web3`."""
 
     def __init__(self, w3: Web3, address: str, *, max_batch: int = MAX_BATCH) -> None:
-        self._provider = w3.provider
+        self._w3 = w3
         self._to = address
         self._max_batch = max_batch
         self._ids = itertools.count(1)
+        self._bind()
+
+    def _bind(self) -> None:
+        """Talk to the `Web3`'s provider as it is now (again when it is replaced)."""
+        self._provider = self._w3.provider
         self._sender: str | None = None
         self._http: _Channel | None = None
         if isinstance(self._provider, EthereumTesterProvider):
@@ -441,6 +446,8 @@ class LeanReader:
     def calls(self, calls: Sequence[Call], *, block: int | str = "latest") -> list[tuple[Any, ...]]:
         """Several view calls, decoded, in as few requests as the node allows (the first
         failing call's error is raised)."""
+        if self._w3.provider is not self._provider:
+            self._bind()
         requests_ = [self._eth_call(c, block) for c in calls]
         answers = self._send(requests_, [c.view.name for c in calls])
         return [
@@ -451,6 +458,8 @@ class LeanReader:
     def calls_with_head(self, calls: Sequence[Call]) -> tuple[list[tuple[Any, ...]], int]:
         """Several view calls at "latest" and the node's head, read first in the same request
         (one batch when the node takes batches): the calls saw that block or a later one."""
+        if self._w3.provider is not self._provider:
+            self._bind()
         requests_ = [("eth_blockNumber", []), *(self._eth_call(c, "latest") for c in calls)]
         names = ["eth_blockNumber", *(c.view.name for c in calls)]
         head_answer, *answers = self._send(requests_, names)

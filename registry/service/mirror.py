@@ -347,8 +347,12 @@ class RegistryMirror:
         shows at once (read your writes) however far the follower is behind."""
         try:
             head = self.registry.node.head()
-        except ChainUnavailable:
-            head = self._snapshot[1].block_number + 1 if self._snapshot[1] is not None else 0
+        except ChainUnavailable:  # at least one block past the mirror's, whatever the head
+            try:
+                cursor = self._reads.cursor()
+            except StoreUnavailable:
+                cursor = None
+            head = cursor.block_number + 1 if cursor is not None else 1 << 62
         self._required = max(self._required, head)
         self._snapshot = (float("-inf"), None)
 

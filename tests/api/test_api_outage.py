@@ -40,6 +40,9 @@ def test_node_down_then_back(tmp_path: Path) -> None:
             api_verify_rate=0,
             api_retry_after=7,
             revocation_ttl=1,
+            # The registry mirror answers through an outage while it is within its lag bound;
+            # past it (1 s here) the node is asked, and a node that is down is ERROR.
+            mirror_max_lag=1,
         )
         store = open_store(None, data_dir=settings.data_dir)
         with store.session() as session:

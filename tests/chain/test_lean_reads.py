@@ -691,3 +691,19 @@ def test_revert_and_no_contract_on_every_node(chain_env):
     nowhere = LeanReader(chain_env.w3, chain_env.outsider.address)
     with pytest.raises(MalformedAnswer, match="no data"):
         nowhere.call(agency_of_call(chain_env.agency_a.address))
+
+
+def test_a_replaced_provider_is_used_from_the_next_read(chain_env, monkeypatch):
+    """The reader follows the `Web3`'s provider as it is now: a provider swapped for a dead
+    node makes the next read ChainUnavailable; swapped back, reads work again (a request is
+    built for the provider it is sent to: eth-tester's needs a `from`)."""
+    reg = chain_env.registry
+    root = b"\x0b" * 32
+    agency = chain_env.agency_a.address
+    before = reg.check(agency=agency, leaf=root, proof=[], root=root)
+    original = chain_env.w3.provider
+    monkeypatch.setattr(chain_env.w3, "provider", Web3.HTTPProvider("http://127.0.0.1:1"))
+    with pytest.raises(ChainUnavailable):
+        reg.check(agency=agency, leaf=root, proof=[], root=root)
+    monkeypatch.setattr(chain_env.w3, "provider", original)
+    assert reg.check(agency=agency, leaf=root, proof=[], root=root) == before
