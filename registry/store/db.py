@@ -54,6 +54,11 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call `close` when the store closes (connections opened outside the pool)."""
+        self._on_close.append(close)
 
     @property
     def dialect(self) -> str:
@@ -99,7 +104,10 @@ class Store:
             session.execute(text("SELECT 1"))
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection: those opened outside the pool, then the pool's."""
+        closers, self._on_close = self._on_close, []
+        for close in closers:
+            close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:

@@ -293,6 +293,7 @@ class MirrorReads:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        store.on_close(self.close)
 
     def _connect(self) -> Any:
         conn = getattr(self._local, "conn", None)
