@@ -71,7 +71,9 @@ def bench_issue(
     rpc: RpcOpt = None,
     db: str | None = typer.Option(None, "--db", help="Store URL (default: a temporary SQLite)."),
     batch_size: int = typer.Option(10_000, "--batch-size", help="Records per batch."),
-    workers: int = typer.Option(1, "--workers", help="Sealing worker processes (0: inline)."),
+    workers: int = typer.Option(
+        2, "--workers", help="Sealing worker processes (0: inline; they also encrypt)."
+    ),
     json_out: JsonOpt = False,
 ) -> None:
     """Issuing throughput: records/s from submission to confirmed receipts (targets: 15,000/s
