@@ -69,6 +69,7 @@ READY_TIMEOUT = 90.0
 ANCHOR_TIMEOUT = 600.0
 EXPECTED_OUTCOME = "IN_FORCE"
 """What every verification of the load must answer: receipts are sent without documents."""
+CONNECT_SPACING_S = 0.05
 HEADLINE = "cold"
 PHASES = ("cold", "warm", "repeat_cache")
 
@@ -167,7 +168,11 @@ async def _send_share(share: _Share, ready: Any, go: Any) -> _Done:
     count = max(1, min(share.connections, len(share.bodies)))
     raws = [_RawClient(host, int(port)) for _ in range(count)] if share.client == "raw" else []
     for raw in raws:
+        # One at a time, as clients arrive: connections opened in one burst are accepted by
+        # whichever server process wakes first (uvicorn's workers share one listening socket),
+        # often all by one; spaced out, they spread over the processes.
         await raw.connect()
+        await asyncio.sleep(CONNECT_SPACING_S)
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
     shared = httpx.AsyncClient(base_url=share.base, limits=limits, timeout=60.0)
     headers = {"content-type": "application/json"}
