@@ -289,13 +289,16 @@ class CachingChainReader(ChainReader):
             return count
 
     def _apply(self, events: list[RegistryEvent]) -> None:
-        """Drop the cached answers these events change. Every followed v2 event names the
-        agency; anchors and revocations are per (agency, hash)."""
+        """Drop the cached answers these events change: those of `_FOLLOWED`, which all name
+        the agency (anchors and revocations are per (agency, hash)). Others (roles, a key
+        proposed, an agency registered: the mirror hands over every event) change no answer."""
         hashes: set[tuple[str, bytes]] = set()
         agencies: set[str] = set()
         old_keys: set[tuple[str, bytes]] = set()
         for event in events:
             name, args = event.name, event.args
+            if name not in _FOLLOWED:
+                continue
             agency = str(args["agency"]).lower()
             if name == "Anchored":
                 hashes.add((agency, bytes(args["root"])))

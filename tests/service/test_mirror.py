@@ -332,3 +332,29 @@ def test_a_store_that_fails_mid_read_sends_the_verifier_to_the_node(env, store, 
     answer = mirror.check(issued.receipts[0])
     assert answer is not None and plain(answer) == plain(live(env, issued.receipts[0]))
     assert mirror._reads._connect() is not broken
+
+
+def test_events_that_change_no_answer_do_not_stop_the_reader(env, store, mirror_of):
+    """The mirror hands every event to the reader's cache invalidation, a role grant (no
+    agency) among them: it is skipped, and a revocation after it is still seen."""
+    issued = issue_batch(env, count=1, tag="roles")
+    receipt = issued.receipts[0]
+    reader = CachingChainReader(
+        registry_for=lambda chain_id, address: env.registry,
+        watched=env.registry,
+        mirror=mirror_of(env, store),
+    )
+    reader.sync()
+    reader.sync()
+    role = b"\0" * 32  # DEFAULT_ADMIN_ROLE
+    grant = env.registry._contract.functions.grantRole(role, env.outsider.address)
+    env.registry._send(env.admin, grant, "grantRole")
+    env.registry.revoke(
+        env.agency_a,
+        root=receipt.merkle.root,
+        leaf=receipt.leaf,
+        proof=receipt.merkle.proof,
+        reason=Reason.WITHDRAWN,
+    )
+    assert reader.sync() == 2  # RoleGranted and Revoked, both read, no error
+    assert verify_receipt(receipt, trusted=trusted(env), reader=reader).outcome is Outcome.REVOKED
