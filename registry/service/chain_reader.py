@@ -28,6 +28,7 @@ from registry.service.verify import (
     ChainAnswer,
     ChainReader,
     Outcome,
+    answer_key,
 )
 from registry.store.mirror import mirror_cursor, mirror_events_after
 
@@ -103,41 +104,6 @@ class CachingChainReader(ChainReader):
     def _fresh(self, at: float, chain_id: int, address: str) -> bool:
         return time.monotonic() - at < self.revocation_ttl or self.following(chain_id, address)
 
-    @staticmethod
-    def _answer_key(receipt: Receipt) -> tuple[Any, ...]:
-        a = receipt.anchor
-        return (
-            a.chain_id,
-            a.registry,
-            a.agency.lower(),
-            receipt.leaf,
-            receipt.merkle.proof,
-            receipt.merkle.root,
-        )
-
-    def check(self, receipt: Receipt) -> CheckResult:
-        if self.mirror is not None:
-            mirrored = self.mirror.check(receipt)
-            if mirrored is not None:
-                return mirrored
-        a = receipt.anchor
-        key = self._answer_key(receipt)
-        hit = self._answers.lookup(key)
-        if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
-            return hit[0]
-        generation = self.generation
-        result = self.registry_for(a.chain_id, a.registry).check(
-            agency=a.agency,
-            leaf=receipt.leaf,
-            proof=list(receipt.merkle.proof),
-            root=receipt.merkle.root,
-        )
-        # An event seen while the node was asked may be newer than the answer: keep it only
-        # if no sync ran in between (the sync bumps the generation before dropping entries).
-        if generation == self.generation:
-            self._answers[key] = (result, time.monotonic())
-        return result
-
     def answer(self, receipt: Receipt) -> ChainAnswer:
         """From the registry mirror when it can answer (with the key's window and the name,
         as of its block), else a cached live answer, else the node in one batch request."""
@@ -154,7 +120,7 @@ class CachingChainReader(ChainReader):
                     mirror.agency_name(a.agency),
                     source="mirror",
                 )
-        key = self._answer_key(receipt)
+        key = answer_key(receipt)
         hit = self._answers.lookup(key)
         if hit is not None and self._fresh(hit[1], a.chain_id, a.registry):
             return ChainAnswer(hit[0])
@@ -203,7 +169,7 @@ class CachingChainReader(ChainReader):
             cursor = mirror.current()
             if cursor is not None and a.block_number <= cursor.block_number:
                 return mirror.store.dialect == "sqlite"
-        hit = self._answers.peek(self._answer_key(receipt))
+        hit = self._answers.peek(answer_key(receipt))
         if hit is None or not self._fresh(hit[1], a.chain_id, a.registry):
             return False
         anchored = hit[0].anchor

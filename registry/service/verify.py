@@ -132,6 +132,19 @@ class ChainAnswer:
     """"mirror" (the server's registry mirror) or "node" (asked now); None: a cached answer."""
 
 
+def answer_key(receipt: Receipt) -> tuple[Any, ...]:
+    """What a chain answer about a receipt depends on: registry, agency, leaf, proof, root."""
+    a = receipt.anchor
+    return (
+        a.chain_id,
+        a.registry,
+        a.agency.lower(),
+        receipt.leaf,
+        receipt.merkle.proof,
+        receipt.merkle.root,
+    )
+
+
 @dataclass
 class ChainReader:
     """Reads the registry for verifiers, with caches: key windows once closed never change;
@@ -151,42 +164,10 @@ class ChainReader:
         self._keys = LruCache("closed_key_windows", self.max_entries)
         self._names = LruCache("agency_names", self.max_entries)
 
-    def check(self, receipt: Receipt) -> CheckResult:
-        a = receipt.anchor
-        key = (
-            a.chain_id,
-            a.registry,
-            a.agency,
-            receipt.leaf,
-            receipt.merkle.proof,
-            receipt.merkle.root,
-        )
-        hit = self._checks.get(key)
-        now = time.monotonic()
-        if hit is not None and now - hit.at < self.revocation_ttl:
-            return hit.value  # type: ignore[no-any-return]
-        registry = self.registry_for(a.chain_id, a.registry)
-        result = registry.check(
-            agency=a.agency,
-            leaf=receipt.leaf,
-            proof=list(receipt.merkle.proof),
-            root=receipt.merkle.root,
-        )
-        self._checks[key] = _Cached(result, now)
-        return result
-
     def answer(self, receipt: Receipt) -> ChainAnswer:
         """`check()` of the receipt; when the node must be asked, with `keyOf`, `agencyOf`
         and the head block in the same JSON-RPC batch request (one round trip)."""
-        a = receipt.anchor
-        key = (
-            a.chain_id,
-            a.registry,
-            a.agency,
-            receipt.leaf,
-            receipt.merkle.proof,
-            receipt.merkle.root,
-        )
+        key = answer_key(receipt)
         hit = self._checks.get(key)
         now = time.monotonic()
         if hit is not None and now - hit.at < self.revocation_ttl:

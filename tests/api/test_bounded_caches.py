@@ -47,20 +47,29 @@ def test_lru_refuses_a_zero_bound() -> None:
 
 
 class _CountingRegistry:
-    """Answers check() without a chain and counts the calls (each would be an eth_call)."""
+    """Answers a receipt's reading without a chain and counts the reads (each would be one
+    JSON-RPC request)."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    def check(self, **_: Any) -> Any:
+    def read_receipt(self, **_: Any) -> Any:
         self.calls += 1
-        return SimpleNamespace(included=False, anchor=SimpleNamespace(agency=None))
+        return SimpleNamespace(
+            check=SimpleNamespace(included=False, anchor=SimpleNamespace(agency=None)),
+            key=SimpleNamespace(agency=None, valid_from=0, valid_until=1),
+            agency=SimpleNamespace(name=""),
+            block=1,
+        )
 
 
 def _receipt(n: int) -> Any:
     anchor = SimpleNamespace(chain_id=1, registry="0x" + "11" * 20, agency="0x" + "22" * 20)
     merkle = SimpleNamespace(proof=(), root=n.to_bytes(32, "big"))
-    return SimpleNamespace(anchor=anchor, leaf=n.to_bytes(32, "big"), merkle=merkle)
+    signature = SimpleNamespace(public_key=b"\x01" * 32)
+    return SimpleNamespace(
+        anchor=anchor, leaf=n.to_bytes(32, "big"), merkle=merkle, signature=signature
+    )
 
 
 def test_chain_answer_cache_evicts_one_at_a_time() -> None:
@@ -72,18 +81,18 @@ def test_chain_answer_cache_evicts_one_at_a_time() -> None:
     )
     hot = _receipt(0)
     for n in range(2_500):
-        reader.check(_receipt(n))
-        reader.check(hot)  # a receipt verified again and again stays cached
+        reader.answer(_receipt(n))
+        reader.answer(hot)  # a receipt verified again and again stays cached
     assert node.calls == 2_500  # the hot one asked the node once
     answers = next(c for c in reader.caches() if c.name == "chain_answers")
     stats = answers.stats()
     assert (stats.size, stats.evictions) == (1_000, 1_500)
     calls = node.calls
     for n in range(1_501, 2_500):  # the 999 newest are still answered from the cache
-        reader.check(_receipt(n))
-    reader.check(hot)
+        reader.answer(_receipt(n))
+    reader.answer(hot)
     assert node.calls == calls
-    reader.check(_receipt(1_000))  # an old one was evicted: the node is asked again
+    reader.answer(_receipt(1_000))  # an old one was evicted: the node is asked again
     assert node.calls == calls + 1
 
     metrics = _metrics()

@@ -67,6 +67,17 @@ def mirror_of(made):
     return make
 
 
+def following_reader(env, mirror: RegistryMirror) -> CachingChainReader:
+    """A server's reader over `mirror`, synced: the first sync follows and (first look) waits
+    for the mirror to reach the head, the second gets it there."""
+    reader = CachingChainReader(
+        registry_for=lambda chain_id, address: env.registry, watched=env.registry, mirror=mirror
+    )
+    reader.sync()
+    reader.sync()
+    return reader
+
+
 def test_mirror_answers_every_check_as_the_contract_does(env, store, mirror_of):
     """Anchored, a revoked record, a superseded one, a revoked batch, an unknown root, a
     suspended agency, a rotated key: the mirror's answer equals the live check() field by
@@ -156,13 +167,7 @@ def test_verdicts_through_the_reader_say_as_of_block_and_agree_with_the_node(env
         reason=Reason.ISSUED_IN_ERROR,
     )
     mirror = mirror_of(env, store)
-    reader = CachingChainReader(
-        registry_for=lambda chain_id, address: env.registry,
-        watched=env.registry,
-        mirror=mirror,
-    )
-    reader.sync()  # follows, and (first look) waits for the mirror to reach the head
-    reader.sync()
+    reader = following_reader(env, mirror)
     plain_reader = CachingChainReader(registry_for=lambda chain_id, address: env.registry)
     for receipt in issued.receipts:
         mirrored = verify_receipt(receipt, trusted=trusted(env), reader=reader)
@@ -179,13 +184,7 @@ def test_a_change_made_elsewhere_shows_after_the_next_follow(env, store, mirror_
     (not this server), one follow later the verdict is REVOKED."""
     issued = issue_batch(env, count=2, tag="elsewhere")
     receipt = issued.receipts[0]
-    reader = CachingChainReader(
-        registry_for=lambda chain_id, address: env.registry,
-        watched=env.registry,
-        mirror=mirror_of(env, store),
-    )
-    reader.sync()
-    reader.sync()
+    reader = following_reader(env, mirror_of(env, store))
     assert verify_receipt(receipt, trusted=trusted(env), reader=reader).outcome is Outcome.IN_FORCE
     generation = reader.generation
     env.registry.revoke(
@@ -339,13 +338,7 @@ def test_events_that_change_no_answer_do_not_stop_the_reader(env, store, mirror_
     agency) among them: it is skipped, and a revocation after it is still seen."""
     issued = issue_batch(env, count=1, tag="roles")
     receipt = issued.receipts[0]
-    reader = CachingChainReader(
-        registry_for=lambda chain_id, address: env.registry,
-        watched=env.registry,
-        mirror=mirror_of(env, store),
-    )
-    reader.sync()
-    reader.sync()
+    reader = following_reader(env, mirror_of(env, store))
     role = b"\0" * 32  # DEFAULT_ADMIN_ROLE
     grant = env.registry._contract.functions.grantRole(role, env.outsider.address)
     env.registry._send(env.admin, grant, "grantRole")
