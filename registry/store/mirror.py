@@ -29,7 +29,6 @@ __all__ = [
     "mirror_blocks_from",
     "mirror_cursor",
     "mirror_events_after",
-    "mirror_hash_events",
     "rewind_mirror",
     "start_mirror",
     "touch_mirror",
@@ -220,20 +219,6 @@ def rewind_mirror(session: Session, *, to_block: int, to_hash: bytes) -> int:
     return int(dropped.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def mirror_hash_events(
-    session: Session, *, agency: bytes, subjects: Sequence[bytes]
-) -> list[MirrorEventRow]:
-    """The events about these hashes of one agency (its anchor of a root, the revocations of
-    a root or a leaf), oldest first: the per-verification read, on the (agency, subject)
-    index."""
-    rows = session.execute(
-        select(*_EVENT_COLUMNS)
-        .where(MirrorEvent.agency == agency, MirrorEvent.subject.in_(list(subjects)))
-        .order_by(MirrorEvent.block_number, MirrorEvent.log_index)
-    )
-    return [_row(r) for r in rows]
-
-
 _HASH_EVENTS = ("Anchored", "Revoked", "RevokedByAuthority")
 
 
@@ -350,7 +335,8 @@ class MirrorReads:
         )
 
     def hash_events(self, *, agency: bytes, root: bytes, leaf: bytes) -> list[MirrorEventRow]:
-        """As `mirror_hash_events` for one root and one leaf."""
+        """The events about a root and a leaf of one agency (its anchor of the root, the
+        revocations of either), oldest first: on the (agency, subject) index."""
         rows = self._rows(self._hash_sql, (agency, root, leaf))
         return [
             MirrorEventRow(

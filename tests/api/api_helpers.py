@@ -4,6 +4,9 @@ built over an Operator on the test chain, with agencies A and B holding real Ed2
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +17,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import ApiRuntime
 from registry import keys
+from registry.service.admin import issue_api_token
 from registry.service.operator import Operator
 from registry.settings import Settings
-from registry.store import Store, add_agency, bind_store
+from registry.store import Store, add_agency, bind_store, repo
 from registry.store.scratch import DEFAULT_PG_URL
 
 # This directory is named like the package it tests: with the editable install, a bare
@@ -109,3 +113,68 @@ def build_api(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def serving_api(
+    env: Any,
+    store: Store,
+    tmp_path: Path,
+    *,
+    raise_server_exceptions: bool = True,
+    **overrides: Any,
+) -> Iterator[Api]:
+    """`build_api`'s app running (lifespan: anchoring worker, follower) under a TestClient,
+    with an admin token and one token for each of agencies A and B."""
+    app, operator = build_api(env, store, tmp_path, **overrides)
+    with store.session() as session:
+        ids = {a.address: a.id for a in repo.list_agencies(session)}
+    _, admin = issue_api_token(store, agency_id=None, label="test admin")
+    _, token_a = issue_api_token(store, agency_id=ids[env.agency_a.address], label="a")
+    _, token_b = issue_api_token(store, agency_id=ids[env.agency_b.address], label="b")
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        yield Api(
+            client=client,
+            operator=operator,
+            runtime=app.state.registry,
+            env=env,
+            admin=bearer(admin),
+            agency_a=bearer(token_a),
+            agency_b=bearer(token_b),
+            address_a=env.agency_a.address,
+            address_b=env.agency_b.address,
+        )
+
+
+def cli_deployment(
+    rpc: str, data_dir: Path, *, passphrase: str, database_url: str | None = None
+) -> dict[str, str]:
+    """A registry deployed through the CLI, as an operator would (init, deploy, one agency
+    "Land Office", its token): the environment `registry serve` then runs with, the agency's
+    token under TOKEN."""
+    from typer.testing import CliRunner
+
+    from registry.cli import app as cli
+
+    env = {
+        "REGISTRY_DATA_DIR": str(data_dir),
+        "REGISTRY_KEYSTORE_PASSPHRASE": passphrase,
+        "REGISTRY_BATCH_AGE": "0.2",
+        "REGISTRY_API_WORKER_INTERVAL": "0.3",
+    }
+    if database_url is not None:
+        env["REGISTRY_DATABASE_URL"] = database_url
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("init", "--rpc", rpc)
+    run("deploy", "--fund-from-dev")
+    run("agency", "create", "Land Office", "--fund-from-dev")
+    token = re.search(r"^(prr_\S+)$", run("token", "create", "--agency", "Land Office"), re.M)
+    assert token is not None
+    env["TOKEN"] = token.group(1)
+    return env

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import SEED_A, Api, bearer, build_api
-from fastapi.testclient import TestClient
+from api_helpers import SEED_A, Api, serving_api
 from test_verify_v2 import BIRTH, _check, _issued
 
 from registry import keys
 from registry.receipt import receipt_to_json
-from registry.service.admin import issue_api_token
 from registry.service.sandbox import anchor_by_hand
-from registry.store import Store, repo
+from registry.store import Store
 
 DEADLINE = 15.0
 """Seconds to wait for a change to show: the default lag bound (10 s) and a follower step."""
@@ -31,24 +29,8 @@ DEADLINE = 15.0
 def api(chain_env: Any, store: Store, tmp_path: Path) -> Iterator[Api]:
     """tests/api/conftest.py's app, its follower stepping every 0.2 s (revocation_ttl 0.4)
     instead of every second, so that these tests wait less."""
-    app, operator = build_api(chain_env, store, tmp_path, revocation_ttl=0.4)
-    with store.session() as session:
-        ids = {a.address: a.id for a in repo.list_agencies(session)}
-    _, admin = issue_api_token(store, agency_id=None, label="test admin")
-    _, token_a = issue_api_token(store, agency_id=ids[chain_env.agency_a.address], label="a")
-    _, token_b = issue_api_token(store, agency_id=ids[chain_env.agency_b.address], label="b")
-    with TestClient(app) as client:
-        yield Api(
-            client=client,
-            operator=operator,
-            runtime=app.state.registry,
-            env=chain_env,
-            admin=bearer(admin),
-            agency_a=bearer(token_a),
-            agency_b=bearer(token_b),
-            address_a=chain_env.agency_a.address,
-            address_b=chain_env.agency_b.address,
-        )
+    with serving_api(chain_env, store, tmp_path, revocation_ttl=0.4) as running:
+        yield running
 
 
 def _proof(receipt: dict[str, Any]) -> dict[str, Any]:

@@ -23,12 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import ONLY_EMBEDDED_SQLITE, Api, bearer, build_api
-from fastapi.testclient import TestClient
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api, serving_api
 from sqlalchemy import func, select
 
 from registry.chain.devnode import free_port
-from registry.service.admin import issue_api_token
 from registry.store import open_store, repo
 from registry.store.models import Batch, Record
 
@@ -100,25 +98,11 @@ def private_pg() -> Iterator[PrivateCluster]:
 @pytest.fixture
 def pg_api(chain_env: Any, private_pg: PrivateCluster, tmp_path: Path) -> Iterator[Api]:
     store = open_store(private_pg.url, data_dir=tmp_path)
-    app, operator = build_api(chain_env, store, tmp_path, api_retry_after=4)
-    with store.session() as session:
-        ids = {a.address: a.id for a in repo.list_agencies(session)}
-    _, admin = issue_api_token(store, agency_id=None, label="admin")
-    _, token_a = issue_api_token(store, agency_id=ids[chain_env.agency_a.address], label="a")
-    _, token_b = issue_api_token(store, agency_id=ids[chain_env.agency_b.address], label="b")
     try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield Api(
-                client=client,
-                operator=operator,
-                runtime=app.state.registry,
-                env=chain_env,
-                admin=bearer(admin),
-                agency_a=bearer(token_a),
-                agency_b=bearer(token_b),
-                address_a=chain_env.agency_a.address,
-                address_b=chain_env.agency_b.address,
-            )
+        with serving_api(
+            chain_env, store, tmp_path, raise_server_exceptions=False, api_retry_after=4
+        ) as running:
+            yield running
     finally:
         store.close()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import cli_deployment
 from typer.testing import CliRunner
 from web3 import Web3
 
@@ -36,56 +36,17 @@ PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
 
 
 @pytest.fixture
-def deployment(anvil_node: AnvilNode, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {
-        "REGISTRY_DATA_DIR": str(tmp_path / "data"),
-        "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
-        "REGISTRY_BATCH_AGE": "0.2",
-        "REGISTRY_API_WORKER_INTERVAL": "0.3",
-    }
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(cli, list(args), env=env)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    run("init", "--rpc", anvil_node.url)
-    run("deploy", "--fund-from-dev")
-    run("agency", "create", "Land Office", "--fund-from-dev")
-    token = re.search(r"^(prr_\S+)$", run("token", "create", "--agency", "Land Office"), re.M)
-    assert token is not None
-    env["TOKEN"] = token.group(1)
-    yield env
+def deployment(anvil_node: AnvilNode, tmp_path: Path) -> dict[str, str]:
+    return cli_deployment(anvil_node.url, tmp_path / "data", passphrase=PASS)
 
 
 @pytest.fixture
 def pg_deployment(anvil_node: AnvilNode, tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         with scratch_schema(PG_URL, prefix="workers") as url:
-            env = {
-                "REGISTRY_DATA_DIR": str(tmp_path / "data"),
-                "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
-                "REGISTRY_DATABASE_URL": url,
-                "REGISTRY_BATCH_AGE": "0.2",
-                "REGISTRY_API_WORKER_INTERVAL": "0.3",
-            }
-            runner = CliRunner()
-
-            def run(*args: str) -> str:
-                result = runner.invoke(cli, list(args), env=env)
-                assert result.exit_code == 0, result.output
-                return result.output
-
-            run("init", "--rpc", anvil_node.url)
-            run("deploy", "--fund-from-dev")
-            run("agency", "create", "Land Office", "--fund-from-dev")
-            found = re.search(
-                r"^(prr_\S+)$", run("token", "create", "--agency", "Land Office"), re.M
+            yield cli_deployment(
+                anvil_node.url, tmp_path / "data", passphrase=PASS, database_url=url
             )
-            assert found is not None
-            env["TOKEN"] = found.group(1)
-            yield env
     except StoreUnavailable as exc:
         pytest.fail(f"PostgreSQL unreachable: {exc}\nStart it with: {PG_START_HINT}")
 

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from api_helpers import cli_deployment
 from web3 import Web3
 
 from registry.chain import RegistryContract, connect
 from registry.chain.devnode import free_port
 from registry.chain.events import fetch_events
-from registry.cli import app as cli
 from registry.store.errors import PG_START_HINT, StoreUnavailable
 from registry.store.scratch import DEFAULT_PG_URL, scratch_schema
 
@@ -36,29 +35,9 @@ PG_URL = os.environ.get("REGISTRY_TEST_PG_URL", DEFAULT_PG_URL)
 def deployment(anvil_node, tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         with scratch_schema(PG_URL, prefix="twoserve") as url:
-            env = {
-                "REGISTRY_DATA_DIR": str(tmp_path / "data"),
-                "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
-                "REGISTRY_DATABASE_URL": url,
-                "REGISTRY_BATCH_AGE": "0.2",
-                "REGISTRY_API_WORKER_INTERVAL": "0.3",
-            }
-            runner = CliRunner()
-
-            def run(*args: str) -> str:
-                result = runner.invoke(cli, list(args), env=env)
-                assert result.exit_code == 0, result.output
-                return result.output
-
-            run("init", "--rpc", anvil_node.url)
-            run("deploy", "--fund-from-dev")
-            run("agency", "create", "Land Office", "--fund-from-dev")
-            token = re.search(
-                r"^(prr_\S+)$", run("token", "create", "--agency", "Land Office"), re.M
+            yield cli_deployment(
+                anvil_node.url, tmp_path / "data", passphrase=PASS, database_url=url
             )
-            assert token is not None
-            env["TOKEN"] = token.group(1)
-            yield env
     except StoreUnavailable as exc:
         pytest.fail(f"PostgreSQL unreachable: {exc}\nStart it with: {PG_START_HINT}")
 
