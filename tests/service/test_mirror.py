@@ -351,3 +351,32 @@ def test_events_that_change_no_answer_do_not_stop_the_reader(env, store, mirror_
     )
     assert reader.sync() == 2  # RoleGranted and Revoked, both read, no error
     assert verify_receipt(receipt, trusted=trusted(env), reader=reader).outcome is Outcome.REVOKED
+
+
+def test_another_agencys_copy_and_its_revocation_stay_in_its_own_namespace(env, store, mirror_of):
+    """The attacker's first try against a mirror: agency B anchors the very root A anchored
+    and revokes the leaf in its copy. The mirror keys every lookup on (agency, hash), as the
+    contract does: A's record is untouched, and a receipt renamed to B gets B's copy, exactly
+    what the node answers."""
+    ours = issue_batch(env, count=2, tag="namespace")
+    receipt = ours.receipts[0]
+    env.registry.anchor(env.agency_b, root=receipt.merkle.root, leaf_count=receipt.merkle.count)
+    env.registry.revoke(
+        env.agency_b,
+        root=receipt.merkle.root,
+        leaf=receipt.leaf,
+        proof=receipt.merkle.proof,
+        reason=Reason.FRAUD,
+    )
+    renamed = dataclasses.replace(
+        receipt, anchor=dataclasses.replace(receipt.anchor, agency=env.agency_b.address)
+    )
+    mirror = mirror_of(env, store)
+    mirror.follow()
+    answer = mirror.check(receipt)
+    assert answer is not None and not answer.leaf_revocation.revoked
+    assert answer.anchor.agency == env.agency_a.address
+    copy = mirror.check(renamed)
+    assert copy is not None and copy.leaf_revocation.revoked
+    for r, a in ((receipt, answer), (renamed, copy)):
+        assert plain(a) == plain(live(env, r))
