@@ -50,6 +50,15 @@ class InvalidProof(InvalidInput):
     """A Merkle proof or multiproof is malformed or does not lead to the root."""
 
 
+class InvalidTrustList(InvalidInput):
+    """A trust list is malformed: a missing or ill-typed field, a bad CAIP-10 id or date."""
+
+
+class TrustListRejected(RegistryError):
+    """A well-formed trust list a verifier must not use: expired, rolled back, badly or
+    unknowingly signed, or with an extension it does not understand marked critical."""
+
+
 class TamperedDocument(RegistryError):
     """A document's recomputed digest does not match the digest its receipt names."""
 
@@ -72,6 +81,10 @@ class ChainError(RegistryError):
 
 class ChainUnavailable(ChainError):
     """The JSON-RPC node cannot be reached or timed out: nothing could be checked."""
+
+
+class NoNodeForChain(ChainUnavailable):
+    """No JSON-RPC node is configured for the chain a receipt names."""
 
 
 class WrongChain(ChainError):

@@ -26,6 +26,17 @@ CONFIG_ENV = "REGISTRY_CONFIG"
 DEFAULT_DATA_DIR = Path(".registry")
 
 
+def chain_rpc(value: str) -> tuple[int, str]:
+    """(chain id, URL) of an 'eip155:<chainId>=URL' entry; ValueError saying the form."""
+    name, sep, url = value.partition("=")
+    namespace, _, chain = name.partition(":")
+    if not sep or namespace != "eip155" or not chain.isdigit() or not url:
+        raise ValueError(f"{value!r}: expected 'eip155:<chainId>=URL'")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r}: the URL must start with http:// or https://")
+    return int(chain), url
+
+
 class Settings(BaseSettings):
     """Every knob of the registry, with its default."""
 
@@ -48,6 +59,22 @@ class Settings(BaseSettings):
     trusted: list[str] = Field(
         default_factory=list,
         description="Trusted registries for verification, each 'CHAIN_ID:0xADDRESS'.",
+    )
+    chain_rpcs: list[str] = Field(
+        default_factory=list,
+        description="A JSON-RPC URL per chain for receipts of other chains (trust lists name "
+        "registries on several), each 'eip155:<chainId>=URL'; the CLI's repeatable "
+        "--rpc eip155:<chainId>=URL.",
+    )
+    trust_lists: list[Path] = Field(
+        default_factory=list,
+        description="Trust list files (docs/trust.md): the registries they name are trusted "
+        "for anchors made while their status was granted.",
+    )
+    trust_list_keys: list[str] = Field(
+        default_factory=list,
+        description="Pinned publisher keys (Ed25519 Multikey, 'z6Mk...'): a trust list must be "
+        "signed by one of them.",
     )
     revocation_ttl: float = Field(
         5.0, ge=0, description="Seconds a verifier may cache a revocation status."
@@ -160,6 +187,13 @@ class Settings(BaseSettings):
             chain, _, address = value.partition(":")
             if not chain.isdigit() or len(address) != 42 or not address.startswith("0x"):
                 raise ValueError(f"{value!r}: expected 'CHAIN_ID:0xADDRESS'")
+        return values
+
+    @field_validator("chain_rpcs")
+    @classmethod
+    def _chain_rpcs_form(cls, values: list[str]) -> list[str]:
+        for value in values:
+            chain_rpc(value)
         return values
 
     @field_validator("trusted_proxies", mode="before")

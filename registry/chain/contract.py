@@ -266,6 +266,11 @@ class RegistryContract:
         self.chain_id = int(w3.eth.chain_id)
         self._lean = LeanReader(w3, self.address)
 
+    @property
+    def w3(self) -> Web3:
+        """The Web3 of the node this registry lives on."""
+        return self._w3
+
     # ------------------------------------------------------------- creation
 
     @classmethod

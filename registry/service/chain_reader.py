@@ -24,6 +24,7 @@ from registry.receipt import Receipt
 from registry.service.caches import CacheStats, LruCache
 from registry.service.mirror import RegistryMirror, decode_event
 from registry.service.operator import Operator
+from registry.service.trust import chain_nodes
 from registry.service.verify import (
     ChainAnswer,
     ChainReader,
@@ -350,16 +351,20 @@ class _Answer:
 
 
 def registry_lookup(operator: Operator) -> Callable[[int, str], RegistryContract]:
-    """The operator's own registry, or another trusted one on the same node, attached once."""
+    """The operator's own registry, or another trusted one, attached once: on the same node
+    for its chain, on the node of `settings.chain_rpcs` for another chain."""
     attached: dict[tuple[int, str], RegistryContract] = {}
     own = operator.registry
+    node_for = chain_nodes(operator.settings, own=own.w3, own_chain=own.chain_id)
 
     def registry_for(chain_id: int, address: str) -> RegistryContract:
         if chain_id == own.chain_id and address.lower() == own.address.lower():
             return own
         key = (chain_id, address.lower())
         if key not in attached:
-            attached[key] = own.attach(address, chain_id=chain_id)
+            attached[key] = RegistryContract.at(
+                node_for(chain_id), address, chain_id=chain_id, options=own.options
+            )
         return attached[key]
 
     return registry_for

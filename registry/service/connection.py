@@ -20,8 +20,9 @@ from registry.chain import (
     load_keystore,
     new_account,
 )
-from registry.errors import ChainUnavailable, InvalidInput
+from registry.errors import InvalidInput
 from registry.service.operator import tx_options
+from registry.service.trust import chain_nodes
 from registry.service.verify import ChainReader, registry_resolver
 from registry.settings import Settings
 from registry.store import Store, open_store
@@ -101,22 +102,12 @@ def deploy_registry(
 
 
 def rpc_reader(settings: Settings) -> ChainReader:
-    """A chain reader for receipts of any trusted registry, through the one node at
-    `settings.rpc` (connected once per chain id the receipts name)."""
-    nodes: dict[int, Web3] = {}
-
-    def node(for_chain: int) -> Web3:
-        if settings.rpc == "embedded":
-            raise ChainUnavailable(
-                "no node given: pass --rpc URL of a node of the receipt's chain (env REGISTRY_RPC)"
-            )
-        if for_chain not in nodes:
-            nodes[for_chain] = connect(
-                settings.rpc, timeout=settings.rpc_timeout, expected_chain_id=for_chain
-            )
-        return nodes[for_chain]
-
-    return ChainReader(registry_for=registry_resolver(node), revocation_ttl=settings.revocation_ttl)
+    """A chain reader for receipts of any trusted registry: each chain read from its node of
+    `settings.chain_rpcs`, else from `settings.rpc` (connected once per chain id)."""
+    return ChainReader(
+        registry_for=registry_resolver(chain_nodes(settings)),
+        revocation_ttl=settings.revocation_ttl,
+    )
 
 
 # ------------------------------------------------------------------ stores

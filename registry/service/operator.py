@@ -47,6 +47,7 @@ from registry.service import authority, documents
 from registry.service.issue_inputs import IssueItem, collect_inputs, sealed_json, write_outputs
 from registry.service.issuing import Issuer, IssuingConfig
 from registry.service.receipts import AnchoredBatch, BatchTrees, record_receipt
+from registry.service.trust import chain_nodes, held_trust_lists, trusted_registries
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
@@ -461,20 +462,23 @@ class Operator:
         )
 
     def trusted(self) -> list[TrustedRegistry]:
-        own = TrustedRegistry(self.registry.chain_id, self.registry.address)
-        extra = [
-            TrustedRegistry(int(c), a)
-            for c, _, a in (t.partition(":") for t in self.settings.trusted)
-        ]
-        return [own, *extra]
+        """The registries of the held trust lists (checked now), this operator's own, and
+        those of `settings.trusted`."""
+        own = (self.registry.chain_id, self.registry.address)
+        return trusted_registries(self.settings, held_trust_lists(self.settings), own=own)
 
     def reader(self) -> ChainReader:
+        node_for = chain_nodes(
+            self.settings, own=self.registry.w3, own_chain=self.registry.chain_id
+        )
         return ChainReader(
             registry_for=lambda chain_id, address: (
                 self.registry
                 if chain_id == self.registry.chain_id
                 and address.lower() == self.registry.address.lower()
-                else self.registry.attach(address, chain_id=chain_id)
+                else RegistryContract.at(
+                    node_for(chain_id), address, chain_id=chain_id, options=self.registry.options
+                )
             ),
             revocation_ttl=self.settings.revocation_ttl,
         )

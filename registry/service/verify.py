@@ -25,10 +25,18 @@ from web3.exceptions import Web3Exception
 
 from registry.chain import CheckResult, KeyWindow, RegistryContract
 from registry.checks import Check, CheckName, CheckStatus
-from registry.errors import ChainError, ChainUnavailable, InvalidInput, RegistryError, WrongChain
+from registry.errors import (
+    ChainError,
+    ChainUnavailable,
+    InvalidInput,
+    NoNodeForChain,
+    RegistryError,
+    WrongChain,
+)
 from registry.receipt import DigestKind, Receipt, check_receipt_offline, parse_receipt
 from registry.service.caches import CACHE_ENTRIES, LruCache
 from registry.service.verify_input import VerificationInput, verification_input
+from registry.trustlist import RegistryEntry, caip10
 from registry.types import to_hex
 from registry.vocabulary import AgencyStatus, Reason, reason_text
 from registry.vocabulary import Outcome as Outcome  # re-exported for callers
@@ -60,6 +68,8 @@ def node_failure(exc: BaseException, *, where: str = "a chain check") -> str:
     log.warning("%s could not be made: %s: %s", where, type(exc).__name__, detail)
     if isinstance(exc, WrongChain):
         return NODE_WRONG_CHAIN
+    if isinstance(exc, NoNodeForChain):
+        return str(exc)  # names a chain id and a setting, never a URL
     if isinstance(exc, ChainUnavailable | OSError):
         return NODE_UNREACHABLE
     return NODE_ANSWERED_WRONGLY
@@ -73,6 +83,10 @@ class TrustedRegistry:
 
     chain_id: int | None
     address: str
+    entry: RegistryEntry | None = None
+    """The trust list's entry when a list names it: its country, name and status windows."""
+    listed_by: str | None = None
+    """The list that names it (territory/operator)."""
 
     def matches(self, chain_id: int, address: str) -> bool:
         return self.chain_id in (None, chain_id) and self.address.lower() == address.lower()
@@ -95,6 +109,12 @@ class Verification:
     the same request; None when the chain was not asked or the answer was cached."""
     chain_source: str | None = None
     """Where the chain checks came from: "mirror" or "node"; None as for as_of_block."""
+    registry: str | None = None
+    """The receipt's registry as CAIP-10 (eip155:<chainId>:<address>), once trusted."""
+    country: str | None = None
+    """The issuing country (ISO 3166-1 alpha-2) when a trust list names the registry."""
+    registry_name: str | None = None
+    """The registry's name on the trust list."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +125,9 @@ class Verification:
             "blockNumber": self.block_number,
             "asOfBlock": self.as_of_block,
             "chainSource": self.chain_source,
+            "registry": self.registry,
+            "country": self.country,
+            "registryName": self.registry_name,
             "revocationReason": self.revocation_reason,
             "replacement": self.replacement,
             "checks": [c.to_json() for c in self.checks],
@@ -264,21 +287,45 @@ def verify_receipt(
         checks.append(Check.skipped(CheckName.TRUST, reason))
         checks.extend(_chain_skipped(reason))
         return Verification(Outcome.TAMPERED, tuple(checks))
-    if not any(t.matches(anchor.chain_id, anchor.registry) for t in trusted):
-        reason = f"registry {anchor.registry} on chain {anchor.chain_id} is not a trusted registry"
+    match = next((t for t in trusted if t.matches(anchor.chain_id, anchor.registry)), None)
+    if match is None:
+        reason = (
+            f"registry {caip10(anchor.chain_id, anchor.registry)} (chain {anchor.chain_id}, "
+            f"address {anchor.registry}) is not a trusted registry: on no trust list held "
+            "here, nor configured"
+        )
         checks.append(Check.failed(CheckName.TRUST, reason))
         checks.extend(_chain_skipped(reason))
     else:
-        checks.append(
-            Check.passed(CheckName.TRUST, f"registry {anchor.registry} on chain {anchor.chain_id}")
-        )
+        entry = match.entry
+        where = f"registry {caip10(anchor.chain_id, anchor.registry)}"
+        if entry is not None:
+            where += f": {entry.name} ({entry.country}), on the trust list {match.listed_by}"
+            facts.update(country=entry.country, registry_name=entry.name)
+        facts["registry"] = caip10(anchor.chain_id, anchor.registry)
+        checks.append(Check.passed(CheckName.TRUST, where))
         try:
             checks.extend(_chain_checks(parsed, reader, facts))
         except (ChainError, Web3Exception, OSError) as exc:
             # Transport errors (requests' derive from OSError) and a node's malformed answers
             # (Web3Exception) alike: the chain could not be asked, which is not evidence.
             checks.extend(_chain_errored(f"could not check: {node_failure(exc)}"))
+        if entry is not None:
+            _apply_status_window(checks, entry, anchor.anchored_at_unix)
     return Verification(outcome_of(checks, document=digest is not None), tuple(checks), **facts)
+
+
+def _apply_status_window(checks: list[Check], entry: RegistryEntry, anchored_at: int) -> None:
+    """A listed registry is trusted for anchors made while its status was granted: once the
+    chain confirmed the anchor's time (the anchored check passed), an anchor outside that
+    window turns the trust check into a failure saying why."""
+    anchored = next((c for c in checks if c.name == CheckName.ANCHORED), None)
+    if anchored is None or anchored.status is not CheckStatus.PASS:
+        return
+    reason = entry.untrusted_at(datetime.fromtimestamp(anchored_at, UTC))
+    if reason is not None:
+        index = next(i for i, c in enumerate(checks) if c.name == CheckName.TRUST)
+        checks[index] = Check.failed(CheckName.TRUST, reason, statusWindow=True)
 
 
 def outcome_of(checks: Sequence[Check], *, document: bool) -> Outcome:
