@@ -41,9 +41,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 
 
 def settings_from(
-    *, rpc: str | None = None, registry: str | None = None, chain_id: int | None = None
+    *,
+    rpc: str | None = None,
+    registry: str | None = None,
+    chain_id: int | None = None,
+    **more: Any,
 ) -> Settings:
-    return load_settings(rpc=rpc, registry_address=registry, chain_id=chain_id)
+    """The settings with the command line's values (None: not given) over the rest."""
+    return load_settings(rpc=rpc, registry_address=registry, chain_id=chain_id, **more)
 
 
 def _stdin_is_terminal() -> bool:

@@ -12,7 +12,6 @@ from registry.cli.common import (
     ChainIdOpt,
     JsonOpt,
     RegistryOpt,
-    RpcOpt,
     console,
     hex32,
     print_json,
@@ -21,9 +20,9 @@ from registry.cli.common import (
 from registry.errors import InvalidInput
 from registry.service.connection import rpc_reader
 from registry.service.operator import Operator
+from registry.service.trust import verifier_trust
 from registry.service.verify import (
     Outcome,
-    TrustedRegistry,
     Verification,
     verification_input,
     verify_digest,
@@ -54,23 +53,59 @@ def verify(
         str | None,
         typer.Option("--digest", help="Verify a record by digest alone (looked up in the store)."),
     ] = None,
-    rpc: RpcOpt = None,
+    rpc: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rpc",
+            help="JSON-RPC URL of the receipt's chain (env REGISTRY_RPC), or "
+            "eip155:<chainId>=URL for one chain of several (repeatable; setting chain_rpcs).",
+        ),
+    ] = None,
     registry: RegistryOpt = None,
     chain_id: ChainIdOpt = None,
+    trust_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust-list",
+            help="A signed trust list (docs/trust.md) whose registries are trusted "
+            "(repeatable; setting trust_lists).",
+            dir_okay=False,
+        ),
+    ] = None,
+    trust_list_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-list-key",
+            help="A pinned publisher key (Multikey z6Mk...) that a trust list must be signed "
+            "by (repeatable; setting trust_list_keys).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Verify a document against the chain: VALID, IN_FORCE (a receipt alone: the record
     exists and is in force, no document checked), TAMPERED, REVOKED, SUPERSEDED, UNKNOWN,
     UNTRUSTED or ERROR. Needs no registry server or database: a receipt and any node.
 
-    The registry given with --registry is trusted (on --chain-id; without it, on the chain of
-    the --rpc node, which must be the receipt's chain), plus any in REGISTRY_TRUSTED. TAMPERED
-    is decided offline, even with no node. Exit code 0 VALID, 4 IN_FORCE, 1 any other verdict,
-    2 bad input, 3 could not check.
+    Trusted: the registries of each --trust-list (signed by a --trust-list-key; for anchors
+    made while their status was granted; the verdict names the country), the registry given
+    with --registry (on --chain-id; without it, on the chain of the --rpc node, which must be
+    the receipt's chain), and any in REGISTRY_TRUSTED. Each receipt is checked on its own
+    chain: --rpc eip155:<chainId>=URL per chain. TAMPERED is decided offline, even with no
+    node. Exit code 0 VALID, 4 IN_FORCE, 1 any other verdict, 2 bad input, 3 could not check.
 
     Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5
     """
-    settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
+    urls = [value for value in rpc or [] if not value.startswith("eip155:")]
+    if len(urls) > 1:
+        raise InvalidInput("--rpc: one plain URL at most; name others eip155:<chainId>=URL")
+    settings = settings_from(
+        rpc=urls[0] if urls else None,
+        registry=registry,
+        chain_id=chain_id,
+        chain_rpcs=[value for value in rpc or [] if value.startswith("eip155:")] or None,
+        trust_lists=trust_list or None,
+        trust_list_keys=trust_list_key or None,
+    )
     if digest is not None:
         _verify_digest(settings, hex32(digest, "--digest"), json_out)
         return
@@ -79,16 +114,7 @@ def verify(
         receipt=_read(receipt, "receipt") if receipt else None,
         where=str(path),
     )
-    trusted = [
-        TrustedRegistry(int(chain), address)
-        for chain, _, address in (t.partition(":") for t in settings.trusted)
-    ]
-    if settings.registry_address:
-        # No chain id given: trust the address on the node's chain. The reader attaches with
-        # the receipt's chain id, so a node on another chain is ERROR (wrong endpoint).
-        trusted.append(TrustedRegistry(settings.chain_id, settings.registry_address))
-    if not trusted:
-        raise InvalidInput("no trusted registry: pass --registry ADDR (or set REGISTRY_TRUSTED)")
+    trusted = verifier_trust(settings)
     result = verify_input(given, trusted=trusted, reader=rpc_reader(settings))
     _show(result, f"{path or receipt} ({given.kind})", json_out)
 
@@ -125,10 +151,10 @@ def _headline(result: Verification) -> str:
     if result.outcome is Outcome.IN_FORCE:
         headline += " — this record exists and is in force; no document was checked"
     if result.agency_name and result.outcome in (Outcome.VALID, Outcome.IN_FORCE):
-        headline += (
-            f" — issued by {result.agency_name}, anchored {result.anchored_at} "
-            f"(block {result.block_number})"
-        )
+        headline += f" — issued by {result.agency_name}"
+        if result.country:
+            headline += f", {result.country} ({result.registry_name})"
+        headline += f", anchored {result.anchored_at} (block {result.block_number})"
     elif result.agency_name:
         headline += f" — the receipt names {result.agency_name}"
     if result.replacement:

@@ -127,7 +127,7 @@ def held_trust_lists(settings: Settings, *, now: datetime | None = None) -> list
 
 
 def trusted_registries(
-    settings: Settings, lists: list[TrustList], *, own: tuple[int, str] | None = None
+    settings: Settings, lists: list[TrustList], *, own: tuple[int | None, str] | None = None
 ) -> list[TrustedRegistry]:
     """The registries the lists name (with their country and status windows), then the
     configured ones: `own` (the operator's registry) and `settings.trusted`."""
@@ -141,6 +141,24 @@ def trusted_registries(
     for value in settings.trusted:
         chain, _, address = value.partition(":")
         trusted.append(TrustedRegistry(int(chain), checksum_address(address)))
+    return trusted
+
+
+def verifier_trust(settings: Settings) -> list[TrustedRegistry]:
+    """What a verifier without a registry of its own trusts (`registry verify`): the held
+    trust lists' registries, `--registry` (on `--chain-id`, else on the node's chain) and
+    `settings.trusted`; InvalidInput when that is nothing."""
+    own = None
+    if settings.registry_address:
+        # No chain id given: the address on the node's chain. The reader attaches with the
+        # receipt's chain id, so a node on another chain is ERROR (wrong endpoint).
+        own = (settings.chain_id, checksum_address(settings.registry_address))
+    trusted = trusted_registries(settings, held_trust_lists(settings), own=own)
+    if not trusted:
+        raise InvalidInput(
+            "no trusted registry: pass --trust-list FILE with --trust-list-key KEY, or "
+            "--registry ADDR (or set REGISTRY_TRUSTED)"
+        )
     return trusted
 
 
@@ -188,4 +206,5 @@ __all__ = [
     "held_trust_lists",
     "read_trust_list",
     "trusted_registries",
+    "verifier_trust",
 ]
