@@ -20,8 +20,10 @@ from registry.service.embedded import share_between_threads
 from registry.service.keyring import Keyring
 from registry.service.operator import Operator
 from registry.service.queries import pipeline_stats
+from registry.service.trust import held_trust_lists
 from registry.service.verify import TrustedRegistry
 from registry.settings import Settings
+from registry.trustlist import TrustList
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class ApiRuntime:
     follower: ChainFollower | None
     verifications: VerificationCache
     embedded: bool
+    trust_lists: list[TrustList] = field(default_factory=list)
     run_worker: bool = True
     owns_operator: bool = False
     _closed: bool = field(default=False, repr=False)
@@ -54,6 +57,9 @@ class ApiRuntime:
         owns_operator: bool = False,
     ) -> ApiRuntime:
         settings = operator.settings
+        # Checked before anything starts: a list that fails a rule stops the server with the
+        # reason, rather than serving verdicts without the registries it names.
+        trust_lists = held_trust_lists(settings)
         embedded = share_between_threads(operator)
         keyring = Keyring(operator, passphrase)
         worker_box: list[AnchoringWorker] = []
@@ -87,7 +93,8 @@ class ApiRuntime:
             operator=operator,
             keyring=keyring,
             reader=reader,
-            trusted=operator.trusted(),
+            trusted=operator.trusted(trust_lists),
+            trust_lists=trust_lists,
             events=EventIndex(operator.registry, span=settings.log_span, mirror=reader.mirror),
             limiter=TokenBucket(rate=settings.api_verify_rate, burst=settings.api_verify_burst),
             metrics=metrics,

@@ -10,6 +10,8 @@ from registry.service.agencies import AgencyKey, PublicAgency
 from registry.service.queries import BatchSummary, RecordState
 from registry.service.revoking import RevocationResult
 from registry.service.tokens import TokenInfo
+from registry.trustlist import StatusPeriod, TrustList
+from registry.trustlist import iso as iso_time
 from registry.vocabulary import reason_text
 
 
@@ -113,4 +115,33 @@ def token_view(token: TokenInfo) -> dict[str, Any]:
         "label": token.label,
         "createdAt": when(token.created_at),
         "revokedAt": when(token.revoked_at),
+    }
+
+
+def trust_list_view(trust: TrustList) -> dict[str, Any]:
+    def status(period: StatusPeriod) -> dict[str, str]:
+        return {"status": period.name, "since": iso_time(period.since)}
+
+    proof = trust.document.get("proof")
+    return {
+        "sequence": trust.sequence,
+        "operator": trust.operator,
+        "territory": trust.territory,
+        "issued": iso_time(trust.issued),
+        "nextUpdate": iso_time(trust.next_update),
+        "digest": "0x" + trust.digest.hex(),
+        "signer": proof.get("verificationMethod") if isinstance(proof, dict) else None,
+        "registries": [
+            {
+                "country": entry.country,
+                "name": entry.name,
+                "registry": entry.registry,
+                "chainId": entry.chain_id,
+                "address": entry.address,
+                "status": status(entry.status),
+                "history": [status(period) for period in entry.history],
+            }
+            for entry in trust.entries
+        ],
+        "document": trust.document,
     }

@@ -58,6 +58,8 @@ class TrustListRejected(RegistryError):
     """A well-formed trust list a verifier must not use: expired, rolled back, badly or
     unknowingly signed, or with an extension it does not understand marked critical."""
 
+    exit_code = 1
+
 
 class TamperedDocument(RegistryError):
     """A document's recomputed digest does not match the digest its receipt names."""

@@ -159,7 +159,9 @@ class TrustList:
     entries: tuple[RegistryEntry, ...]
     digest: bytes
     """SHA-256 of the list's canonical JSON (RFC 8785), proof included: what a verifier
-    remembers, and what the publisher anchors."""
+    remembers."""
+    document: Mapping[str, Any]
+    """The list as read, proof included."""
 
     @property
     def identity(self) -> str:
@@ -307,6 +309,7 @@ def parse_trust_list(document: Any) -> TrustList:
         pointers=tuple(pointers),
         entries=tuple(entries),
         digest=list_digest(document),
+        document=document,
     )
 
 

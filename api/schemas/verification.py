@@ -40,6 +40,9 @@ class VerificationPublic(ApiModel):
                 "blockNumber": 2,
                 "asOfBlock": 9,
                 "chainSource": "mirror",
+                "registry": "eip155:31337:0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                "country": "KZ",
+                "registryName": "Republic of Kazakhstan public records registry",
                 "revocationReason": None,
                 "replacement": None,
                 "checks": [
@@ -79,6 +82,17 @@ class VerificationPublic(ApiModel):
         description="Where the chain's answers came from: `mirror` (this server's registry "
         "mirror, followed from the contract's events) or `node` (asked now).",
     )
+    registry: str | None = Field(
+        None,
+        description="The receipt's registry as CAIP-10 (`eip155:<chainId>:<address>`), once "
+        "it is trusted.",
+    )
+    country: str | None = Field(
+        None,
+        description="The issuing country (ISO 3166-1 alpha-2) when a trust list this server "
+        "holds names the registry (GET /v1/trust-list).",
+    )
+    registry_name: str | None = Field(None, description="The registry's name on that list.")
     revocation_reason: str | None
     replacement: str | None = Field(
         description="The digest the agency names as the replacement: a record to look up "

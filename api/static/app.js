@@ -275,6 +275,14 @@
     },
   };
 
+  function countryName(code) {
+    try {
+      return new Intl.DisplayNames(["en"], { type: "region" }).of(code) || code;
+    } catch (e) {
+      return code;
+    }
+  }
+
   function agencyWords(r) {
     return r.agencyName ? r.agencyName : "the agency";
   }
@@ -592,6 +600,14 @@
       // are the receipt's, not the document's.
       const issued = ["VALID", "REVOKED", "SUPERSEDED"].includes(r.outcome);
       const record = r.outcome === "IN_FORCE";
+      if (r.country) {
+        // Named by a trust list this server holds: the country whose registry anchored it.
+        add(
+          issued || record ? "Issuing country" : "Receipt's country",
+          `${countryName(r.country)} (${r.country})`,
+          r.registryName ? el("span", { class: "small", text: ` \u2014 ${r.registryName}` }) : null,
+        );
+      }
       if (r.agencyName || r.agency) {
         add(
           issued ? "Issued by" : record ? "Record issued by" : "Receipt from",

@@ -53,6 +53,7 @@ from registry.settings import Settings
 from registry.store import Store, open_store, repo
 from registry.store.errors import DuplicateAgency, NotFound
 from registry.store.models import Agency, BatchState
+from registry.trustlist import TrustList
 
 TREE_CACHE_SIZE = 8
 """Merkle trees of confirmed batches kept in memory for receipt lookups."""
@@ -461,11 +462,13 @@ class Operator:
             self.store, agency_id=agency.id, data_key=self.agency_data_key(agency.name, passphrase)
         )
 
-    def trusted(self) -> list[TrustedRegistry]:
-        """The registries of the held trust lists (checked now), this operator's own, and
-        those of `settings.trusted`."""
+    def trusted(self, lists: list[TrustList] | None = None) -> list[TrustedRegistry]:
+        """The registries of the trust lists (default: the held ones, checked now), this
+        operator's own, and those of `settings.trusted`."""
         own = (self.registry.chain_id, self.registry.address)
-        return trusted_registries(self.settings, held_trust_lists(self.settings), own=own)
+        if lists is None:
+            lists = held_trust_lists(self.settings)
+        return trusted_registries(self.settings, lists, own=own)
 
     def reader(self) -> ChainReader:
         node_for = chain_nodes(

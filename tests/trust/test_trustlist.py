@@ -140,7 +140,7 @@ def test_an_unknown_critical_extension_on_an_entry_rejects_the_list() -> None:
     service["ServiceInformation"]["ServiceInformationExtensions"] = [
         {"type": "urn:example:only-diplomas", "critical": True}
     ]
-    with pytest.raises(TrustListRejected, match="TrustedEntitiesList\\[1\\].*critical"):
+    with pytest.raises(TrustListRejected, match=r"TrustedEntitiesList\[1\].*critical"):
         check_trust_list(resign(doc), pinned=PINNED, now=NOW)
 
 
