@@ -1,5 +1,5 @@
 # One entry per task. `make demo` and `make test` set everything up themselves.
-.PHONY: setup test test-all lint format demo serve bench build-contracts
+.PHONY: setup test test-all lint format demo demo-alliance serve bench build-contracts
 
 VENV := .venv/bin
 
@@ -22,6 +22,9 @@ format: setup
 
 demo: setup
 	$(VENV)/registry demo
+
+demo-alliance: setup
+	$(VENV)/python scripts/alliance_demo.py
 
 serve: setup
 	$(VENV)/registry serve
