@@ -60,10 +60,12 @@ def _register() -> None:
     from registry.cli import audit as audit_cmd
     from registry.cli import keys as keys_cmd
     from registry.cli import serve as serve_cmd
+    from registry.cli import trustlist as trustlist_cmd
 
     app.add_typer(agency.app, name="agency")
     app.add_typer(bench.app, name="bench")
     app.add_typer(keys_cmd.app, name="keys")
+    app.add_typer(trustlist_cmd.app, name="trustlist")
     chain_cmds.register(app)
     demo.register(app)
     verify_cmd.register(app)
