@@ -82,7 +82,13 @@ def parse_caip10(text: str, *, field: str = "registry") -> tuple[int, Address]:
         raise InvalidInput(
             f"{text!r} is not a CAIP-10 id eip155:<chainId>:<0x + 40 hex digits>", field=field
         )
-    return int(match.group(1)), checksum_address(match.group(2).lower())
+    address = match.group(2)
+    checksummed = checksum_address(address.lower())
+    if address != address.lower() and address[2:] != address[2:].upper() and address != checksummed:
+        raise InvalidInput(
+            f"{text!r}: the address's mixed case is not its EIP-55 checksum (a typo?)", field=field
+        )
+    return int(match.group(1)), checksummed
 
 
 # ------------------------------------------------------------------ the model
@@ -162,11 +168,21 @@ class TrustList:
     remembers."""
     document: Mapping[str, Any]
     """The list as read, proof included."""
+    unknown_critical: tuple[tuple[str, str], ...] = ()
+    """(path, type) of each extension marked critical that this verifier does not know."""
+
+    @property
+    def signer(self) -> str | None:
+        """The proof's verificationMethod (None: unsigned)."""
+        proof = self.document.get("proof")
+        method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
+        return method if isinstance(method, str) else None
 
     @property
     def identity(self) -> str:
-        """Which list this is, across its versions: territory and operator."""
-        return f"{self.territory}/{self.operator}"
+        """Which list this is, across its versions: its territory and its publisher's key
+        (not the operator's name, which a publisher may translate or rename)."""
+        return f"{self.territory}/{self.signer}"
 
     def entry_for(self, chain_id: int, address: str) -> RegistryEntry | None:
         wanted = address.lower()
@@ -249,17 +265,14 @@ def parse_time(text: str, *, field: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _extensions(items: list[tuple[str, Any]]) -> None:
-    """Refuse an extension this verifier does not know when it is marked critical."""
+def _extensions(items: list[tuple[str, Any]], unknown: list[tuple[str, str]]) -> None:
+    """Collect the extensions marked critical that this verifier does not understand."""
     for path, item in items:
         read = _Reader(item, path)
         kind = read.get("type", str)
         critical = read.get("critical", bool, required=False)
         if critical and kind not in KNOWN_EXTENSIONS:
-            raise TrustListRejected(
-                f"{path}: extension {kind!r} is marked critical and this verifier does not "
-                "understand it, so it must not use the list"
-            )
+            unknown.append((path, kind))
 
 
 def list_digest(document: Mapping[str, Any]) -> bytes:
@@ -292,8 +305,9 @@ def parse_trust_list(document: Any) -> TrustList:
     pointers = []
     for path, item in info.items("PointerToOtherLoTE", required=False):
         pointers.append(_Reader(item, path).get("LoTELocation", str))
-    _extensions(info.items("SchemeExtensions", required=False))
-    entries = [_entry(path, item) for path, item in lote.items("TrustedEntitiesList")]
+    unknown: list[tuple[str, str]] = []
+    _extensions(info.items("SchemeExtensions", required=False), unknown)
+    entries = [_entry(path, item, unknown) for path, item in lote.items("TrustedEntitiesList")]
     seen: set[tuple[int, str]] = set()
     for (path, _), entry in zip(lote.items("TrustedEntitiesList"), entries, strict=True):
         key = (entry.chain_id, entry.address)
@@ -310,10 +324,11 @@ def parse_trust_list(document: Any) -> TrustList:
         entries=tuple(entries),
         digest=list_digest(document),
         document=document,
+        unknown_critical=tuple(unknown),
     )
 
 
-def _entry(path: str, item: Any) -> RegistryEntry:
+def _entry(path: str, item: Any, unknown: list[tuple[str, str]]) -> RegistryEntry:
     read = _Reader(item, path)
     information = read.obj("TrustedEntityInformation")
     assert information is not None
@@ -357,7 +372,7 @@ def _entry(path: str, item: Any) -> RegistryEntry:
         except InvalidInput as exc:
             raise InvalidTrustList(f"not an Ed25519 Multikey ({exc})", field=key_path) from None
         keys.append(key)
-    _extensions(info.items("ServiceInformationExtensions", required=False))
+    _extensions(info.items("ServiceInformationExtensions", required=False), unknown)
     current = _status(info)
     history = [_status(_Reader(v, p)) for p, v in service.items("ServiceHistory", required=False)]
     periods = sorted([*history, current], key=lambda period: period.since)
@@ -414,6 +429,11 @@ def check_trust_list(
         verified = dataintegrity.verify_proof(document, resolve_key=_did_key)
     except (InvalidInput, dataintegrity.InvalidDataIntegrityProof) as exc:
         raise TrustListRejected(f"the list's signature does not verify: {exc}") from None
+    for path, kind in trust.unknown_critical:
+        raise TrustListRejected(
+            f"{path}: extension {kind!r} is marked critical and this verifier does not "
+            "understand it, so it must not use the list"
+        )
     signer = dataintegrity.multikey_from_public_key(verified.public_key)
     if signer not in pinned:
         raise TrustListRejected(

@@ -132,7 +132,12 @@ def trusted_registries(
     """The registries the lists name (with their country and status windows), then the
     configured ones: `own` (the operator's registry) and `settings.trusted`."""
     trusted = [
-        TrustedRegistry(entry.chain_id, entry.address, entry=entry, listed_by=trust.identity)
+        TrustedRegistry(
+            entry.chain_id,
+            entry.address,
+            entry=entry,
+            listed_by=f"of {trust.operator} ({trust.territory}), no. {trust.sequence}",
+        )
         for trust in lists
         for entry in trust.entries
     ]

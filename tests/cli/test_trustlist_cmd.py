@@ -156,7 +156,8 @@ def test_withdraw_then_sign_gives_sequence_2_and_the_old_list_is_a_rollback(
     fails(result, 1, "REJECTED", "sequence number 1 is lower than 2", "rollback")
     assert last_json(result)["accepted"] is False
     seen = json.loads((tmp_path / "data" / "trust-lists-seen.json").read_text())
-    assert seen["EU/Alliance"]["sequence"] == 2
+    method = f"did:key:{publisher.multikey}#{publisher.multikey}"
+    assert seen[f"EU/{method}"]["sequence"] == 2  # keyed by territory and publisher key
 
 
 def test_a_list_signed_by_another_key_is_refused(cli, tmp_path: Path, signed: Path):

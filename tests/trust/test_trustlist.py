@@ -307,3 +307,31 @@ def test_caip10_round_trips(chain: int, address: bytes) -> None:
 def test_caip10_refuses_what_is_not_an_evm_account(text: str) -> None:
     with pytest.raises(InvalidInput, match="CAIP-10"):
         parse_caip10(text)
+
+
+def test_versions_are_remembered_by_publisher_key_not_operator_name() -> None:
+    """A renamed operator must not reset rollback protection."""
+    first = check_trust_list(alliance(), pinned=PINNED, now=NOW)
+    renamed = alliance()
+    info = renamed["LoTE"]["ListAndSchemeInformation"]
+    info["SchemeOperatorName"] = [{"lang": "en", "value": "Alliance Secretariat (renamed)"}]
+    assert check_trust_list(resign(renamed), pinned=PINNED, now=NOW).identity == first.identity
+
+
+def test_a_list_with_an_unknown_critical_extension_can_still_be_shown() -> None:
+    """Only a verifier refuses it; the publisher's tools can still read and fix it."""
+    doc = alliance()
+    doc["LoTE"]["ListAndSchemeInformation"]["SchemeExtensions"] = [
+        {"type": "urn:example:x", "critical": True}
+    ]
+    assert parse_trust_list(doc).unknown_critical == (
+        ("$.LoTE.ListAndSchemeInformation.SchemeExtensions[0]", "urn:example:x"),
+    )
+
+
+def test_a_mixed_case_address_with_a_wrong_checksum_is_refused() -> None:
+    good = REG_A.split(":")[2]
+    typo = good[:-1] + ("A" if good[-1] != "A" else "B")
+    with pytest.raises(InvalidInput, match="EIP-55"):
+        parse_caip10(f"eip155:1:{typo}")
+    assert parse_caip10(f"eip155:1:{good.lower()}")[1] == good
