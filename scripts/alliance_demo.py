@@ -75,7 +75,7 @@ class Country:
         }
         self.run("init", "--rpc", self.rpc)
         deployed = self.run("deploy", "--fund-from-dev", "--json")
-        address = json.loads(deployed.strip().splitlines()[-1])["address"]
+        address = json.loads(deployed.strip().splitlines()[-1])["registry"]
         self.registry = f"eip155:{self.node_chain_id()}:{address}"
         self.run("agency", "create", self.agency, "--fund-from-dev")
 
@@ -179,9 +179,13 @@ def _verify(base: str, name: str, sealed: Path) -> Outcome:
     )
 
 
-def run_alliance(work: Path, *, keep: bool = False, say: Any = print) -> AllianceResult:
-    """The whole story in `work`; the verdicts of B's server."""
-    with ExitStack() as stack:
+def run_alliance(
+    work: Path, *, keep: bool = False, say: Any = print, stack: ExitStack | None = None
+) -> AllianceResult:
+    """The whole story in `work`; the verdicts of B's server. With a `stack`, the nodes and
+    the server keep running until the caller closes it."""
+    with ExitStack() as own:
+        stack = stack if stack is not None else own
         node_a = start_anvil(chain_id=CHAIN_A)
         stack.callback(node_a.stop)
         node_b = start_anvil(chain_id=CHAIN_B)

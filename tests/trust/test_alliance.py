@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.anvil
 @pytest.fixture(scope="module")
 def alliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     work = tmp_path_factory.mktemp("alliance")
-    result = alliance_demo.run_alliance(work, say=lambda *_: None)
-    yield work, result
+    with ExitStack() as stack:  # the nodes run until the module's tests are done
+        result = alliance_demo.run_alliance(work, say=lambda *_: None, stack=stack)
+        yield work, result
 
 
 def test_a_diploma_from_country_a_is_valid_at_country_bs_server(alliance: Any) -> None:
