@@ -99,6 +99,14 @@ def issue(
     out: Annotated[
         Path, typer.Option(help="Where receipts and sealed documents are written.")
     ] = Path("receipts"),
+    as_file: Annotated[
+        bool,
+        typer.Option(
+            "--as-file",
+            help="Anchor every path as a file (its SHA-256), *.json and *.jsonl included: "
+            "e.g. a signed trust list, whose exact bytes are published.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Issue records: submit (durable), seal in batches, anchor, wait for confirmations, and
@@ -110,7 +118,12 @@ def issue(
     who = op.agency(agency)
     issuer = op.issuer(who, passphrase=_passphrase(op.keys_dir))
     items = list(
-        collect_inputs(paths, seal=issuer.seal, max_record_bytes=op.settings.max_record_bytes)
+        collect_inputs(
+            paths,
+            seal=issuer.seal,
+            max_record_bytes=op.settings.max_record_bytes,
+            as_files=as_file,
+        )
     )
     if not items:
         raise InvalidInput("nothing to issue: no files found")

@@ -372,14 +372,13 @@ def sign(
     target = out or path
     file_sha256 = hashlib.sha256(_write(target, signed, overwrite=True)).hexdigest()
     trust = parse_trust_list(signed)
-    anchored = target.with_name(f"{target.stem}-{trust.sequence}.lote")
     typer.echo(f"signed {target}: sequence {trust.sequence}, issued {iso(trust.issued)}")
     typer.echo(f"next update: {iso(trust.next_update)} (publish the next version before)")
     typer.echo(f"list SHA-256 (its RFC 8785 form, what verifiers remember): {trust.digest.hex()}")
     typer.echo(f"file SHA-256 (the bytes published and anchored): {file_sha256}")
     typer.echo(
         "publish the file as it is, then anchor it on your own registry (docs/trust.md):\n"
-        f"  cp {target} {anchored} && registry issue {anchored} --agency AGENCY --out receipts/"
+        f"  registry issue {target} --as-file --agency AGENCY --out receipts/"
     )
     if json_out:
         print_json(

@@ -34,19 +34,25 @@ def collect_inputs(
     *,
     seal: Callable[[dict[str, Any]], record.SealedDocument],
     max_record_bytes: int = 1 << 20,
+    as_files: bool = False,
 ) -> Iterator[IssueItem]:
     """Expand what `registry issue` was given: files, JSON records (*.json holding an object),
-    directories (recursively, sorted), JSON-lines files (*.jsonl, one record per line)."""
+    directories (recursively, sorted), JSON-lines files (*.jsonl, one record per line).
+    `as_files`: every file is a file (its SHA-256 anchored), JSON or not."""
     for path in paths:
         if path.is_dir():
             children = sorted(p for p in path.rglob("*") if p.is_file())
-            yield from collect_inputs(children, seal=seal, max_record_bytes=max_record_bytes)
+            yield from collect_inputs(
+                children, seal=seal, max_record_bytes=max_record_bytes, as_files=as_files
+            )
             continue
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from exc
-        if path.suffix == ".jsonl":
+        if as_files:
+            yield IssueItem(str(path), bytes(record.bytes_digest(data)), "file")
+        elif path.suffix == ".jsonl":
             for n, line in enumerate(data.splitlines(), start=1):
                 if not line.strip():
                     continue

@@ -180,3 +180,21 @@ def test_authority_commands_rotate_compromise_move_revoke(op, anvil_node):
     assert "does not supersede" in refused.output
     done = run("revoke", receipt["digest"], "--by-authority", "--reason", "5")
     assert "revoked by the authority (court order)" in done.output
+
+
+def test_issue_as_file_anchors_a_json_file_by_its_bytes(op):
+    """A signed trust list is published as exact bytes: --as-file anchors their SHA-256."""
+    run, root = op
+    listed = root / "trust" / "alliance.json"
+    listed.parent.mkdir()
+    listed.write_text('{"LoTE": {"ListAndSchemeInformation": {}}, "proof": {}}\n')
+    out = root / "trust-out"
+    run("issue", str(listed), "--as-file", "--agency", "Ministry of Education", "--out", str(out))
+    receipt_file = out / "alliance.json.receipt.json"
+    receipt = json.loads(receipt_file.read_text())
+    assert receipt["digestKind"] == "file"
+    assert receipt["digest"] == "0x" + hashlib.sha256(listed.read_bytes()).hexdigest()
+    args = [str(listed), "--receipt", str(receipt_file), "--json"]
+    assert last_json(run("verify", *args))["outcome"] == "VALID"
+    listed.write_text(listed.read_text().replace("{}", '{"x": 1}', 1))  # one byte changed
+    assert last_json(run("verify", *args, code=1))["outcome"] == "TAMPERED"

@@ -110,7 +110,7 @@ def test_sign_prints_sequence_next_update_digest_and_the_anchoring_command(
     shown = last_json(result)
     assert shown["sequence"] == 2 and shown["next_update"] in text
     assert shown["list_sha256"] in text and shown["file_sha256"] in text
-    assert f"cp {out} {tmp_path / 'v2-2.lote'} && registry issue" in text
+    assert f"registry issue {out} --as-file --agency AGENCY" in text
     assert hashlib.sha256(out.read_bytes()).hexdigest() == shown["file_sha256"]
     assert not (tmp_path / "list.json").read_text(encoding="utf-8").count('"LoTESequenceNumber": 2')
 
