@@ -383,3 +383,27 @@ def test_sha256_fallback_matches_webcrypto(page: Any, server: Server) -> None:
     )
     expected = [["0x" + hashlib.sha256(s).hexdigest()] * 2 for s in samples]
     assert got == expected
+
+
+def test_the_issuing_country_is_shown_plainly(page: Any, server: Server, world: World) -> None:
+    """A verifier holding an alliance trust list names the country whose registry anchored the
+    document (the API's JSON shape, answered here by the browser itself; the API's own
+    answers are tested in tests/api/test_trust_list_api.py and tests/trust/)."""
+    answer = {
+        "outcome": "VALID",
+        "agency": "0x1441677Bbcb74A03A866Be2Bf6dA305e5b05EA04",
+        "agencyName": "Ministry of Education A",
+        "anchoredAt": "2026-11-30T06:13:47Z",
+        "blockNumber": 7,
+        "registry": "eip155:7001:0x66A65F37618D0377EB9f39480a3C036ddB915867",
+        "country": "KZ",
+        "registryName": "Country A registry",
+        "revocationReason": None,
+        "replacement": None,
+        "checks": [],
+    }
+    page.route(VERIFY_CALLS, lambda route: route.fulfill(json=answer))
+    check(page, server, world.files["diploma"], world.files["diploma-receipt"])
+    text = result_text(page)
+    assert "Issuing country" in text
+    assert "Kazakhstan (KZ)" in text and "Country A registry" in text
