@@ -139,3 +139,41 @@ def test_the_cli_refuses_the_older_list_once_it_saw_the_newer(alliance: Any) -> 
     older = _verify(work, after, _rpc(work, "country-a"), lists="alliance-1.json")
     assert older.exit_code == 1, older.output
     assert "lower than 2" in older.output
+
+
+def _independent_eddsa_jcs_2022(secured: dict[str, Any]) -> bool:
+    """The W3C vc-di-eddsa "Verify Proof (eddsa-jcs-2022)" steps written from the spec, sharing
+    no code with registry.dataintegrity: JCS, SHA-256 of the proof configuration then of the
+    document, concatenated, Ed25519 with the key of the did:key."""
+    import hashlib
+
+    import base58
+    import rfc8785
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    document = {k: v for k, v in secured.items() if k != "proof"}
+    proof = dict(secured["proof"])
+    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-jcs-2022"
+    signature = base58.b58decode(proof.pop("proofValue")[1:])
+    multikey = proof["verificationMethod"].split("#")[1]
+    raw = base58.b58decode(multikey[1:])
+    assert raw[:2] == b"\xed\x01"
+    hash_data = (
+        hashlib.sha256(rfc8785.dumps(proof)).digest()
+        + hashlib.sha256(rfc8785.dumps(document)).digest()
+    )
+    try:
+        Ed25519PublicKey.from_public_bytes(raw[2:]).verify(signature, hash_data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def test_lists_signed_by_the_cli_pass_an_independent_eddsa_jcs_2022_check(alliance: Any) -> None:
+    work, _ = alliance
+    for name in ("alliance-1.json", "alliance-2.json"):
+        signed = json.loads((work / "lists" / name).read_text())
+        assert _independent_eddsa_jcs_2022(signed), name
+        signed["LoTE"]["ListAndSchemeInformation"]["LoTESequenceNumber"] += 1
+        assert not _independent_eddsa_jcs_2022(signed), name
