@@ -266,6 +266,14 @@ def run_alliance(
         publisher.run("trustlist", "sign", str(second), "--key", str(key_file))
         say(f"trust list v2: {a.registry} withdrawn from {leaves}")
 
+        # The publisher (hosted by country B's registry) anchors each signed version as a
+        # file, so the list's history can be audited from the chain.
+        b.run("agency", "create", "Alliance Secretariat", "--fund-from-dev")
+        for version in (first, second):
+            b.run("issue", str(version), "--as-file", "--agency", "Alliance Secretariat",
+                  "--out", str(lists / "anchored"))  # fmt: skip
+        say(f"both versions anchored on {b.registry} by the Alliance Secretariat")
+
         # An hour passes on A's chain; A anchors another diploma, after its withdrawal.
         a.move_clock(3600)
         after = a.issue(

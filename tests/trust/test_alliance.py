@@ -177,3 +177,34 @@ def test_lists_signed_by_the_cli_pass_an_independent_eddsa_jcs_2022_check(allian
         assert _independent_eddsa_jcs_2022(signed), name
         signed["LoTE"]["ListAndSchemeInformation"]["LoTESequenceNumber"] += 1
         assert not _independent_eddsa_jcs_2022(signed), name
+
+
+def test_each_signed_list_is_anchored_on_the_publishers_registry(alliance: Any) -> None:
+    work, _ = alliance
+    for name in ("alliance-1.json", "alliance-2.json"):
+        listed = work / "lists" / name
+        receipt = work / "lists" / "anchored" / f"{name}.receipt.json"
+        args = ["verify", str(listed), "--receipt", str(receipt), "--json"]
+        args += ["--rpc", _rpc(work, "country-b").split("=", 1)[1]]
+        registry = json.loads(receipt.read_text())["anchor"]["registry"]
+        answer = CliRunner().invoke(cli, [*args, "--registry", registry])
+        assert answer.exit_code == 0, answer.output
+        assert json.loads(answer.output.strip().splitlines()[-1])["agencyName"] == (
+            "Alliance Secretariat"
+        )
+
+
+def test_a_list_from_an_unpinned_key_or_edited_after_signing_is_refused(alliance: Any) -> None:
+    work, _ = alliance
+    sealed = work / "a-docs" / "issued" / "diploma-before.sealed.json"
+    other = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"  # the W3C vectors' key
+    args = ["verify", str(sealed), "--trust-list", str(work / "lists" / "alliance-2.json")]
+    answer = CliRunner().invoke(cli, [*args, "--trust-list-key", other])
+    assert answer.exit_code == 1 and "not a pinned publisher key" in answer.output
+    edited = json.loads((work / "lists" / "alliance-2.json").read_text())
+    entry = edited["LoTE"]["TrustedEntitiesList"][0]["TrustedEntityServices"][0]
+    entry["ServiceInformation"]["ServiceStatus"] = entry["ServiceHistory"][0]["ServiceStatus"]
+    (work / "edited.json").write_text(json.dumps(edited))
+    args = ["verify", str(sealed), "--trust-list", str(work / "edited.json")]
+    answer = CliRunner().invoke(cli, [*args, "--trust-list-key", _multikey(work)])
+    assert answer.exit_code == 1 and "signature does not verify" in answer.output
