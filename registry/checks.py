@@ -29,6 +29,9 @@ class CheckName(StrEnum):
     """The checks a verification reports, in the order they run."""
 
     FORMAT = "format"
+    CREDENTIAL = "credential"
+    """A Verifiable Credential's own checks (registry.credential): its proof, and its fields
+    against the sealed record and receipt inside it. Only for a credential."""
     INTEGRITY = "integrity"
     INCLUSION = "inclusion"
     SIGNATURE = "signature"
