@@ -1,6 +1,6 @@
 """Verify an OpenAttestation v2 wrapped document on its DocumentStore.
 
-The checks, in order (docs/credentials.md, "OpenAttestation v2 documents in"):
+The checks, in order (docs/openattestation.md says how exactly, and why stricter than OA):
 
 * format: the document parses as an OA v2 wrapped document (registry.openattestation), and
   each issuer names where it is issued; malformed is TAMPERED, naming the field;
@@ -217,7 +217,7 @@ def _ask(
             chain_id = contract.chain_id()
         listed = trusted.entry is not None
         reading = contract.read(
-            root=integrity.merkle_root,
+            root=integrity.issuance_hash,
             revocation=integrity.revocation_hashes,
             when_issued=listed,
         )
@@ -285,7 +285,7 @@ def _revoked_hash(integrity: IntegrityResult, index: int) -> tuple[str, str]:
 
 def _chain_checks(answers: list[_Answer], integrity: IntegrityResult) -> list[Check]:
     """trust (passed, with a trust list's status window), anchored and revocation."""
-    root = "0x" + integrity.merkle_root.hex()
+    root = "0x" + integrity.issuance_hash.hex()
     errors = [a for a in answers if a.error is not None]
     readings = [(a, a.reading) for a in answers if a.reading is not None]
     not_issued = [a for a, r in readings if not r.issued]

@@ -507,6 +507,15 @@ def test_every_issuers_store_must_have_issued_the_root(chain: OAChain) -> None:
     assert "a batch of one" in revocation.reason
 
 
+def test_a_store_named_by_several_issuers_is_asked_once(chain: OAChain) -> None:
+    document = two_issuers(BIRTHS_STORE)
+    chain.issue(BIRTHS_STORE, bytes.fromhex(document["signature"]["merkleRoot"]))
+    nodes = Nodes(chain.w3)
+    result = verify(document, chain, nodes=nodes)
+    assert result.outcome is Outcome.VALID
+    assert nodes.asked == [CHAIN_ID]
+
+
 def test_several_issuers_with_one_store_untrusted_are_untrusted(chain: OAChain) -> None:
     document = two_issuers(LOOKALIKE)
     root = bytes.fromhex(document["signature"]["merkleRoot"])
