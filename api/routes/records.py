@@ -1,5 +1,6 @@
 """Records: an agency submits (one, many, a file, a digest), anyone reads a record's status and
-receipt by digest, the issuing agency downloads the sealed document and revokes or supersedes.
+receipt by digest, the issuing agency downloads the sealed document (or it as a W3C Verifiable
+Credential) and revokes or supersedes.
 
 A submission is durable (stored as `pending`) before the answer is sent; the anchoring worker
 batches and anchors it. With `wait=true` the answer waits (bounded) for the receipt.
@@ -62,6 +63,7 @@ from registry.errors import InvalidInput
 from registry.receipt import receipt_to_json
 from registry.service import records as service
 from registry.service.agencies import AgencyRef
+from registry.service.credentials import agency_credential
 from registry.service.documents import DocumentPurged, DocumentUnreadable
 from registry.service.revoking import InvalidReplacement
 from registry.service.sealing import RecordRejected
@@ -452,6 +454,104 @@ def get_document(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> 
     return JSONResponse(
         payload,
         headers={"Content-Disposition": f'attachment; filename="{digest}.sealed.json"'},
+    )
+
+
+_EXAMPLE_RECORD_RECEIPT: dict[str, Any] = {
+    "type": "RecordReceipt",
+    "version": 2,
+    "digest": EXAMPLE_SEALED["digest"],
+    "digestKind": "record",
+    "leaf": "0x3506c2dd6902243b7a254df850f73b37206ca3227d2f14ef4677ad10af8d66ad",
+    "merkle": {
+        "root": "0xf8131ed4b0fa64422e67324767904a5566e5242c20cac80100618758967debc1",
+        "proof": ["0xfc0d8d1546bfe17cc9ccba652463c38cb1b1a759a095286ec5f6e6be7e62c2f6"],
+        "count": 2,
+    },
+    "anchor": {
+        "chainId": 31337,
+        "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        "agency": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "blockNumber": 2,
+        "anchoredAt": "2026-11-23T10:00:00Z",
+    },
+    "signature": {
+        "alg": "Ed25519",
+        "publicKey": "0x8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+        "value": "0xe05ba0ab9baa2c3deddcf17061b5149ef1f6f76c4be52935938cebc355a190f0"
+        "26655109371f00b82abf5360a2017102c3b7f89841de37b6cf3af0622b8c5405",
+    },
+}
+"""The receipt of EXAMPLE_SEALED, as docs/receipt.md section 6.6 has it (TEST key)."""
+
+_EXAMPLE_REGISTRY = "eip155:31337:0x5FbDB2315678afecb367f032d93F642f64180aa3"
+_EXAMPLE_KEY = "z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX"
+_CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/record-registry/v1"]
+EXAMPLE_CREDENTIAL: dict[str, Any] = {
+    "@context": _CONTEXTS,
+    "id": f"urn:record-registry:{_EXAMPLE_REGISTRY}:{EXAMPLE_SEALED['digest']}",
+    "type": ["VerifiableCredential", "RegistryRecordCredential"],
+    "issuer": {
+        "id": "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "name": "Civil Registry Office",
+    },
+    "validFrom": "2026-11-23T10:00:00Z",
+    "credentialSubject": EXAMPLE_SEALED["data"],
+    "credentialStatus": {
+        "id": f"{_EXAMPLE_REGISTRY}#{EXAMPLE_SEALED['digest']}",
+        "type": "RecordRegistryStatus",
+        "registry": _EXAMPLE_REGISTRY,
+        "digest": EXAMPLE_SEALED["digest"],
+    },
+    "evidence": [
+        {"type": "SealedRecord", "document": {**EXAMPLE_SEALED, "receipt": _EXAMPLE_RECORD_RECEIPT}}
+    ],
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-11-24T09:30:00Z",
+        "verificationMethod": f"did:key:{_EXAMPLE_KEY}#{_EXAMPLE_KEY}",
+        "proofPurpose": "assertionMethod",
+        "@context": _CONTEXTS,
+        "proofValue": "zW6dAe7qy8Ao81atKdeENryiBN1PPPMLPq1Np9jcwThPMAF2y24zkuJ4LiZHVRJWBhYVpUVDFi"
+        "sH5EHA9NvBLUrf",
+    },
+}
+"""A credential as GET /v1/records/{digest}/credential answers (docs/credentials.md): the
+worked example of docs/receipt.md, signed with its TEST key. It verifies."""
+
+
+@router.get(
+    "/{digest}/credential",
+    summary="Export a record as a W3C Verifiable Credential",
+    description="The sealed structured record as a W3C Verifiable Credential 2.0 "
+    "(docs/credentials.md): `credentialSubject` is the record's fields, the sealed document "
+    "with its receipt rides along as `evidence` (so a verifier recomputes the anchored digest "
+    "from the fields), `credentialStatus` points at the record on the registry's chain, and "
+    "an eddsa-jcs-2022 proof by the agency key that signed the receipt (a did:key) lets any "
+    "Data Integrity implementation check it. POST /v1/verify and `registry verify` check it "
+    "in full. It holds the record's personal data, so only the issuing agency may export it, "
+    "exactly as GET /v1/records/{digest}/document (and it counts as that download for "
+    "`delete_document_after_download`). Agency token.",
+    responses={
+        200: {
+            "description": "The credential (attachment).",
+            "content": {"application/json": {"example": EXAMPLE_CREDENTIAL}},
+        },
+        **problem_responses(401, 403, 404, 409, 422, 503),
+        **_GONE,
+    },
+)
+def get_credential(digest: DigestPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
+    try:
+        payload = agency_credential(runtime.keyring, agency, hex32(digest))
+    except DocumentPurged as exc:
+        raise DocumentGone(f"{exc} (the receipt is at /v1/records/{digest}/receipt)") from exc
+    except DocumentUnreadable as exc:
+        raise DocumentDamaged(str(exc)) from exc
+    return JSONResponse(
+        payload,
+        headers={"Content-Disposition": f'attachment; filename="{digest}.credential.json"'},
     )
 
 

@@ -5,7 +5,8 @@ A node that cannot be reached is not evidence against a document: the answer is 
 outcome ERROR (the checks say what could not be checked), never INVALID and never a 5xx.
 
 Malformed input, one rule (docs/api.md, "Verifying"): whatever parses as JSON with `type`
-RecordReceipt or SealedRecord is a verification request, and a malformed one (a bad field,
+RecordReceipt or SealedRecord, or a `type` naming VerifiableCredential (a credential of a sealed
+record, docs/credentials.md), is a verification request, and a malformed one (a bad field,
 a duplicate key anywhere, an unsupported version, a receipt whose leaf is not its digest's)
 is answered 200 with outcome TAMPERED and the `format` check failing with the field named.
 Only a body that is not a verification request at all (not JSON, not an object, another
@@ -39,6 +40,7 @@ from api.deps import DigestPath, RuntimeDep, VerifyLimit, hex32
 from api.errors import InvalidField, problem_responses
 from api.runtime import ApiRuntime
 from api.schemas import EXAMPLE_RECEIPT, EXAMPLE_SEALED, HEX32, VerificationPublic, example_of
+from registry.credential import MAX_CREDENTIAL_BYTES
 from registry.receipt import MAX_RECEIPT_BYTES, DigestKind, Receipt
 from registry.record import MAX_DOCUMENT_BYTES
 from registry.service.verify import (
@@ -52,9 +54,10 @@ from registry.service.verify_input import VerificationInput, json_request_input,
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[VerifyLimit])
 
-VERIFY_MAX_BODY_BYTES = MAX_DOCUMENT_BYTES + MAX_RECEIPT_BYTES
+VERIFY_MAX_BODY_BYTES = max(MAX_DOCUMENT_BYTES + MAX_RECEIPT_BYTES, MAX_CREDENTIAL_BYTES)
 """Largest body of POST /v1/verify: the largest sealed document (4 MiB) plus room for its
-receipt. Lower than the server's general body limit: verification is public."""
+receipt, or the largest credential (that document and its data again). Lower than the
+server's general body limit: verification is public."""
 
 VERIFY_MAX_JSON_PART_BYTES = VERIFY_MAX_BODY_BYTES
 """Largest part of POST /v1/verify/file read as JSON (a sealed document or a receipt); a
@@ -85,15 +88,19 @@ async def _run(
     *,
     key: tuple[bytes, bytes | None] | None = None,
     generation: int = -1,
+    given: VerificationInput | None = None,
 ) -> Response:
     """Verify; inline when every chain answer is cached (no I/O), else in a worker thread.
-    With a cache `key`, the encoded answer is kept for identical requests (while valid)."""
+    With a cache `key`, the encoded answer is kept for identical requests (while valid).
+    `given` brings a credential's own checks and issuer name (service/verify_input.py)."""
     kwargs: dict[str, Any] = {
         "trusted": runtime.trusted,
         "reader": runtime.reader,
         "digest": digest,
         "digest_kind": digest_kind,
     }
+    if given is not None and given.kind == "credential":
+        kwargs.update(extra_checks=given.extra_checks, issuer_name=given.issuer_name)
     if runtime.reader.is_warm(receipt):
         result = verify_receipt(receipt, **kwargs)
     else:
@@ -152,7 +159,13 @@ async def _answer_input(
         return await _by_digest(runtime, given.digest, given.digest_kind)
     assert isinstance(given.receipt, Receipt)
     return await _run(
-        runtime, given.receipt, given.digest, given.digest_kind, key=key, generation=generation
+        runtime,
+        given.receipt,
+        given.digest,
+        given.digest_kind,
+        key=key,
+        generation=generation,
+        given=given,
     )
 
 
@@ -181,10 +194,12 @@ DigestKindQuery = Annotated[
 
 @router.post(
     "",
-    summary="Verify a receipt or a sealed document",
+    summary="Verify a receipt, a sealed document or a credential",
     description="Send a receipt (JSON, `type` RecordReceipt), optionally with `digest` = the "
     "SHA-256 of the file it belongs to, or a sealed document (`type` SealedRecord, possibly "
-    "redacted): its digest is recomputed from its fields. A receipt alone is at best IN_FORCE. "
+    "redacted): its digest is recomputed from its fields, or a W3C Verifiable Credential of a "
+    "sealed record (GET /v1/records/{digest}/credential): its sealed record is verified and "
+    "the credential held to it. A receipt alone is at best IN_FORCE. "
     "A malformed receipt or sealed document is outcome TAMPERED, the `format` check naming "
     "the field. Public, rate-limited per client.",
     responses=_verified(),

@@ -264,10 +264,16 @@ def verify_receipt(
     reader: ChainReader,
     digest: bytes | None = None,
     digest_kind: DigestKind | None = None,
+    extra_checks: Sequence[Check] = (),
+    issuer_name: str | None = None,
 ) -> Verification:
     """Verify a receipt and, when `digest` (with the `digest_kind` it was recomputed as) is
     given, the document it belongs to. Without a document the best outcome is IN_FORCE, never
     VALID.
+
+    `extra_checks` are a credential's own offline checks (registry.credential), shown after
+    `format`; `issuer_name` is the name the credential gives its issuer, held to the agency's
+    name on the registry once the chain is read (a credential check fails when they differ).
 
     Every check runs that can; the overall outcome then follows the precedence of
     docs/receipt.md section 5.3 (`outcome_of`)."""
@@ -277,6 +283,7 @@ def verify_receipt(
         return malformed_verification(
             next(c.reason for c in checks if not c.ok), field=_receipt_fault(receipt)
         )
+    checks[1:1] = extra_checks
     parsed = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     anchor = parsed.anchor
     facts: dict[str, Any] = {}
@@ -312,7 +319,27 @@ def verify_receipt(
             checks.extend(_chain_errored(f"could not check: {node_failure(exc)}"))
         if entry is not None:
             _apply_status_window(checks, entry, anchor.anchored_at_unix)
+        if issuer_name is not None and facts.get("agency_name") is not None:
+            _apply_issuer_name(checks, issuer_name, facts["agency_name"])
     return Verification(outcome_of(checks, document=digest is not None), tuple(checks), **facts)
+
+
+def _apply_issuer_name(checks: list[Check], claimed: str, registered: str) -> None:
+    """A credential's `issuer.name` must be the agency's name on the registry (the chain's,
+    read with the anchor): nothing offline proves it, and a Data Integrity verifier shows it.
+    A different name turns the credential check into a failure saying so."""
+    if claimed == registered:
+        return
+    failed = Check.failed(
+        CheckName.CREDENTIAL,
+        f"issuer.name: {claimed!r} is not the agency's name on the registry ({registered!r})",
+        field="issuer.name",
+    )
+    index = next((i for i, c in enumerate(checks) if c.name == CheckName.CREDENTIAL and c.ok), None)
+    if index is None:
+        checks.insert(1, failed)
+    else:
+        checks[index] = failed
 
 
 def _apply_status_window(checks: list[Check], entry: RegistryEntry, anchored_at: int) -> None:
@@ -337,6 +364,9 @@ def outcome_of(checks: Sequence[Check], *, document: bool) -> Outcome:
         return check is not None and check.status is CheckStatus.FAIL
 
     if failed(CheckName.FORMAT) or failed(CheckName.INTEGRITY) or failed(CheckName.INCLUSION):
+        return Outcome.TAMPERED
+    # A credential reports one failing check per field at fault: any of them.
+    if any(c.name == CheckName.CREDENTIAL and c.status is CheckStatus.FAIL for c in checks):
         return Outcome.TAMPERED
     if failed(CheckName.TRUST):
         return Outcome.UNTRUSTED
@@ -619,6 +649,8 @@ def verify_input(
         reader=reader,
         digest=given.digest,
         digest_kind=given.digest_kind,
+        extra_checks=given.extra_checks,
+        issuer_name=given.issuer_name,
     )
 
 

@@ -1,7 +1,9 @@
-"""What the verifier was given, classified: a sealed document (its receipt inside), a receipt
-alone, or an opaque file (PDF, image) with its receipt alongside. The one reading of a
-verification's input, for the CLI, the API and the auditor; a sealed document or receipt that
-breaks a reading rule is carried as a format error (its verdict is TAMPERED), never raised."""
+"""What the verifier was given, classified: a sealed document (its receipt inside), a W3C
+Verifiable Credential of one (docs/credentials.md: the sealed document and its receipt inside,
+plus the credential's own checks), a receipt alone, or an opaque file (PDF, image) with its
+receipt alongside. The one reading of a verification's input, for the CLI, the API and the
+auditor; a sealed document, credential or receipt that breaks a reading rule is carried as a
+format error (its verdict is TAMPERED), never raised."""
 
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from registry.checks import Check
+from registry.credential import (
+    MAX_CREDENTIAL_BYTES,
+    MAX_CREDENTIAL_DEPTH,
+    VC_TYPE,
+    is_credential,
+    read_credential,
+)
 from registry.errors import InvalidInput
 from registry.receipt import DigestKind, Receipt, parse_receipt
 from registry.record import (
@@ -24,6 +34,7 @@ from registry.record import (
 from registry.types import to_hex
 
 __all__ = [
+    "CREDENTIAL_TYPE",
     "RECEIPT_TYPE",
     "SEALED_TYPE",
     "VerificationInput",
@@ -34,6 +45,8 @@ __all__ = [
 ]
 
 RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
+CREDENTIAL_TYPE = VC_TYPE
+"""What `type_of` answers for a W3C Verifiable Credential (its `type` names it)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,7 @@ class VerificationInput:
     """What to verify: a receipt and, when a document is in hand, its recomputed digest and
     what it was recomputed from ("file" bytes or a sealed "record")."""
 
-    kind: str  # "file", "sealed-document" or "receipt"
+    kind: str  # "file", "sealed-document", "credential" or "receipt"
     receipt: Receipt | dict[str, Any]
     digest: bytes | None
     digest_kind: DigestKind | None = None
@@ -54,24 +67,69 @@ class VerificationInput:
     look_up: bool = False
     """No receipt was given (API inputs only; `receipt` is empty): the store's receipt for
     `digest`, if it has one, is verified."""
+    extra_checks: tuple[Check, ...] = ()
+    """A credential's own checks (registry.credential), decided offline and merged into the
+    verdict; a failing one makes it TAMPERED."""
+    issuer_name: str | None = None
+    """The name a credential gives its issuer, held to the agency's name on the registry once
+    the chain is read."""
 
 
 _OUR_TYPES = (SEALED_TYPE, RECEIPT_TYPE)
 
 
 def _typed_json(raw: bytes, *, where: str) -> dict[str, Any] | None:
-    """`raw` as a JSON object if it is one of ours (a `type` we know), else None: a file.
+    """`raw` as a JSON object if it is one of ours (a `type` we know, or a Verifiable
+    Credential), else None: a file.
 
     Anything that looks like one of ours is read as strictly as the issuer writes it
     (duplicate keys, number spellings, depth): a reader that kept the first of two `name`
-    keys would show what the digest never covered."""
+    keys would show what the digest never covered. A credential holds a sealed document and
+    its data again, so it is read with its own, larger limits; anything else with the sealed
+    document's."""
     head = raw[:4096].lstrip()
-    if not head.startswith(b"{") or not any(f'"{t}"'.encode() in raw for t in _OUR_TYPES):
+    credential = f'"{VC_TYPE}"'.encode() in raw
+    if not head.startswith(b"{") or not (
+        credential or any(f'"{t}"'.encode() in raw for t in _OUR_TYPES)
+    ):
         return None
+    if credential:
+        value = load_json_strict(
+            raw, where=where, max_bytes=MAX_CREDENTIAL_BYTES, max_depth=MAX_CREDENTIAL_DEPTH
+        )
+        if is_credential(value):
+            assert isinstance(value, dict)
+            return value
+    # (Read again with the sealed document's limits when the larger ones were not its own.)
     value = load_json_strict(raw, where=where, max_bytes=MAX_DOCUMENT_BYTES)
     if isinstance(value, dict) and value.get("type") in _OUR_TYPES:
         return value
     return None
+
+
+def _credential_input(value: dict[str, Any], where: str = "") -> VerificationInput:
+    """A credential: the receipt and recomputed digest of the sealed document inside it (as a
+    sealed document's), with the credential's own checks; a malformed one is a format error
+    naming the field."""
+    reading = read_credential(value)
+    if reading.document is None or reading.document.receipt is None:
+        field = reading.format_field
+        error = reading.format_error or "the credential carries no sealed record"
+        return VerificationInput(
+            "credential",
+            {},
+            None,
+            format_error=f"{where}: {error}" if where else error,
+            format_field=field,
+        )
+    return VerificationInput(
+        "credential",
+        reading.document.receipt,
+        bytes(document_digest(reading.document)),
+        "record",
+        extra_checks=reading.checks,
+        issuer_name=reading.issuer_name,
+    )
 
 
 def verification_input(
@@ -97,9 +155,16 @@ def verification_input(
     try:
         envelope = _typed_json(document, where=where)
     except InvalidInput as exc:
-        return VerificationInput(
-            "sealed-document", {}, None, format_error=str(exc), format_field=exc.field
-        )
+        kind = "credential" if f'"{VC_TYPE}"'.encode() in document else "sealed-document"
+        return VerificationInput(kind, {}, None, format_error=str(exc), format_field=exc.field)
+    if envelope is not None and is_credential(envelope):
+        if receipt_obj is not None:
+            raise InvalidInput(
+                "a credential carries its receipt in its sealed record: verify it without "
+                "--receipt",
+                field="--receipt",
+            )
+        return _credential_input(envelope, where)
     if envelope is not None and envelope["type"] == "SealedRecord":
         try:
             doc = parse_sealed_document(envelope)
@@ -138,17 +203,25 @@ def verification_input(
 
 
 def type_of(raw: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> str | None:
-    """RecordReceipt or SealedRecord when `raw` is JSON of one of our types (read leniently,
-    only to classify it: the strict parsers read it again), else None: a file."""
-    if len(raw) > max_bytes or not raw.lstrip().startswith(b"{"):
+    """RecordReceipt or SealedRecord when `raw` is JSON of one of our types, VerifiableCredential
+    for a credential (within its own, larger limits), read leniently, only to classify it (the
+    strict parsers read it again); else None: a file."""
+    if len(raw) > max(max_bytes, MAX_CREDENTIAL_BYTES) or not raw.lstrip().startswith(b"{"):
         return None
-    if nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH):
+    if nests_deeper_raw(raw, MAX_CREDENTIAL_DEPTH):
         return None  # json.loads would recurse once per level: never hand it such text
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if isinstance(value, dict) and value.get("type") in _OUR_TYPES:
+    if is_credential(value):
+        return CREDENTIAL_TYPE
+    if (
+        isinstance(value, dict)
+        and value.get("type") in _OUR_TYPES
+        and len(raw) <= max_bytes
+        and not nests_deeper_raw(raw, MAX_DOCUMENT_DEPTH)
+    ):
         return str(value["type"])
     return None
 
@@ -165,7 +238,8 @@ def _not_a_request(raw: bytes) -> InvalidInput:
     if not isinstance(value, dict):
         return InvalidInput(f"expected a JSON object, got {type(value).__name__}", field="body")
     return InvalidInput(
-        "not a verification request: expected 'RecordReceipt' or 'SealedRecord'",
+        "not a verification request: expected 'RecordReceipt', 'SealedRecord' or a "
+        "VerifiableCredential",
         field="body/type",
     )
 
@@ -201,13 +275,33 @@ def _sealed_input(raw: bytes, where: str, receipt: Receipt | None = None) -> Ver
     return VerificationInput("sealed-document", chosen, digest, "record")
 
 
+def _credential_text_input(raw: bytes, where: str) -> VerificationInput:
+    """A credential's text, read strictly (its own limits), then as `_credential_input`."""
+    try:
+        value = load_json_strict(
+            raw, where="", max_bytes=MAX_CREDENTIAL_BYTES, max_depth=MAX_CREDENTIAL_DEPTH
+        )
+    except InvalidInput as exc:
+        return _malformed("credential", exc, where)
+    if not isinstance(value, dict):
+        return _malformed("credential", InvalidInput("expected a JSON object"), where)
+    return _credential_input(value, where)
+
+
 def json_request_input(raw: bytes, *, digest: bytes | None = None) -> VerificationInput:
     """The body of `POST /v1/verify`: a receipt (with `digest`, the SHA-256 of the file in
-    hand) or a sealed document. InvalidInput (422) when it is not a verification request at
-    all, or a sealed document comes with a digest; a malformed one is a format error."""
+    hand), a sealed document or a credential. InvalidInput (422) when it is not a verification
+    request at all, or a sealed document or credential comes with a digest; a malformed one is
+    a format error."""
     kind = type_of(raw)
     if kind is None:
         raise _not_a_request(raw)
+    if kind == CREDENTIAL_TYPE:
+        if digest is not None:
+            raise InvalidInput(
+                "a credential's digest is recomputed from its sealed record", field="query.digest"
+            )
+        return _credential_text_input(raw, "")
     if kind == SEALED_TYPE:
         if digest is not None:
             raise InvalidInput(
@@ -249,6 +343,13 @@ def upload_input(
             head += chunk
     raw = bytes(head) if len(head) <= max_json_bytes else b""
     kind = type_of(raw)
+    if kind == CREDENTIAL_TYPE:
+        if given is not None:
+            raise InvalidInput(
+                "a credential carries its receipt in its sealed record: send it without one",
+                field="receipt",
+            )
+        return _credential_text_input(raw, "document")
     if kind == SEALED_TYPE:
         return _sealed_input(raw, "document", given)
     if kind == RECEIPT_TYPE and given is None:
