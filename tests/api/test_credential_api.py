@@ -229,3 +229,20 @@ def test_only_the_issuing_agency_exports_the_credential(api: Api) -> None:
     _problem(c.get(f"/v1/records/0x{'cd' * 32}/credential", headers=api.agency_a), 404)
     _problem(c.get(f"/v1/records/0x{'ef' * 32}/credential", headers=api.agency_a), 404)
     assert c.get(url, headers=api.agency_a).status_code == 200
+
+
+@pytest.mark.parametrize("chain_env_session", ["embedded"], indirect=True)
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_the_documented_example_verifies(api: Api) -> None:
+    """The OpenAPI example of the route is a credential that reads back, and docs/credentials.md
+    shows the same one (its sealed document abbreviated)."""
+    paths = api.client.get("/openapi.json").json()["paths"]
+    route = paths["/v1/records/{digest}/credential"]["get"]
+    example = route["responses"]["200"]["content"]["application/json"]["example"]
+    assert read_credential(example).ok
+    text = (Path(__file__).resolve().parents[2] / "docs" / "credentials.md").read_text()
+    shown = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
+    assert list(shown) == list(example)
+    assert {k: v for k, v in shown.items() if k != "evidence"} == {
+        k: v for k, v in example.items() if k != "evidence"
+    }
