@@ -8,16 +8,14 @@ from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.schemas.common import EXAMPLE_AGENCY, ApiModel
+from registry.checks import CheckName
 from registry.vocabulary import Outcome, outcomes_described
 
 # ------------------------------------------------------------------ verification
 
 
 class CheckPublic(ApiModel):
-    name: str = Field(
-        description="format, integrity, inclusion, signature, trust, anchored, agency, key, "
-        "revocation"
-    )
+    name: str = Field(description=", ".join(CheckName))
     status: Literal["pass", "fail", "skip", "error"] = Field(
         description="`error` means the check could not be run (node down): never a failure."
     )

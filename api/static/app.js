@@ -293,6 +293,8 @@
 
   const CHECK_NAMES = {
     format: "Receipt format",
+    credential: "Credential matches its sealed record",
+    identity: "Issuer identity (DNS)",
     integrity: "Document matches its receipt",
     inclusion: "Included in the anchored batch",
     signature: "Agency signature",
