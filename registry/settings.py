@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     log_span: int = Field(5_000, ge=1, description="Blocks per eth_getLogs request.")
     trusted: list[str] = Field(
         default_factory=list,
-        description="Trusted registries for verification, each 'CHAIN_ID:0xADDRESS'.",
+        description="Trusted registries (or OpenAttestation DocumentStores) for verification, "
+        "each 'eip155:<chainId>:0xADDRESS' (CAIP-10) or 'CHAIN_ID:0xADDRESS'.",
     )
     chain_rpcs: list[str] = Field(
         default_factory=list,
@@ -183,11 +184,17 @@ class Settings(BaseSettings):
     @field_validator("trusted")
     @classmethod
     def _trusted_form(cls, values: list[str]) -> list[str]:
+        """'CHAIN_ID:0xADDRESS', or CAIP-10 'eip155:CHAIN_ID:0xADDRESS' (kept as the former)."""
+        normal = []
         for value in values:
-            chain, _, address = value.partition(":")
+            given = value.removeprefix("eip155:")
+            chain, _, address = given.partition(":")
             if not chain.isdigit() or len(address) != 42 or not address.startswith("0x"):
-                raise ValueError(f"{value!r}: expected 'CHAIN_ID:0xADDRESS'")
-        return values
+                raise ValueError(
+                    f"{value!r}: expected 'eip155:<chainId>:0xADDRESS' or 'CHAIN_ID:0xADDRESS'"
+                )
+            normal.append(given)
+        return normal
 
     @field_validator("chain_rpcs")
     @classmethod

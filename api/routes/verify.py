@@ -48,6 +48,7 @@ from registry.service.verify import (
     Verification,
     malformed_verification,
     verify_digest,
+    verify_input,
     verify_receipt,
 )
 from registry.service.verify_input import VerificationInput, json_request_input, upload_input
@@ -157,6 +158,11 @@ async def _answer_input(
     if given.look_up:
         assert given.digest is not None
         return await _by_digest(runtime, given.digest, given.digest_kind)
+    if given.wrapped is not None:  # OpenAttestation: its DocumentStore decides
+        result = await run_in_threadpool(
+            verify_input, given, trusted=runtime.trusted, reader=runtime.reader
+        )
+        return _verdict(runtime, result)
     assert isinstance(given.receipt, Receipt)
     return await _run(
         runtime,

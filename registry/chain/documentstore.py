@@ -114,7 +114,7 @@ class DocumentStore:
 
     def __init__(self, w3: Web3, address: str, *, max_batch: int = MAX_BATCH) -> None:
         self.address = Address(Web3.to_checksum_address(address))
-        self._w3 = w3
+        self.w3 = w3
         self._lean = LeanReader(w3, self.address, max_batch=max_batch)
 
     def is_issued(self, document: bytes) -> bool:
@@ -150,8 +150,8 @@ class DocumentStore:
 
     def chain_id(self) -> int:
         """The chain id of the node the store is read on."""
-        return Node(self._w3).chain_id()
+        return Node(self.w3).chain_id()
 
     def block_time(self, number: int) -> int:
         """The time (Unix seconds) of block `number`, e.g. the one a root was issued in."""
-        return Node(self._w3).block_time(number)
+        return Node(self.w3).block_time(number)

@@ -29,6 +29,7 @@ import http.client
 import itertools
 import json
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -390,7 +391,23 @@ class _RequestsChannel(_Channel):
         return response.status_code, response.content
 
 
+_CHANNELS: weakref.WeakKeyDictionary[HTTPProvider, _Channel] = weakref.WeakKeyDictionary()
+_CHANNELS_LOCK = threading.Lock()
+
+
 def _channel_for(provider: HTTPProvider) -> _Channel:
+    """The provider's channel: one per provider (its connections are per thread), however many
+    readers bind to it, so that a reader made per request (a DocumentStore, a registry
+    attached on demand) does not open a connection per request."""
+    with _CHANNELS_LOCK:
+        channel = _CHANNELS.get(provider)
+        if channel is None:
+            channel = _new_channel(provider)
+            _CHANNELS[provider] = channel
+        return channel
+
+
+def _new_channel(provider: HTTPProvider) -> _Channel:
     url = str(provider.endpoint_uri)
     kwargs = dict(provider.get_request_kwargs())
     headers = dict(kwargs.get("headers") or {})

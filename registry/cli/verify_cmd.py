@@ -80,18 +80,30 @@ def verify(
             "by (repeatable; setting trust_list_keys).",
         ),
     ] = None,
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            help="Also trust this registry or OpenAttestation DocumentStore, as CAIP-10 "
+            "eip155:<chainId>:<address> (repeatable; setting trusted).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Verify a document against the chain: VALID, IN_FORCE (a receipt alone: the record
     exists and is in force, no document checked), TAMPERED, REVOKED, SUPERSEDED, UNKNOWN,
     UNTRUSTED or ERROR. Needs no registry server or database: a receipt and any node.
+    Accepts a file with --receipt, a sealed document, a receipt, a W3C Verifiable Credential
+    a registry exported (docs/credentials.md), or an OpenAttestation v2 wrapped document,
+    checked on its DocumentStore (trust it with --trust eip155:<chainId>:<address>).
 
     Trusted: the registries of each --trust-list (signed by a --trust-list-key; for anchors
     made while their status was granted; the verdict names the country), the registry given
     with --registry (on --chain-id; without it, on the chain of the --rpc node, which must be
-    the receipt's chain), and any in REGISTRY_TRUSTED. Each receipt is checked on its own
-    chain: --rpc eip155:<chainId>=URL per chain. TAMPERED is decided offline, even with no
-    node. Exit code 0 VALID, 4 IN_FORCE, 1 any other verdict, 2 bad input, 3 could not check.
+    the receipt's chain), each --trust, and any in REGISTRY_TRUSTED. Each receipt is checked
+    on its own chain: --rpc eip155:<chainId>=URL per chain. TAMPERED is decided offline, even
+    with no node. Exit code 0 VALID, 4 IN_FORCE, 1 any other verdict, 2 bad input, 3 could
+    not check.
 
     Example: registry verify diploma.pdf --receipt r.json --rpc http://127.0.0.1:8545 --registry 0x5
     """
@@ -105,6 +117,7 @@ def verify(
         chain_rpcs=[value for value in rpc or [] if value.startswith("eip155:")] or None,
         trust_lists=trust_list or None,
         trust_list_keys=trust_list_key or None,
+        trusted=trust or None,
     )
     if digest is not None:
         _verify_digest(settings, hex32(digest, "--digest"), json_out)

@@ -386,6 +386,9 @@ def caching_reader(operator: Operator) -> CachingChainReader:
     return CachingChainReader(
         registry_for=registry_lookup(operator),
         revocation_ttl=settings.revocation_ttl,
+        node_for=chain_nodes(
+            settings, own=operator.registry.w3, own_chain=operator.registry.chain_id
+        ),
         watched=operator.registry,
         mirror=mirror,
     )

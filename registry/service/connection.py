@@ -104,9 +104,11 @@ def deploy_registry(
 def rpc_reader(settings: Settings) -> ChainReader:
     """A chain reader for receipts of any trusted registry: each chain read from its node of
     `settings.chain_rpcs`, else from `settings.rpc` (connected once per chain id)."""
+    nodes = chain_nodes(settings)
     return ChainReader(
-        registry_for=registry_resolver(chain_nodes(settings)),
+        registry_for=registry_resolver(nodes),
         revocation_ttl=settings.revocation_ttl,
+        node_for=nodes,
     )
 
 

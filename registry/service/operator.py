@@ -484,6 +484,7 @@ class Operator:
                 )
             ),
             revocation_ttl=self.settings.revocation_ttl,
+            node_for=node_for,
         )
 
     def status(self) -> dict[str, Any]:

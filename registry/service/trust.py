@@ -172,6 +172,10 @@ def chain_urls(settings: Settings) -> dict[int, str]:
     return dict(chain_rpc(value) for value in settings.chain_rpcs)
 
 
+DEFAULT_CHAIN = 0
+"""The chain id `chain_nodes` reads as "the default node's chain, whatever it is"."""
+
+
 def chain_nodes(
     settings: Settings, *, own: Web3 | None = None, own_chain: int | None = None
 ) -> Callable[[int], Web3]:
@@ -182,6 +186,15 @@ def chain_nodes(
     nodes: dict[int, Web3] = {}
 
     def node(chain_id: int) -> Web3:
+        if chain_id == DEFAULT_CHAIN:
+            # The default node, whatever its chain: a store trusted without a chain id.
+            if own is not None:
+                return own
+            if DEFAULT_CHAIN not in nodes:
+                if settings.rpc == "embedded":
+                    raise NoNodeForChain("no node given: pass --rpc URL (env REGISTRY_RPC)")
+                nodes[DEFAULT_CHAIN] = connect(settings.rpc, timeout=settings.rpc_timeout)
+            return nodes[DEFAULT_CHAIN]
         if own is not None and (chain_id == own_chain or chain_id not in urls):
             if chain_id == own_chain:
                 return own
@@ -203,6 +216,7 @@ def chain_nodes(
 
 
 __all__ = [
+    "DEFAULT_CHAIN",
     "SEEN_FILE",
     "SeenVersions",
     "accept_trust_list",

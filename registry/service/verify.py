@@ -175,6 +175,9 @@ class ChainReader:
 
     registry_for: Callable[[int, str], RegistryContract]
     revocation_ttl: float = 5.0
+    node_for: Callable[[int], Web3] | None = None
+    """The node of each chain id (0: the default node, whatever its chain), for documents
+    read from other contracts than registries (OpenAttestation DocumentStores)."""
     max_entries: int = CACHE_ENTRIES
     # Bounded, least recently used out first: a flood of distinct receipts evicts one entry at
     # a time instead of growing without end (a CLI verifying a folder, a server).
@@ -186,6 +189,11 @@ class ChainReader:
         self._checks = LruCache("chain_checks", self.max_entries)
         self._keys = LruCache("closed_key_windows", self.max_entries)
         self._names = LruCache("agency_names", self.max_entries)
+
+    def node_for_chain(self, chain_id: int) -> Web3:
+        if self.node_for is None:
+            raise NoNodeForChain(f"no node is configured for chain {chain_id}")
+        return self.node_for(chain_id)
 
     def answer(self, receipt: Receipt) -> ChainAnswer:
         """`check()` of the receipt; when the node must be asked, with `keyOf`, `agencyOf`
@@ -643,6 +651,11 @@ def verify_input(
     """Verify what `verification_input` classified: the one entry point of CLI and API."""
     if given.format_error is not None:
         return malformed_verification(given.format_error, field=given.format_field)
+    if given.wrapped is not None:
+        # Imported here: oa_verify builds its verdicts with this module's names.
+        from registry.service.oa_verify import verify_wrapped
+
+        return verify_wrapped(given.wrapped, trusted=trusted, node_for=reader.node_for_chain)
     return verify_receipt(
         given.receipt,
         trusted=trusted,

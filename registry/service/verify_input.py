@@ -35,6 +35,7 @@ from registry.types import to_hex
 
 __all__ = [
     "CREDENTIAL_TYPE",
+    "OA_TYPE",
     "RECEIPT_TYPE",
     "SEALED_TYPE",
     "VerificationInput",
@@ -47,6 +48,21 @@ __all__ = [
 RECEIPT_TYPE, SEALED_TYPE = "RecordReceipt", "SealedRecord"
 CREDENTIAL_TYPE = VC_TYPE
 """What `type_of` answers for a W3C Verifiable Credential (its `type` names it)."""
+OA_TYPE = "OpenAttestationV2"
+"""What `type_of` answers for an OpenAttestation v2 wrapped document (no `type` of its own:
+`signature.type` SHA3MerkleProof and a `data` object say what it is)."""
+OA_KIND = "openattestation"
+
+
+def looks_wrapped(value: Any) -> bool:
+    """An OpenAttestation v2 wrapped document, by its shape alone (`verify_wrapped` then reads
+    it strictly: a malformed one is TAMPERED, naming the field)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("signature"), dict)
+        and value["signature"].get("type") == "SHA3MerkleProof"
+        and "data" in value
+    )
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ class VerificationInput:
     """What to verify: a receipt and, when a document is in hand, its recomputed digest and
     what it was recomputed from ("file" bytes or a sealed "record")."""
 
-    kind: str  # "file", "sealed-document", "credential" or "receipt"
+    kind: str  # "file", "sealed-document", "credential", "receipt" or "openattestation"
     receipt: Receipt | dict[str, Any]
     digest: bytes | None
     digest_kind: DigestKind | None = None
@@ -73,6 +89,9 @@ class VerificationInput:
     issuer_name: str | None = None
     """The name a credential gives its issuer, held to the agency's name on the registry once
     the chain is read."""
+    wrapped: dict[str, Any] | None = None
+    """An OpenAttestation v2 wrapped document (kind "openattestation"), verified on its
+    DocumentStore rather than through a receipt (registry/service/oa_verify.py)."""
 
 
 _OUR_TYPES = (SEALED_TYPE, RECEIPT_TYPE)
@@ -89,8 +108,9 @@ def _typed_json(raw: bytes, *, where: str) -> dict[str, Any] | None:
     document's."""
     head = raw[:4096].lstrip()
     credential = f'"{VC_TYPE}"'.encode() in raw
+    wrapped = b'"SHA3MerkleProof"' in raw
     if not head.startswith(b"{") or not (
-        credential or any(f'"{t}"'.encode() in raw for t in _OUR_TYPES)
+        credential or wrapped or any(f'"{t}"'.encode() in raw for t in _OUR_TYPES)
     ):
         return None
     if credential:
@@ -102,7 +122,7 @@ def _typed_json(raw: bytes, *, where: str) -> dict[str, Any] | None:
             return value
     # (Read again with the sealed document's limits when the larger ones were not its own.)
     value = load_json_strict(raw, where=where, max_bytes=MAX_DOCUMENT_BYTES)
-    if isinstance(value, dict) and value.get("type") in _OUR_TYPES:
+    if isinstance(value, dict) and (value.get("type") in _OUR_TYPES or looks_wrapped(value)):
         return value
     return None
 
@@ -157,6 +177,14 @@ def verification_input(
     except InvalidInput as exc:
         kind = "credential" if f'"{VC_TYPE}"'.encode() in document else "sealed-document"
         return VerificationInput(kind, {}, None, format_error=str(exc), format_field=exc.field)
+    if envelope is not None and looks_wrapped(envelope):
+        if receipt_obj is not None:
+            raise InvalidInput(
+                "an OpenAttestation document is checked on its DocumentStore: verify it "
+                "without --receipt",
+                field="--receipt",
+            )
+        return VerificationInput(OA_KIND, {}, None, wrapped=envelope)
     if envelope is not None and is_credential(envelope):
         if receipt_obj is not None:
             raise InvalidInput(
@@ -216,6 +244,8 @@ def type_of(raw: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> str | None:
         return None
     if is_credential(value):
         return CREDENTIAL_TYPE
+    if looks_wrapped(value) and len(raw) <= max_bytes:
+        return OA_TYPE
     if (
         isinstance(value, dict)
         and value.get("type") in _OUR_TYPES
@@ -238,8 +268,8 @@ def _not_a_request(raw: bytes) -> InvalidInput:
     if not isinstance(value, dict):
         return InvalidInput(f"expected a JSON object, got {type(value).__name__}", field="body")
     return InvalidInput(
-        "not a verification request: expected 'RecordReceipt', 'SealedRecord' or a "
-        "VerifiableCredential",
+        "not a verification request: expected 'RecordReceipt', 'SealedRecord', a "
+        "VerifiableCredential or an OpenAttestation v2 wrapped document",
         field="body/type",
     )
 
@@ -288,6 +318,21 @@ def _credential_text_input(raw: bytes, where: str) -> VerificationInput:
     return _credential_input(value, where)
 
 
+def _wrapped_text_input(raw: bytes, where: str, digest: bytes | None) -> VerificationInput:
+    """An OpenAttestation v2 wrapped document's text, read strictly."""
+    if digest is not None:
+        raise InvalidInput(
+            "an OpenAttestation document's target hash is recomputed from its data",
+            field="query.digest",
+        )
+    try:
+        value = load_json_strict(raw, where="", max_bytes=MAX_DOCUMENT_BYTES)
+    except InvalidInput as exc:
+        return _malformed(OA_KIND, exc, where)
+    assert isinstance(value, dict)
+    return VerificationInput(OA_KIND, {}, None, wrapped=value)
+
+
 def json_request_input(raw: bytes, *, digest: bytes | None = None) -> VerificationInput:
     """The body of `POST /v1/verify`: a receipt (with `digest`, the SHA-256 of the file in
     hand), a sealed document or a credential. InvalidInput (422) when it is not a verification
@@ -296,6 +341,8 @@ def json_request_input(raw: bytes, *, digest: bytes | None = None) -> Verificati
     kind = type_of(raw)
     if kind is None:
         raise _not_a_request(raw)
+    if kind == OA_TYPE:
+        return _wrapped_text_input(raw, "", digest)
     if kind == CREDENTIAL_TYPE:
         if digest is not None:
             raise InvalidInput(
@@ -343,6 +390,14 @@ def upload_input(
             head += chunk
     raw = bytes(head) if len(head) <= max_json_bytes else b""
     kind = type_of(raw)
+    if kind == OA_TYPE:
+        if given is not None:
+            raise InvalidInput(
+                "an OpenAttestation document is checked on its DocumentStore: send it "
+                "without a receipt",
+                field="receipt",
+            )
+        return _wrapped_text_input(raw, "document", None)
     if kind == CREDENTIAL_TYPE:
         if given is not None:
             raise InvalidInput(

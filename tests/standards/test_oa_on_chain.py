@@ -673,3 +673,43 @@ def test_committed_document_store_artifact_is_the_npm_packages() -> None:
     except script.NpmUnavailable as exc:
         pytest.skip(f"npm cannot fetch the package here: {exc}")
     assert fresh == committed
+
+
+# ------------------------------------------------------------------ the doors: CLI and API
+
+
+def _cli_verify(tmp_path: Path, document: dict[str, Any], *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from registry.cli import app as cli
+
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps(document))
+    env = {"REGISTRY_DATA_DIR": str(tmp_path / "verifier")}
+    return CliRunner().invoke(cli, ["verify", str(path), "--json", *args], env=env)
+
+
+def test_registry_verify_checks_a_wrapped_document_on_its_trusted_store(
+    issued: OAChain, tmp_path: Path
+) -> None:
+    trust = ["--trust", f"eip155:{CHAIN_ID}:{BIRTHS_STORE}"]
+    rpc = ["--rpc", f"eip155:{CHAIN_ID}={issued.node.url}"]
+    answer = _cli_verify(tmp_path, generated("batch3-0.json"), *trust, *rpc)
+    assert answer.exit_code == 0, answer.output
+    verdict = json.loads(answer.output.strip().splitlines()[-1])
+    assert verdict["outcome"] == "VALID"
+    assert any(c["name"] == IDENTITY and c["status"] == "skip" for c in verdict["checks"])
+    # the same document, its store not trusted: UNTRUSTED naming the store
+    answer = _cli_verify(tmp_path, generated("batch3-0.json"), *rpc, "--registry", LOOKALIKE)
+    verdict = json.loads(answer.output.strip().splitlines()[-1])
+    assert answer.exit_code == 1 and verdict["outcome"] == "UNTRUSTED"
+    assert BIRTHS_STORE.lower() in json.dumps(verdict).lower()
+
+
+def test_registry_verify_refuses_a_receipt_beside_a_wrapped_document(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text('{"type": "RecordReceipt"}')
+    answer = _cli_verify(
+        tmp_path, generated("batch3-0.json"), "--receipt", str(tmp_path / "r.json"),
+        "--trust", f"eip155:{CHAIN_ID}:{BIRTHS_STORE}",
+    )  # fmt: skip
+    assert answer.exit_code == 2 and "DocumentStore" in answer.output
