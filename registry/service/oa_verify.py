@@ -1,7 +1,7 @@
 """Verify an OpenAttestation v2 wrapped document on its DocumentStore.
 
-The checks, in order (docs/credentials.md, "OpenAttestation v2 documents in", says how exactly, and
-why stricter than OA):
+The checks, in order (docs/credentials.md, "OpenAttestation v2 documents in", says how
+exactly, and why stricter than OA):
 
 * format: the document parses as an OA v2 wrapped document (registry.openattestation), and
   each issuer names where it is issued; malformed is TAMPERED, naming the field;
