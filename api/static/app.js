@@ -105,7 +105,8 @@
     });
   }
 
-  /* What a chosen file is: {kind: "sealed"|"receipt"|"file", json?, bytes}.
+  /* What a chosen file is: {kind: "sealed"|"receipt"|"credential"|"wrapped"|"file", json?,
+   * bytes} ("wrapped": an OpenAttestation v2 document, checked on its DocumentStore).
    * Only our own JSON types count; any other file (a PDF, a plain JSON) is opaque. */
   async function classify(file) {
     const bytes = await readBytes(file);
@@ -120,6 +121,12 @@
           if (value && typeof value === "object" && !Array.isArray(value)) {
             if (value.type === "SealedRecord") return { kind: "sealed", json: value, bytes };
             if (value.type === "RecordReceipt") return { kind: "receipt", json: value, bytes };
+            if (Array.isArray(value.type) && value.type.includes("VerifiableCredential")) {
+              return { kind: "credential", json: value, bytes };
+            }
+            if (value.signature && value.signature.type === "SHA3MerkleProof" && "data" in value) {
+              return { kind: "wrapped", json: value, bytes };
+            }
           }
         } catch (_err) {
           /* not JSON: an opaque file */
@@ -353,6 +360,10 @@
                 : "not a receipt: choose the .receipt.json file that came with the document";
           } else if (c.kind === "sealed") {
             what = "a sealed record: it will be sent to the registry as it is";
+          } else if (c.kind === "credential") {
+            what = "a verifiable credential: it will be sent to the registry as it is";
+          } else if (c.kind === "wrapped") {
+            what = "an OpenAttestation document: it will be sent to the registry as it is";
           } else if (c.kind === "receipt") {
             // A receipt chosen as the document: move it where it belongs.
             if (!receiptInput.files || receiptInput.files.length === 0) {
@@ -439,6 +450,12 @@
      *   a typed digest / link:  GET  /v1/verify/{digest}         (no document: IN_FORCE at best)
      *   a receipt alone:        POST /v1/verify                  body: the receipt (IN_FORCE at best)
      * Only a digest this page computed from a file is sent as a file's digest. */
+    function firstSealed(credential) {
+      // The sealed record a credential carries: its fields are shown like a sealed record's.
+      const evidence = Array.isArray(credential.evidence) ? credential.evidence[0] : null;
+      return evidence && typeof evidence.document === "object" ? evidence.document : null;
+    }
+
     function requestFor({ digest, receipt, sealed, fromFile }) {
       if (sealed) return { method: "POST", url: VERIFY_URL, body: sealed };
       if (receipt && fromFile) {
@@ -467,6 +484,16 @@
       const docFile = docInput.files && docInput.files[0];
       if (docFile) {
         const c = await (classified.get("document") || classify(docFile));
+        if (c.kind === "credential" || c.kind === "wrapped") {
+          if (receipt) {
+            return fail(
+              `${docFile.name} carries its own proof: leave the receipt field empty.`,
+              receiptInput,
+            );
+          }
+          if (c.kind === "credential") shown.sealed = firstSealed(c.json);
+          return { method: "POST", url: VERIFY_URL, body: c.json, shown };
+        }
         if (c.kind === "sealed") {
           if (!c.json.receipt && !receipt) {
             return fail(

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from web_world import AGENCY_NAME, Server, World
 
 SHA_SIZES = [0, 3, 55, 56, 63, 64, 65, 1000, 100_000]  # around the 64-byte block edges
@@ -407,3 +408,54 @@ def test_the_issuing_country_is_shown_plainly(page: Any, server: Server, world: 
     text = result_text(page)
     assert "Issuing country" in text
     assert "Kazakhstan (KZ)" in text and "Country A registry" in text
+
+
+VALID_ANSWER = {
+    "outcome": "VALID",
+    "agency": None,
+    "agencyName": "Civil Registry Office",
+    "anchoredAt": "2026-11-30T06:13:47Z",
+    "blockNumber": 3,
+    "revocationReason": None,
+    "replacement": None,
+    "checks": [],
+}
+
+
+@pytest.mark.parametrize("kind", ["credential", "openattestation"])
+def test_credentials_and_openattestation_documents_are_sent_as_they_are(
+    page: Any, server: Server, world: World, tmp_path: Path, kind: str
+) -> None:
+    """A W3C credential or an OA wrapped document is a document with its own proof: the page
+    sends it whole (POST /v1/verify), with no receipt; the API's verdicts on them are tested
+    in tests/api/test_credential_api.py and tests/api/test_oa_api.py."""
+    if kind == "credential":
+        sealed = json.loads(world.files["certificate"].read_text())
+        document = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", "RegistryRecordCredential"],
+            "credentialSubject": sealed["data"],
+            "evidence": [{"type": "SealedRecord", "document": sealed}],
+        }
+    else:
+        fixtures = Path(__file__).parents[1] / "standards" / "fixtures" / "openattestation"
+        document = json.loads((fixtures / "generated" / "batch3-0.json").read_text())
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps(document))
+    sent: list[Any] = []
+
+    def answer(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(json=VALID_ANSWER)
+
+    page.route(VERIFY_CALLS, answer)
+    page.goto(server.url + "/")
+    page.set_input_files("#document", str(path))
+    chosen = page.inner_text("#document-chosen")
+    assert ("verifiable credential" if kind == "credential" else "OpenAttestation") in chosen
+    page.get_by_role("button", name="Check", exact=True).click()
+    page.locator("#result [data-outcome]").wait_for()
+    assert sent == [document]
+    assert "Valid" in page.inner_text("#result h2")
+    if kind == "credential":  # the fields it carries are shown as a sealed record's
+        assert next(iter(sealed["data"])) in result_text(page)
