@@ -60,6 +60,7 @@ def _register() -> None:
     from registry.cli import audit as audit_cmd
     from registry.cli import credential as credential_cmd
     from registry.cli import keys as keys_cmd
+    from registry.cli import opendata as opendata_cmd
     from registry.cli import serve as serve_cmd
     from registry.cli import trustlist as trustlist_cmd
 
@@ -68,6 +69,7 @@ def _register() -> None:
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(trustlist_cmd.app, name="trustlist")
     app.add_typer(credential_cmd.app, name="credential")
+    opendata_cmd.register(app, bench.app)
     chain_cmds.register(app)
     demo.register(app)
     verify_cmd.register(app)
