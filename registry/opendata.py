@@ -329,7 +329,7 @@ class ActivityFold:
         if cell is None:
             cell = self._cells[(month, agency)] = _Counts()
         if name == "AgencyRegistered":
-            self._agencies[agency] = _Agency(name=str(args["name"]), first_month=month)
+            self._agencies[agency].name = str(args["name"])
             cell.registrations += 1
         elif name == "Anchored":
             size = int(args["leafCount"])
@@ -581,6 +581,7 @@ def write_activity_json(
 
 EU = "http://publications.europa.eu/resource/authority/"
 LICENCE_CC_BY_4_0 = EU + "licence/CC_BY_4_0"
+LICENCE_TYPE_ATTRIBUTION = "http://purl.org/adms/licencetype/Attribution"
 FREQUENCY_MONTHLY = EU + "frequency/MONTHLY"
 THEMES = EU + "data-theme"
 THEME_GOVERNMENT = EU + "data-theme/GOVE"
@@ -802,7 +803,20 @@ def catalog_jsonld(
             {"@id": EU + "file-type/" + filetype, "@type": "dct:MediaTypeOrExtent"},
         ]
     graph += [
-        {"@id": meta.licence, "@type": "dct:LicenseDocument"},
+        {
+            "@id": meta.licence,
+            "@type": "dct:LicenseDocument",
+            **(
+                {"dct:type": _ref(LICENCE_TYPE_ATTRIBUTION)}
+                if meta.licence == LICENCE_CC_BY_4_0
+                else {}
+            ),
+        },
+        {
+            "@id": LICENCE_TYPE_ATTRIBUTION,
+            "@type": "skos:Concept",
+            "skos:prefLabel": _text("Attribution"),
+        },
         {"@id": LANGUAGE_ENGLISH, "@type": "dct:LinguisticSystem"},
         {"@id": spatial, "@type": "dct:Location"},
         {"@id": FREQUENCY_MONTHLY, "@type": "dct:Frequency"},
@@ -822,7 +836,11 @@ def catalog_jsonld(
         {
             "@id": meta.publisher_type,
             "@type": "skos:Concept",
-            "skos:prefLabel": _text("Publisher type"),
+            "skos:prefLabel": _text(
+                "National authority"
+                if meta.publisher_type == PUBLISHER_NATIONAL_AUTHORITY
+                else "Publisher type"
+            ),
         },
         {
             "@id": AVAILABILITY_STABLE,
@@ -830,8 +848,6 @@ def catalog_jsonld(
             "skos:prefLabel": _text("Stable"),
         },
     ]
-    if meta.publisher_type == PUBLISHER_NATIONAL_AUTHORITY:
-        graph[-2]["skos:prefLabel"] = _text("National authority")
     return {"@context": dict(PREFIXES), "@graph": graph}
 
 
