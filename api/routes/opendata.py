@@ -65,6 +65,18 @@ TURTLE_EXAMPLE = (
     "<https://registry.example.gov/opendata/#dataset> a dcat:Dataset ;\n"
     '    dct:title "Public Records Registry: monthly activity"@en .\n'
 )
+CACHING_HEADERS = {
+    "ETag": {"description": "The file's version (a SHA-256 prefix).", "schema": {"type": "string"}},
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+    "Last-Modified": {
+        "description": "Time of the last block read.",
+        "schema": {"type": "string"},
+    },
+    "X-Registry-Block": {
+        "description": "The last block read (the files are as of this block).",
+        "schema": {"type": "string"},
+    },
+}
 NOT_MODIFIED: dict[int | str, Any] = {
     304: {"description": "Not modified: If-None-Match named the current ETag."}
 }
@@ -110,6 +122,7 @@ def _content(media_type: str, example: Any, description: str) -> dict[int | str,
     return {
         200: {
             "description": description,
+            "headers": CACHING_HEADERS,
             "content": {media_type: {"schema": schema, "example": example}},
         },
         **NOT_MODIFIED,
