@@ -27,7 +27,7 @@ from api.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.ratelimit import UNLIMITED_PATHS, RateLimitMiddleware, TokenBucket
-from api.routes import admin, agencies, batches, health, opendata, records, trust, verify
+from api.routes import admin, agencies, batches, health, labels, opendata, records, trust, verify
 from api.runtime import ApiRuntime
 from api.schemas import EXTRA_COMPONENTS
 from registry.errors import RegistryError
@@ -63,6 +63,7 @@ TAGS = [
     {"name": "admin", "description": "The registry authority: agencies and API tokens."},
     {"name": "health", "description": "Liveness, readiness, metrics, service information."},
     {"name": "opendata", "description": "The registry's activity as open data (public)."},
+    {"name": "labels", "description": "Field labels of record types, for pages (public)."},
 ]
 
 
@@ -125,7 +126,7 @@ def create_app(
         limiter=TokenBucket(rate=settings.api_rate, burst=settings.api_burst),
     )
     _secure_every_answer(app, hsts_max_age=settings.api_hsts_max_age)
-    for module in (records, verify, trust, agencies, batches, admin, health, opendata):
+    for module in (records, verify, trust, agencies, batches, admin, health, opendata, labels):
         app.include_router(module.router)
     _serve_docs(app)
     _serve_page(app)

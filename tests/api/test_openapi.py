@@ -50,5 +50,6 @@ def test_every_route_is_documented_with_an_example(api: Api) -> None:
 def test_routes_by_resource(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     prefixes = {p.split("/")[2] for p in paths if p.startswith("/v1/")}
-    assert prefixes == {"records", "verify", "trust-list", "agencies", "batches", "admin", "info"}
+    resources = {"records", "verify", "trust-list", "agencies", "batches", "admin", "info"}
+    assert prefixes == resources | {"labels"}
     assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
