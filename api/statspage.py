@@ -226,7 +226,7 @@ def render_stats_page(snapshot: OpenDataSnapshot, *, downloads: str = "/opendata
     months = all_months[-MONTHS_CHARTED:]
     series = _series(rows, snapshot.agencies, months)
     records_svg, _ = _records_chart(months, series)
-    reasons = [(reason.text, n) for reason, n in snapshot.reasons]
+    reasons = [(reason.label, n) for reason, n in snapshot.reasons]
     reasons_svg = _bar_list(
         "reasons", "Revocations by reason", reasons, "revocations", "No revocations yet"
     )
@@ -303,7 +303,7 @@ def render_stats_page(snapshot: OpenDataSnapshot, *, downloads: str = "/opendata
         "Revocations by reason",
         "table-reasons",
         ["Reason", "Revocations"],
-        [[label, _n(n)] for label, n in reasons],
+        [[reason.text, _n(n)] for reason, n in snapshot.reasons],
     )
     sizes_table = _table(
         "Batches by size",
