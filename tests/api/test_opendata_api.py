@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import rdflib
-from api_helpers import ONLY_EMBEDDED_SQLITE, Api
+from api_helpers import ONLY_EMBEDDED_SQLITE, Api, serving_api
 from rdflib.compare import isomorphic
 
 from registry.chain import fund_from_dev_account, new_account
@@ -175,3 +175,19 @@ def test_nothing_else_under_opendata(api: Api, path: str) -> None:
     assert answer.status_code in (200, 404)
     if path.endswith(".xml"):
         assert answer.status_code == 404
+
+
+def test_without_a_mirror_the_files_follow_the_node(
+    chain_env: Any, store: Any, tmp_path: Path
+) -> None:
+    with serving_api(chain_env, store, tmp_path, mirror=False) as api:
+        assert api.runtime.reader.mirror is None
+        before = records(api)
+        api.submit({"type": "Licence", "number": "L-9"})
+        wait_for(lambda: records(api) == before + 1)
+        names = {
+            r["agency_name"]
+            for r in api.client.get("/opendata/activity.json").json()["rows"]
+            if r["scope"] == "agency"
+        }
+        assert {"Civil Registry Office", "Ministry of Education"} <= names
