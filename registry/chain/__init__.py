@@ -1,50 +1,76 @@
-# ruff: noqa: E402  (the recursion limit is read before the imports below; see there)
 """Talking to the chain: one Web3 factory, the contract bindings, sending transactions.
 
 This package and `registry.store` are the only places that do network I/O.
+
+Its names are loaded on first use (PEP 562): importing one part of the package (the lean
+JSON-RPC reader, say) does not import web3, and nothing here imports the embedded chain
+(py-evm, eth-tester) until a chain is made with it. The recursion limit that py-evm and
+py_ecc raise is put back by `registry._recursion`.
 """
 
-import sys
+from __future__ import annotations
 
-# py-evm (`eth`) and py_ecc raise Python's recursion limit to 100,000 when imported (by web3).
-# With that limit, recursive C code such as json.loads overflows the C stack on deeply nested
-# input and kills the process (a segfault, not an exception); with the default limit it
-# raises RecursionError. So the limit is put back after they are imported. When something
-# imported web3 before this package, the limit seen here is already theirs: then the
-# interpreter's default is restored.
-_WEB3_RECURSION_LIMIT = 100_000
-_PYTHON_DEFAULT_RECURSION_LIMIT = 1000
-_limit_before = sys.getrecursionlimit()
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import eth  # noqa: F401  (imported first, for the limit above)
-import py_ecc  # noqa: F401
-import web3  # noqa: F401
+from registry._recursion import restore_recursion_limit
 
-if _limit_before >= _WEB3_RECURSION_LIMIT:
-    _limit_before = _PYTHON_DEFAULT_RECURSION_LIMIT
-sys.setrecursionlimit(_limit_before)
+restore_recursion_limit()  # web3 may have been imported before the registry
 
-from registry.chain.accounts import (
-    create_keystore,
-    fund_from_dev_account,
-    load_keystore,
-    new_account,
-)
-from registry.chain.connect import EMBEDDED, connect
-from registry.chain.contract import (
-    AgencyInfo,
-    AgencyStatus,
-    AnchorInfo,
-    CheckQuery,
-    CheckResult,
-    ChecksAt,
-    KeyWindow,
-    ReceiptReading,
-    RegistryContract,
-    RevocationInfo,
-)
-from registry.chain.lean import MalformedAnswer
-from registry.chain.tx import TxOptions, TxResult
+_EXPORTS = {
+    "create_keystore": "registry.chain.accounts",
+    "fund_from_dev_account": "registry.chain.accounts",
+    "load_keystore": "registry.chain.accounts",
+    "new_account": "registry.chain.accounts",
+    "EMBEDDED": "registry.chain.connect",
+    "connect": "registry.chain.connect",
+    "AgencyInfo": "registry.chain.contract",
+    "AgencyStatus": "registry.chain.contract",
+    "AnchorInfo": "registry.chain.contract",
+    "CheckQuery": "registry.chain.contract",
+    "CheckResult": "registry.chain.contract",
+    "ChecksAt": "registry.chain.contract",
+    "KeyWindow": "registry.chain.contract",
+    "ReceiptReading": "registry.chain.contract",
+    "RegistryContract": "registry.chain.contract",
+    "RevocationInfo": "registry.chain.contract",
+    "MalformedAnswer": "registry.chain.lean",
+    "TxOptions": "registry.chain.tx",
+    "TxResult": "registry.chain.tx",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry.chain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from registry.chain.accounts import (
+        create_keystore,
+        fund_from_dev_account,
+        load_keystore,
+        new_account,
+    )
+    from registry.chain.connect import EMBEDDED, connect
+    from registry.chain.contract import (
+        AgencyInfo,
+        AgencyStatus,
+        AnchorInfo,
+        CheckQuery,
+        CheckResult,
+        ChecksAt,
+        KeyWindow,
+        ReceiptReading,
+        RegistryContract,
+        RevocationInfo,
+    )
+    from registry.chain.lean import MalformedAnswer
+    from registry.chain.tx import TxOptions, TxResult
 
 __all__ = [
     "EMBEDDED",

@@ -23,10 +23,10 @@ from registry.chain.lean import (
 )
 from registry.chain.node import Node
 from registry.chain.tx import (
-    REVERTS,
     TxOptions,
     TxResult,
     revert_to_error,
+    reverts,
     rpc_errors,
     send_transaction,
 )
@@ -462,7 +462,7 @@ class RegistryContract:
         with rpc_errors(what):
             try:
                 return call.call()
-            except REVERTS as exc:
+            except reverts() as exc:
                 raise revert_to_error(self.abi, exc, what) from exc
 
     def anchor_of(self, agency: str, root: bytes) -> AnchorInfo:

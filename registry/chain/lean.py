@@ -45,7 +45,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 from web3.providers.rpc import HTTPProvider
 
 from registry.chain.artifact import registry_artifact
-from registry.chain.tx import REVERTS, decode_custom_error, revert_to_error, rpc_errors
+from registry.chain.tx import decode_custom_error, revert_to_error, reverts, rpc_errors
 from registry.errors import (
     ChainError,
     ChainUnavailable,
@@ -522,7 +522,7 @@ class LeanReader:
         with rpc_errors(name):
             try:
                 return self._provider.make_request(method, params)  # type: ignore[arg-type]
-            except REVERTS as exc:
+            except reverts() as exc:
                 raise revert_to_error(registry_artifact().abi, exc, name) from exc
 
     def _post(self, body: Any, what: str) -> tuple[int, bytes]:

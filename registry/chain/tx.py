@@ -3,6 +3,7 @@ and contract custom errors decoded by name. Never assumes instant mining."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,6 @@ from typing import Any, TypeVar
 import rlp  # type: ignore[import-untyped]
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
@@ -89,8 +89,14 @@ def decode_custom_error(
     return None
 
 
-REVERTS: tuple[type[Exception], ...] = (ContractLogicError, EthTesterTransactionFailed)
-"""Exceptions that mean "the contract reverted": web3's, and eth-tester's embedded provider's."""
+def reverts() -> tuple[type[Exception], ...]:
+    """Exceptions that mean "the contract reverted": web3's, and eth-tester's embedded
+    provider's (once eth-tester is loaded: until then nothing can raise it, and importing it
+    would load py-evm, the embedded chain, in every process that talks to a node)."""
+    tester = sys.modules.get("eth_tester.exceptions")
+    if tester is None:
+        return (ContractLogicError,)
+    return (ContractLogicError, tester.TransactionFailed)
 
 
 def revert_data(exc: BaseException) -> bytes | None:
@@ -125,7 +131,7 @@ def rpc_errors(where: str) -> Iterator[None]:
     """Map transport failures (connection refused, timeout) to ChainUnavailable."""
     try:
         yield
-    except (ContractLogicError, EthTesterTransactionFailed):
+    except reverts():
         raise
     except (TimeExhausted, TransactionNotFound, TransactionFailed):
         raise
@@ -222,7 +228,7 @@ def prepare_transaction(
     with rpc_errors(action):
         try:
             gas = call.estimate_gas({"from": account.address})
-        except REVERTS as exc:
+        except reverts() as exc:
             raise revert_to_error(abi, exc, action) from exc
         if nonce is None:
             nonce = w3.eth.get_transaction_count(account.address, "pending")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from registry.cli.common import (
     ChainIdOpt,
@@ -23,15 +22,19 @@ from registry.cli.common import (
     print_json,
     settings_from,
 )
+from registry.cli.operate import agency_create
 from registry.errors import InvalidInput
-from registry.service.agencies import add_agency_on_chain, chain_agencies, set_agency_status
-from registry.service.operator import Operator
 from registry.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from registry.service.operator import Operator
 
 app = typer.Typer(
     help="Agencies (registry authority). Example: registry agency list --rpc URL --registry ADDR",
     no_args_is_help=True,
 )
+
+app.command("create")(agency_create)
 
 AccountArg = Annotated[str, typer.Argument(help="The agency's identity address.")]
 
@@ -50,6 +53,8 @@ def add(
 
     Example: registry agency add 0xAb.. --name Land --signing-key 0x1f.. --keystore a.json
     """
+    from registry.service.agencies import add_agency_on_chain
+
     key = hex32(signing_key, "--signing-key")
     block = add_agency_on_chain(
         settings_from(rpc=rpc, registry=registry, chain_id=chain_id),
@@ -103,6 +108,8 @@ def reinstate(
 
 def _set_status(account: str, keystore: Path, settings: Settings, *, suspend: bool) -> None:
     """Suspend or reinstate on chain, then mirror it into the operator's store if there is one."""
+    from registry.service.agencies import set_agency_status
+
     block = set_agency_status(settings, lambda: load_sender(keystore), account, active=not suspend)
     console.print(f"{'suspended' if suspend else 'reinstated'} {account} in block {block}")
 
@@ -172,6 +179,8 @@ def _iso_seconds(text: str) -> int:
 
 
 def _operator() -> Operator:
+    from registry.service.operator import Operator
+
     return Operator.open(load_settings())
 
 
@@ -186,6 +195,8 @@ def list_agencies(
 
     Example: registry agency list --rpc http://127.0.0.1:8545 --registry 0x5FbD...
     """
+    from registry.service.agencies import chain_agencies
+
     settings = settings_from(rpc=rpc, registry=registry, chain_id=chain_id)
     address, agencies = chain_agencies(settings)
     rows: list[dict[str, str | int]] = [
@@ -199,13 +210,9 @@ def list_agencies(
         }
         for agency in agencies
     ]
-    table = Table(title=f"Agencies of {address}")
-    for column in ("name", "address", "status", "signing key"):
-        table.add_column(column)
+    # One line per agency, whole values (never cut to a column): addresses and keys copy.
+    console.print(f"agencies of registry {address}: {len(rows)}")
     for row in rows:
-        table.add_row(
-            str(row["name"]), str(row["address"]), str(row["status"]), f"{row['signingKey']!s:.18}…"
-        )
-    console.print(table)
+        console.print(f"{row['name']}  {row['address']}  {row['status']}  key {row['signingKey']}")
     if json_out:
-        print_json({"agencies": rows})
+        print_json({"registry": address, "agencies": rows})

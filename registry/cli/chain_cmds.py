@@ -18,8 +18,6 @@ from registry.cli.common import (
     settings_from,
 )
 from registry.errors import InvalidInput
-from registry.service.connection import deploy_registry, new_keystore
-from registry.service.node import run_local_node
 from registry.settings import write_config
 
 account_app = typer.Typer(
@@ -39,6 +37,8 @@ def account_new(
     The passphrase comes from REGISTRY_KEYSTORE_PASSPHRASE or is asked for.
     Example: registry account new .registry/keys/admin.json
     """
+    from registry.service.connection import new_keystore
+
     if path.exists():
         raise InvalidInput(f"{path}: already exists; refusing to overwrite a key")
     address = new_keystore(path, passphrase_for(path))
@@ -60,13 +60,40 @@ def deploy(
     fund_from_dev: Annotated[
         bool, typer.Option(help="Fund the deployer from the node's dev account (anvil only).")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Deploy even though config.toml already names a registry, and name the new one "
+            "there instead (only while the data directory's store holds nothing of the old).",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Deploy a new RecordRegistry; prints its address and block.
 
+    Saves the address in the data directory's config.toml. When config.toml already names a
+    registry, nothing is deployed (its store, agencies and keys belong to that registry):
+    run a second registry from a data directory of its own (REGISTRY_DATA_DIR).
+
     Example: registry deploy --rpc http://127.0.0.1:8545 --keystore .registry/keys/admin.json
     """
+    from registry.service.connection import deploy_registry, store_binding
+
     settings = settings_from(rpc=rpc, chain_id=chain_id)
+    config = settings.data_dir / "config.toml"
+    named = _configured_registry(config)
+    if named:
+        bound = store_binding(settings)
+        if not replace or bound is not None:
+            held = f"; its store ({bound}) holds its records" if bound else ""
+            raise InvalidInput(
+                f"{config} already names registry {named}{held}, and a second deploy would "
+                "leave it behind: nothing was deployed. Keep using it, or deploy another "
+                "registry from a data directory of its own: REGISTRY_DATA_DIR=DIR registry "
+                "init, then registry deploy"
+                + ("" if bound else " (or pass --replace to name the new one in this config)")
+            )
     registry = deploy_registry(
         settings,
         lambda: load_sender(keystore or settings.keys_dir / "admin.json"),
@@ -84,7 +111,6 @@ def deploy(
         f"RecordRegistry deployed at {registry.address} on chain {registry.chain_id} "
         f"(block {registry.block_number}, {registry.gas_used:,} gas)"
     )
-    config = settings.data_dir / "config.toml"
     if config.is_file():
         write_config(
             config,
@@ -97,6 +123,17 @@ def deploy(
         console.print(f"saved in {config}")
     if json_out:
         print_json(info)
+
+
+def _configured_registry(config: Path) -> str | None:
+    """The registry address config.toml names, if any."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(config.read_text()).get("registry_address")
+    except (OSError, ValueError):
+        return None
+    return str(value) if value else None
 
 
 def node(
@@ -113,6 +150,8 @@ def node(
     SIGTERM or Ctrl-C stops anvil (which writes its state file) and exits 0.
     Example: registry node --port 8545
     """
+    from registry.service.node import run_local_node
+
     settings = settings_from()
     state_path = state or settings.data_dir / "anvil-state.json"
     run_local_node(

@@ -5,19 +5,53 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from registry import keys
 from registry.errors import InvalidInput
-from registry.service.connection import Account, open_keystore
 from registry.settings import Settings, load_settings
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from registry.service.connection import Account
+
+_json_output: ContextVar[bool] = ContextVar("json_output", default=False)
+"""Set while a command prints JSON on stdout: then everything for people goes to stderr."""
+
+
+class _HumanConsole(Console):
+    """The console for people: stdout, or stderr while the command prints JSON (--json), so
+    that stdout is one JSON document a machine can parse whole."""
+
+    @property
+    def file(self) -> IO[str]:
+        if _json_output.get() and self._file is None:
+            return sys.stderr
+        return super().file
+
+    @file.setter
+    def file(self, new_file: IO[str]) -> None:
+        self._file = new_file
+
+
+# soft_wrap: long lines are never broken by rich (an address or digest stays one piece that
+# can be copied); the terminal wraps them if it must.
+console = _HumanConsole(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _json_flag(value: bool) -> bool:
+    _json_output.set(bool(value))
+    return value
+
+
+def json_to_stdout(value: bool) -> None:
+    """Say whether this command prints JSON on stdout (human text then goes to stderr)."""
+    _json_output.set(value)
+
 
 PASSPHRASE_ENV = "REGISTRY_KEYSTORE_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "REGISTRY_NEW_KEYSTORE_PASSPHRASE"
@@ -37,7 +71,14 @@ KeystoreOpt = Annotated[
     Path,
     typer.Option("--keystore", help="Encrypted keystore of the sending account.", dir_okay=False),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (and nothing else; messages go to stderr).",
+        callback=_json_flag,
+    ),
+]
 
 
 def settings_from(
@@ -74,6 +115,8 @@ def passphrase_for(path: Path, *, prompt: str | None = None) -> str:
 def new_passphrase_for(path: Path, *, env: str = PASSPHRASE_ENV) -> str:
     """A passphrase being chosen for new key files: from `env`, else typed twice; refused if
     empty or shorter than keys.MIN_PASSPHRASE_CHARS."""
+    from registry import keys
+
     value = os.environ.get(env)
     if value is not None:
         keys.check_new_passphrase(value)
@@ -86,12 +129,19 @@ def new_passphrase_for(path: Path, *, env: str = PASSPHRASE_ENV) -> str:
 
 
 def load_sender(path: Path) -> Account:
+    from registry.service.connection import open_keystore
+
     return open_keystore(path, passphrase_for(path))
 
 
 def print_json(data: Any) -> None:
-    """One JSON object on one line (the last line of output, for machines)."""
+    """One JSON document on one line: with --json, the whole of stdout."""
     typer.echo(json.dumps(data, sort_keys=True, default=str))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 record', '2 records' (with thousands separators)."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def hex32(value: str, what: str) -> bytes:

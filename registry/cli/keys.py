@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from registry import keys
 from registry.cli.common import (
@@ -48,15 +47,12 @@ def list_keys(data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
     Example: registry keys list --data-dir .registry
     """
     keys_dir, infos = _key_dir_files(data_dir)
-    table = Table(title=f"Key files in {keys_dir}")
-    for column in ("file", "kind", "format", "kdf", "public"):
-        table.add_column(column)
+    console.print(f"key files in {keys_dir}: {len(infos)}")
     for info in infos:
         form = info.form if info.current else f"{info.form} (run `registry keys rekey`)"
         if info.kind is None:
             form = "not a key file"
-        table.add_row(info.path.name, str(info.kind or "-"), form, info.kdf, info.public)
-    console.print(table)
+        console.print(f"{info.path.name}  {info.kind or '-'}  {form}  {info.kdf}  {info.public}")
     if json_out:
         print_json(
             [

@@ -1,14 +1,15 @@
-"""Operator commands: init, agency create, issue, revoke, status, receipt."""
+"""Operator commands: init, agency create, issue, revoke, status, receipt.
+
+The service modules are imported inside each command: `registry --help` and the commands that
+do not need web3 or SQLAlchemy never load them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from registry.cli.common import (
     PASSPHRASE_ENV,
@@ -18,25 +19,23 @@ from registry.cli.common import (
     hex32,
     new_passphrase_for,
     passphrase_for,
+    plural,
     print_json,
 )
 from registry.errors import InvalidInput
-from registry.receipt import receipt_to_json
-from registry.service.connection import new_keystore
-from registry.service.operator import Operator, collect_inputs, sealed_json, write_outputs
-from registry.service.revoking import (
-    RevocationResult,
-    revoke_batch,
-    revoke_by_authority,
-    revoke_record,
-)
 from registry.settings import load_settings, write_config
 from registry.vocabulary import Reason, reasons_listed
+
+if TYPE_CHECKING:
+    from registry.service.operator import Operator
+    from registry.service.revoking import RevocationResult
 
 AgencyOpt = Annotated[str, typer.Option("--agency", help="Agency name (or address) to act as.")]
 
 
 def _operator() -> Operator:
+    from registry.service.operator import Operator
+
     return Operator.open(load_settings())
 
 
@@ -58,6 +57,8 @@ def init(
     encrypted with it) comes from REGISTRY_KEYSTORE_PASSPHRASE or is asked for, twice.
     Example: registry init --rpc http://127.0.0.1:8545
     """
+    from registry.service.connection import new_keystore
+
     settings = load_settings(data_dir=data_dir)
     admin_path = settings.keys_dir / "admin.json"
     if admin_path.exists():
@@ -67,9 +68,11 @@ def init(
     write_config(settings.data_dir / "config.toml", {"rpc": rpc})
     console.print(f"initialised {settings.data_dir}: authority account {address}")
     console.print(
-        "next: `registry node` (a local chain), then "
-        "`registry deploy --keystore "
-        f"{admin_path} --fund-from-dev`, then `registry agency create NAME`"
+        "next: `registry node` (a local chain; skip it for another node), then "
+        "`registry deploy --fund-from-dev`, then "
+        '`registry agency create "NAME" --fund-from-dev` '
+        "(--fund-from-dev pays the gas from a dev node's account; on a real chain fund the "
+        "accounts yourself and leave it out)"
     )
 
 
@@ -78,6 +81,7 @@ def agency_create(
     fund_from_dev: Annotated[
         bool, typer.Option(help="Fund the new account from the node's dev account (anvil).")
     ] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Create an agency: generate its account and Ed25519 signing key (encrypted, in the data
     directory), register it on chain with the authority's key, and add it to the store.
@@ -89,6 +93,8 @@ def agency_create(
         name, passphrase=_passphrase(op.keys_dir), fund_from_dev=fund_from_dev
     )
     console.print(f"agency {agency.name!r} registered: {agency.address}")
+    if json_out:
+        print_json({"name": agency.name, "address": agency.address})
 
 
 def issue(
@@ -112,8 +118,22 @@ def issue(
     """Issue records: submit (durable), seal in batches, anchor, wait for confirmations, and
     write one receipt per file and one sealed document (with receipt) per JSON record.
 
+    Prints each record's digest (what `registry revoke` and `registry receipt` take) and the
+    file written for it; --json gives them as {"records": [{"digest", "kind", "source",
+    "file"}, ...]}.
+
     Example: registry issue certificates/ --agency "Civil Registry Office" --out receipts/
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from registry.service.operator import collect_inputs, sealed_json, write_outputs
+
     op = _operator()
     who = op.agency(agency)
     issuer = op.issuer(who, passphrase=_passphrase(op.keys_dir))
@@ -145,9 +165,23 @@ def issue(
         issuer.drain()
         progress.update(task, description="writing receipts")
         written = write_outputs(op, items, out, agency_id=who.id, data_key=issuer.data_key)
-    console.print(f"issued {len(items)} records for {who.name}; receipts in {out}/")
+    rows = [
+        {
+            "digest": "0x" + item.digest.hex(),
+            "kind": item.kind,
+            "source": item.source,
+            "file": str(f),
+        }
+        for item, f in zip(items, written, strict=True)
+    ]
+    shown = 20
+    for row in rows[:shown]:
+        console.print(f"{row['digest']}  {row['file']}")
+    if len(rows) > shown:
+        console.print(f"... and {len(rows) - shown:,} more (--json lists every one)")
+    console.print(f"issued {plural(len(items), 'record')} for {who.name}; receipts in {out}/")
     if json_out:
-        print_json({"issued": len(items), "out": str(out), "files": [str(p) for p in written]})
+        print_json({"issued": len(items), "agency": who.name, "out": str(out), "records": rows})
 
 
 def revoke(
@@ -173,12 +207,15 @@ def revoke(
         bool,
         typer.Option(help="Revoke as the registry authority (court order, fraud; not reason 2)."),
     ] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Revoke or supersede one of the agency's own records, or a whole batch; or, with
     --by-authority, revoke any agency's record or batch as the registry authority.
 
     Example: registry revoke 0x9f86d0.. --agency "Civil Registry" --reason 2 --replacement 0x6030..
     """
+    from registry.service.revoking import revoke_by_authority
+
     op = _operator()
     target = hex32(digest, "DIGEST")
     new = hex32(replacement, "--replacement") if replacement else None
@@ -207,6 +244,18 @@ def revoke(
         f"{what} {digest} revoked{by} ({Reason(result.reason).label})"
         + (" — already revoked" if result.already else f" in block {result.block_number}")
     )
+    if json_out:
+        print_json(
+            {
+                "digest": "0x" + target.hex(),
+                "wholeBatch": result.whole_batch,
+                "byAuthority": result.by_authority,
+                "reason": int(result.reason),
+                "replacement": "0x" + new.hex() if new else None,
+                "already": result.already,
+                "blockNumber": result.block_number,
+            }
+        )
 
 
 def _revoke_own(
@@ -218,6 +267,8 @@ def _revoke_own(
     replacement: bytes | None,
     batch: bool,
 ) -> RevocationResult:
+    from registry.service.revoking import revoke_batch, revoke_record
+
     who = op.agency(agency)
     account = op.agency_account(who.name, _passphrase(op.keys_dir))
     new = replacement
@@ -230,24 +281,40 @@ def _revoke_own(
 
 
 def status(json_out: JsonOpt = False) -> None:
-    """Show the registry, the store, records by status, batches by state, agencies.
+    """Show the registry, the store it reads, records by status, batches by state, agencies.
+
+    The store is named first (SQLite file or PostgreSQL URL, password hidden): a
+    REGISTRY_DATABASE_URL pointing elsewhere shows here. With the node down, the store's side
+    is still shown and the chain's is said to be unreachable (exit 3).
 
     Example: registry status --json
     """
-    op = _operator()
-    info = op.status()
-    table = Table(title=f"Registry {info['registry']} on chain {info['chainId']}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for state, n in info["records"].items():
-        table.add_row(f"records {state}", str(n))
-    for state, n in info["batches"].items():
-        table.add_row(f"batches {state}", str(n))
-    console.print(table)
-    for a in info["agencies"]:
-        console.print(f"agency {a['name']} ({a['address']}): {a['status']}")
+    from registry.service.operator import operator_status
+
+    info = operator_status(load_settings())
+    _show_status(info)
     if json_out:
         print_json(info)
+    if info.get("chainError"):
+        raise typer.Exit(3)
+
+
+def _show_status(info: dict[str, Any]) -> None:
+    console.print(f"store     {info['store']}")
+    if info.get("chainError"):
+        console.print(f"registry  {info['registry']} — chain not reachable: {info['chainError']}")
+    else:
+        console.print(f"registry  {info['registry']} on chain {info['chainId']} ({info['rpc']})")
+    records = ", ".join(f"{n:,} {state}" for state, n in info["records"].items())
+    console.print(f"records   {records}")
+    batches = ", ".join(f"{n:,} {state}" for state, n in info["batches"].items()) or "none"
+    console.print(f"batches   {batches}")
+    if not info["agencies"]:
+        console.print("agencies  none in this store (`registry agency create NAME`)")
+    for a in info["agencies"]:
+        console.print(f"agency    {a['name']}  {a['address']}  {a['status']}")
+    if info.get("note"):
+        console.print(f"note: {info['note']}")
 
 
 def receipt(
@@ -257,6 +324,8 @@ def receipt(
 
     Example: registry receipt 0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
     """
+    from registry.receipt import receipt_to_json
+
     op = _operator()
     target = hex32(digest, "DIGEST")
     found = op.receipt_for(target)
@@ -268,13 +337,4 @@ def receipt(
     typer.echo(json.dumps(payload, indent=2))
 
 
-def register(app: typer.Typer, agency_app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("issue")(issue)
-    app.command("revoke")(revoke)
-    app.command("status")(status)
-    app.command("receipt")(receipt)
-    agency_app.command("create")(agency_create)
-
-
-__all__ = ["PASSPHRASE_ENV", "register"]
+__all__ = ["PASSPHRASE_ENV", "agency_create", "init", "issue", "receipt", "revoke", "status"]

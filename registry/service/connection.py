@@ -25,7 +25,7 @@ from registry.service.operator import tx_options
 from registry.service.trust import chain_nodes
 from registry.service.verify import ChainReader, registry_resolver
 from registry.settings import Settings
-from registry.store import Store, open_store
+from registry.store import Store, open_store, repo
 
 Account = LocalAccount
 """A transaction-sending account opened from its keystore: the doors hold it only to hand it
@@ -127,16 +127,76 @@ def operator_store_if_any(settings: Settings) -> Store | None:
     return operator_store(settings)
 
 
+def store_binding(settings: Settings) -> str | None:
+    """The store's URL when this data directory's store (or `database_url`) exists and is
+    bound to a registry (it holds that registry's agencies and records); None otherwise."""
+    store = operator_store_if_any(settings)
+    if store is None:
+        return None
+    try:
+        with store.session() as session:
+            meta = repo.store_binding(session)
+    finally:
+        store.close()
+    return None if meta is None else store.url
+
+
 def audit_store(db: str | None, *, data_dir: Path) -> Store | None:
     """An operator's store opened for an audit, read only: never migrated, and an absent
     SQLite file refused (opening it would create an empty one)."""
     if db is None:
         return None
-    if db.startswith("sqlite:///"):
-        path = Path(db.removeprefix("sqlite:///"))
+    url = store_url(db, option="--db")
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
         if not path.is_file():
-            raise InvalidInput(f"--db {db}: no such SQLite file")
-    return open_store(db, data_dir=data_dir, migrate=False)
+            raise InvalidInput(f"{db}: no such SQLite file", field="--db")
+    return open_store(url, data_dir=data_dir, migrate=False)
+
+
+def store_url(value: str, *, option: str) -> str:
+    """A database URL from what a person typed: a URL as it is, or the path of a SQLite file
+    (`.registry/registry.db`) as `sqlite:///` + its absolute path."""
+    if "://" in value:
+        return value
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise InvalidInput(
+            f"{value} is a folder; give the SQLite file (e.g. {path / 'registry.db'}) "
+            "or a URL (sqlite:///PATH, postgresql://USER@HOST/DB)",
+            field=option,
+        )
+    return "sqlite:///" + str(path.resolve())
+
+
+@dataclass(frozen=True)
+class MovedStore:
+    """A store copied into another database: from where, to where, rows per table."""
+
+    source: str
+    target: str
+    rows: dict[str, int]
+
+
+def migrate_store(settings: Settings, to: str) -> MovedStore:
+    """Copy the operator's store (this data directory's SQLite, or `database_url`) into the
+    empty database at `to` (a URL, or a SQLite file path), both at the latest schema; every
+    table counted on both sides. The source is left as it was."""
+    from registry.store.copy import copy_store
+
+    target_url = store_url(to, option="--to")
+    source = operator_store(settings)
+    try:
+        target = open_store(target_url, data_dir=settings.data_dir)
+        try:
+            if target.url == source.url:
+                raise InvalidInput(f"{to} is the store being copied", field="--to")
+            rows = copy_store(source, target)
+            return MovedStore(source=source.url, target=target.url, rows=rows)
+        finally:
+            target.close()
+    finally:
+        source.close()
 
 
 # ------------------------------------------------------------------ keystores

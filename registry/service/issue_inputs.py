@@ -93,8 +93,17 @@ def write_outputs(
     the agency's `data_key` (the issuer holds it)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    # A record of a JSON-lines file is named after its line, zero-padded to the width of the
+    # file's last line number (at least 4: birth-0001 ... birth-0010), so names sort in order.
+    widths: dict[str, int] = {}
     for item in items:
-        path, _, line = item.source.partition(":")
+        path, _, line = item.source.rpartition(":") if item.kind == "record" else ("", "", "")
+        if line.isdigit():
+            widths[path] = max(widths.get(path, 4), len(line))
+    for item in items:
+        path, _, line = item.source.rpartition(":")
+        if item.kind != "record" or not line.isdigit() or path not in widths:
+            path, line = item.source, ""
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).name)
         if item.kind == "file":
             target = out / f"{name}.receipt.json"
@@ -102,7 +111,7 @@ def write_outputs(
                 op.receipt_for(item.digest, agency_id=agency_id)
             )
         else:
-            stem = Path(name).stem + (f"-{line}" if line else "")
+            stem = Path(name).stem + (f"-{int(line):0{widths[path]}d}" if line else "")
             target = out / f"{stem}.sealed.json"
             payload = op.sealed_document_for(item.digest, agency_id=agency_id, data_key=data_key)
         target.write_text(json.dumps(payload, indent=2) + "\n")

@@ -51,7 +51,7 @@ from registry.service.trust import chain_nodes, held_trust_lists, trusted_regist
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
-from registry.store.errors import DuplicateAgency, NotFound
+from registry.store.errors import DuplicateAgency, NotFound, WrongStore
 from registry.store.models import Agency, BatchState
 from registry.trustlist import TrustList
 
@@ -108,14 +108,21 @@ class Operator:
                 embedded="start a node with `registry node` and set rpc (or run `registry demo`)",
             )
         store = open_store(settings.database_url, data_dir=settings.data_dir)
-        genesis = registry.node.genesis_hash()
-        with store.session() as session:
-            repo.bind_store(
-                session,
-                chain_id=registry.chain_id,
-                genesis_hash=genesis,
-                registry_address=registry.address,
-            )
+        try:
+            genesis = registry.node.genesis_hash()
+            with store.session() as session:
+                repo.bind_store(
+                    session,
+                    chain_id=registry.chain_id,
+                    genesis_hash=genesis,
+                    registry_address=registry.address,
+                )
+        except WrongStore as exc:
+            store.close()
+            raise WrongStore(f"{exc}. {_wrong_store_way_out(settings, store.url)}") from exc
+        except BaseException:
+            store.close()
+            raise
         return cls(settings, registry=registry, store=store)
 
     def close(self) -> None:
@@ -234,7 +241,10 @@ class Operator:
         with self.store.session() as session:
             found = repo.agency_by_name_or_address(session, name_or_address, address)
         if found is None:
-            raise UnknownAgency(f"no agency {name_or_address!r} in this registry's store")
+            raise UnknownAgency(
+                f"no agency {name_or_address!r} in this registry's store ({self.store.url}); "
+                "`registry status` lists the agencies of the store it reads"
+            )
         return found
 
     def issuing_config(self) -> IssuingConfig:
@@ -488,23 +498,79 @@ class Operator:
         )
 
     def status(self) -> dict[str, Any]:
-        with self.store.session() as session:
-            counts = repo.counts_by_status(session)
-            batches = repo.counts_by_batch_state(session)
-            agencies = [
-                {"name": a.name, "address": a.address, "account": a.account, "status": a.status}
-                for a in repo.list_agencies(session)
-            ]
         # Only the states some batch is in (a fresh registry shows no batches at all).
-        by_state = {state: n for state, n in batches.items() if n}
         return {
             "registry": self.registry.address,
             "chainId": self.registry.chain_id,
-            "store": self.store.url,
-            "records": counts,
-            "batches": by_state,
-            "agencies": agencies,
+            **_store_status(self.store),
         }
+
+
+def _wrong_store_way_out(settings: Settings, url: str) -> str:
+    """What to do when the configured registry is not the one the store belongs to."""
+    return (
+        f"The store ({url}) keeps the records of the registry it names; the settings "
+        f"(registry_address in {settings.data_dir / 'config.toml'} or REGISTRY_REGISTRY_ADDRESS)"
+        " name another. To go on with the store's registry, set registry_address back to the "
+        "address it names; to run the other registry, give it a data directory of its own "
+        "(REGISTRY_DATA_DIR, `registry init`) or another database (REGISTRY_DATABASE_URL)"
+    )
+
+
+def operator_status(settings: Settings) -> dict[str, Any]:
+    """The operator's status: the store it reads (named), records by status, batches by
+    state, agencies; the registry and chain when the node answers. With the node down the
+    store's side is still reported, with `chainError` saying why the chain's is missing."""
+    from registry.errors import ChainUnavailable
+
+    try:
+        op = Operator.open(settings)
+    except ChainUnavailable as exc:
+        store = open_store(settings.database_url, data_dir=settings.data_dir)
+        try:
+            info = _store_status(store)
+            with store.session() as session:
+                bound = repo.store_binding(session)
+        finally:
+            store.close()
+        info.update(
+            registry=settings.registry_address or (bound.registry_address if bound else None),
+            chainId=bound.chain_id if bound else settings.chain_id,
+            rpc=settings.rpc,
+            chainError=str(exc),
+        )
+        return info
+    try:
+        info = op.status()
+    finally:
+        op.close()
+    info.update(rpc=settings.rpc, chainError=None)
+    if settings.database_url is not None and not any(info["records"].values()):
+        default = settings.data_dir / "registry.db"
+        if default.is_file():
+            info["note"] = (
+                f"this store is empty, and {default} holds a SQLite store: "
+                "REGISTRY_DATABASE_URL points away from it. To move it here: "
+                f"`registry store migrate --to {info['store']}` (unset REGISTRY_DATABASE_URL "
+                "first)"
+            )
+    return info
+
+
+def _store_status(store: Store) -> dict[str, Any]:
+    with store.session() as session:
+        counts = repo.counts_by_status(session)
+        batches = repo.counts_by_batch_state(session)
+        agencies = [
+            {"name": a.name, "address": a.address, "account": a.account, "status": a.status}
+            for a in repo.list_agencies(session)
+        ]
+    return {
+        "store": store.url,
+        "records": counts,
+        "batches": {state: n for state, n in batches.items() if n},
+        "agencies": agencies,
+    }
 
 
 def tx_options(settings: Settings) -> TxOptions:
@@ -527,6 +593,7 @@ __all__ = [
     "IssueItem",
     "Operator",
     "collect_inputs",
+    "operator_status",
     "sealed_json",
     "slug",
     "write_outputs",

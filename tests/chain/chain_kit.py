@@ -17,7 +17,8 @@ from web3.contract import Contract
 
 from registry.chain import RegistryContract
 from registry.chain.artifact import registry_artifact
-from registry.chain.tx import REVERTS, TxResult, revert_to_error
+from registry.chain.tx import TxResult, revert_to_error
+from registry.chain.tx import reverts as contract_reverts
 from registry.errors import ContractRevert
 from registry.merkle import KIND_RECORD, MerkleTree
 
@@ -81,7 +82,7 @@ def call_in_latest_block(registry: RegistryContract, sender: LocalAccount, call:
     i.e. in the very second that block was mined; a revert comes back as ContractRevert."""
     try:
         return call.call({"from": sender.address}, block_identifier="latest")
-    except REVERTS as exc:
+    except contract_reverts() as exc:
         # eth-tester's eth_call puts the revert data in its message as a bytes literal, which
         # registry.chain.tx.revert_data does not read; anvil's carries it in `data`.
         message = str(exc.args[0]) if exc.args else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typer
 import typer.main
 
 from registry.cli import app
@@ -9,7 +10,9 @@ from registry.cli import app
 
 def _commands(group, prefix: str = ""):
     found = []
-    for name, command in group.commands.items():
+    ctx = typer.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}".strip()
         if hasattr(command, "commands"):
             found.append((path, command))

@@ -53,8 +53,8 @@ def test_issue_writes_receipts_and_sealed_documents(op):
     names = sorted(p.name for p in (root / "out").iterdir())
     assert names == [
         "birth-0001.pdf.receipt.json",
-        "many-1.sealed.json",
-        "many-3.sealed.json",
+        "many-0001.sealed.json",
+        "many-0003.sealed.json",
         "marriage.sealed.json",
     ]
     status = last_json(run("status", "--json"))
@@ -94,10 +94,10 @@ def test_reissue_is_idempotent(op):
 
 def test_supersede_then_verify(op):
     run, root = op
-    old = json.loads((root / "out" / "many-1.sealed.json").read_text())["digest"]
-    new = json.loads((root / "out" / "many-3.sealed.json").read_text())["digest"]
+    old = json.loads((root / "out" / "many-0001.sealed.json").read_text())["digest"]
+    new = json.loads((root / "out" / "many-0003.sealed.json").read_text())["digest"]
     run("revoke", old, "--agency", "Civil Registry Office", "--reason", "2", "--replacement", new)
-    result = last_json(run("verify", str(root / "out" / "many-1.sealed.json"), "--json", code=1))
+    result = last_json(run("verify", str(root / "out" / "many-0001.sealed.json"), "--json", code=1))
     assert result["outcome"] == "SUPERSEDED" and result["replacement"] == new
 
 
@@ -189,7 +189,7 @@ def test_issue_as_file_anchors_a_json_file_by_its_bytes(op):
     listed.parent.mkdir()
     listed.write_text('{"LoTE": {"ListAndSchemeInformation": {}}, "proof": {}}\n')
     out = root / "trust-out"
-    run("issue", str(listed), "--as-file", "--agency", "Ministry of Education", "--out", str(out))
+    run("issue", str(listed), "--as-file", "--agency", "Civil Registry Office", "--out", str(out))
     receipt_file = out / "alliance.json.receipt.json"
     receipt = json.loads(receipt_file.read_text())
     assert receipt["digestKind"] == "file"

@@ -19,9 +19,10 @@ that rebuilt state:
   agency that was valid when the root was anchored.
 
 Each problem is one `Finding` (kind, subject, detail). An outage is never a finding: the
-audit's outcome is then COULD_NOT_CHECK. Scripts in scripts/ reuse the reading, folder and
-comparison helpers here. The parts: findings (the report), replay (the event log), batches and
-store_checks (the store), folder (receipts and documents).
+audit's outcome is then COULD_NOT_CHECK. `registry export`, `registry verify-folder` and
+`registry compare` use the reading, folder and comparison helpers here. The parts: findings
+(the report), replay (the event log), batches and store_checks (the store), folder (receipts
+and documents), export (the CSV files).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from registry.service.audit.folder import (
     ItemResult,
     audit_receipts,
     collect_folder,
+    folder_exit_code,
+    verify_folder,
     verify_item,
 )
 from registry.service.audit.replay import (
@@ -76,8 +79,10 @@ __all__ = [
     "collect_folder",
     "compare_snapshots",
     "could_not_check",
+    "folder_exit_code",
     "iter_event_rows",
     "read_registry",
+    "verify_folder",
     "verify_item",
 ]
 

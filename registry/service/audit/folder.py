@@ -350,3 +350,22 @@ def _receipts_in_store(store: Store, held: list[tuple[str, Receipt]]) -> list[Fi
                     )
                 )
     return findings
+
+
+def verify_folder(registry: RegistryContract, folder: Path) -> list[ItemResult]:
+    """Every item of `folder` (`collect_folder`), verified live on the registry's node with
+    the named checks of `registry verify`, `registry` being the only trusted one."""
+    items = collect_folder(folder)
+    trusted = TrustedRegistry(registry.chain_id, registry.address)
+    reader = ChainReader(registry_for=lambda chain_id, address: registry)
+    return [verify_item(item, trusted=trusted, reader=reader) for item in items]
+
+
+def folder_exit_code(results: Sequence[ItemResult]) -> int:
+    """1 if anything is definitely not valid (or in force, for a receipt alone), else 3 if
+    anything could not be checked, else 0."""
+    outcomes = [r.verification.outcome if r.verification else None for r in results]
+    fine = (Outcome.VALID, Outcome.IN_FORCE, Outcome.ERROR)
+    if any(o is None or o not in fine for o in outcomes):
+        return 1
+    return 3 if Outcome.ERROR in outcomes else 0

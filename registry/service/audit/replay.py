@@ -144,10 +144,37 @@ def _check_from_block(registry: RegistryContract, from_block: int) -> None:
     except Exception:  # a pruned node: "missing trie node" and the like
         return
     if code:
+        deployed = deployment_block(registry, before=from_block - 1)
+        where = (
+            f"it was deployed in block {deployed}: pass --from-block {deployed}"
+            if deployed is not None
+            else "pass its deployment block (or 0)"
+        )
         raise InvalidInput(
             f"--from-block {from_block}: the registry already existed at block "
-            f"{from_block - 1}, so its earlier events would be missed; pass its deployment block"
+            f"{from_block - 1}, so its earlier events would be missed; {where}"
         )
+
+
+def deployment_block(registry: RegistryContract, *, before: int) -> int | None:
+    """The block the registry was deployed in (its code first present), at or before `before`
+    where it has code: a binary search over eth_getCode, about log2(before) requests. None
+    when the node cannot say (a pruned node)."""
+    low, high = 0, before  # no code at low - 1 (assumed for 0); code at high
+    try:
+        if registry.code_at(0):
+            return 0
+        while high - low > 1:
+            middle = (low + high) // 2
+            if registry.code_at(middle):
+                high = middle
+            else:
+                low = middle
+    except ChainUnavailable:
+        raise
+    except Exception:  # a pruned node: "missing trie node" and the like
+        return None
+    return high
 
 
 def _replay_suspensions(snapshot: ChainSnapshot) -> None:
