@@ -23,7 +23,10 @@ def test_bench_on_a_small_chain(cli: Any) -> None:
 
 
 @pytest.mark.slow
-def test_a_million_records_in_100_batches_export_in_under_10_s() -> None:
-    figures = measure_opendata(1_000_000, batches=100, repeat=3)
+@pytest.mark.anvil
+def test_a_million_records_in_100_batches_export_in_under_10_s(anvil_node: Any) -> None:
+    """On a real JSON-RPC node (the embedded chain's own receipt lookups scan its blocks: about
+    3 s there on an idle machine, docs/opendata.md)."""
+    figures = measure_opendata(1_000_000, batches=100, repeat=3, rpc=anvil_node.url)
     assert figures["seconds_median"] < 10, figures
     assert figures["export_traced_peak_mb"] < 50, figures  # streamed: no list of the records
