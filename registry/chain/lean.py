@@ -66,9 +66,7 @@ _ZERO_WORD = bytes(32)
 _WORD_ZERO_PAD = bytes(12)
 
 
-class MalformedAnswer(ChainError):
-    """The node's answer is not well-formed: not JSON-RPC, not hex, or not the view's encoding."""
-
+from registry.chain.views import MalformedAnswer as MalformedAnswer  # noqa: E402  (its home)
 
 WordDecoder = Callable[[bytes], Any]
 

@@ -217,3 +217,13 @@ def bench_api(
         console.print(f"2 processes : 1 process: {ratios}")
     if json_out:
         print_json(figures)
+
+
+def _with_opendata() -> None:
+    """`registry bench opendata` is defined beside `registry opendata export`."""
+    from registry.cli.opendata import bench_opendata
+
+    app.command("opendata")(bench_opendata)
+
+
+_with_opendata()

@@ -163,9 +163,3 @@ def node(
         ),
     )
     console.print(f"anvil stopped; state saved in {state_path}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(account_app, name="account")
-    app.command("deploy")(deploy)
-    app.command("node")(node)

@@ -29,7 +29,3 @@ def demo() -> None:
     else:
         console.print(f"[red]Demo found a problem: {outcome.outcomes}[/red]")
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)

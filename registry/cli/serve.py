@@ -392,10 +392,4 @@ def token_revoke(
     console.print(f"token #{token_id} revoked")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.command("worker")(worker)
-    app.add_typer(token_app, name="token")
-
-
-__all__ = ["register", "serve", "token_app", "worker"]
+__all__ = ["serve", "token_app", "worker"]

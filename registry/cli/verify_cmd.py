@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from registry.cli.common import (
     ChainIdOpt,
@@ -18,9 +17,7 @@ from registry.cli.common import (
     settings_from,
 )
 from registry.errors import InvalidInput
-from registry.service.connection import rpc_reader
-from registry.service.operator import Operator
-from registry.service.trust import verifier_trust
+from registry.service.trust import rpc_views_reader, verifier_trust
 from registry.service.verify import (
     Outcome,
     Verification,
@@ -128,13 +125,16 @@ def verify(
         where=str(path),
     )
     trusted = verifier_trust(settings)
-    result = verify_input(given, trusted=trusted, reader=rpc_reader(settings))
+    # Raw JSON-RPC for the registry's views: web3 is never imported for a receipt.
+    result = verify_input(given, trusted=trusted, reader=rpc_views_reader(settings))
     _show(result, f"{path or receipt} ({given.kind})", json_out)
 
 
 def _verify_digest(settings: Settings, digest: bytes, json_out: bool) -> None:
     """(d) a digest alone: the operator's store supplies the receipt; the chain decides. No
     document is checked, so IN_FORCE is the best verdict."""
+    from registry.service.operator import Operator
+
     op = Operator.open(settings)
     result = verify_digest(
         op.receipt_for, digest, digest_kind=None, trusted=op.trusted(), reader=op.reader()
@@ -146,14 +146,15 @@ def _show(result: Verification, title: str, json_out: bool) -> None:
     if json_out:
         print_json(result.to_json())
     else:
-        table = Table(title=title, show_lines=False)
-        for column in ("check", "status", "reason"):
-            table.add_column(column, overflow="fold")
+        # One line per check, never cut or folded: a digest in a reason stays one piece.
+        console.print(f"[bold]{title}[/bold]")
         for check in result.checks:
             colour = STYLE[str(check.status)]
-            table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", check.reason)
-        console.print(table)
-        console.print(_headline(result), soft_wrap=True)
+            console.print(
+                f"  [{colour}]{check.status:<5}[/{colour}] {check.name:<10} {check.reason}",
+                markup=True,
+            )
+        console.print(_headline(result))
     code = exit_code_of(result.outcome)
     if code:
         raise typer.Exit(code)
@@ -161,6 +162,8 @@ def _show(result: Verification, title: str, json_out: bool) -> None:
 
 def _headline(result: Verification) -> str:
     headline = f"[bold]{result.outcome}[/bold]"
+    if result.outcome is Outcome.TAMPERED:
+        return headline + " — the document or its receipt is not what was issued"
     if result.outcome is Outcome.IN_FORCE:
         headline += " — this record exists and is in force; no document was checked"
     if result.agency_name and result.outcome in (Outcome.VALID, Outcome.IN_FORCE):
@@ -175,5 +178,4 @@ def _headline(result: Verification) -> str:
     return headline
 
 
-def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
+__all__ = ["verify"]

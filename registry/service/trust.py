@@ -11,17 +11,17 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from web3 import Web3
-
-from registry.chain import connect
 from registry.errors import ConfigError, InvalidInput, NoNodeForChain, TrustListRejected
 from registry.jsontext import load_json_strict
-from registry.service.verify import TrustedRegistry
+from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings, chain_rpc
 from registry.trustlist import SeenVersion, TrustList, check_trust_list, parse_trust_list
 from registry.types import checksum_address
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,8 @@ def chain_nodes(
     nodes: dict[int, Web3] = {}
 
     def node(chain_id: int) -> Web3:
+        from registry.chain import connect  # web3: only once a node is needed
+
         if chain_id == DEFAULT_CHAIN:
             # The default node, whatever its chain: a store trusted without a chain id.
             if own is not None:
@@ -215,6 +217,39 @@ def chain_nodes(
     return node
 
 
+def rpc_views_reader(settings: Settings) -> ChainReader:
+    """A chain reader for a verifier in a short-lived process (`registry verify`): each
+    trusted registry read with raw JSON-RPC (registry.chain.rawrpc, no web3) from its chain's
+    URL of `settings.chain_rpcs`, else `settings.rpc`, identity-checked on first use; other
+    contracts (OpenAttestation DocumentStores) through web3, connected when first needed."""
+    from registry.service.verify import RegistryViews
+
+    urls = chain_urls(settings)
+    attached: dict[tuple[int, str], RegistryViews] = {}
+
+    def registry_for(chain_id: int, address: str) -> RegistryViews:
+        key = (chain_id, address.lower())
+        if key not in attached:
+            url = urls.get(chain_id, settings.rpc)
+            if url == "embedded":
+                raise NoNodeForChain(
+                    f"no node given for chain {chain_id}: pass --rpc URL or "
+                    f"--rpc eip155:{chain_id}=URL (env REGISTRY_RPC, setting chain_rpcs)"
+                )
+            from registry.chain.rawrpc import RawRegistry
+
+            attached[key] = RawRegistry.at(
+                url, address, chain_id=chain_id, timeout=settings.rpc_timeout
+            )
+        return attached[key]
+
+    return ChainReader(
+        registry_for=registry_for,
+        revocation_ttl=settings.revocation_ttl,
+        node_for=chain_nodes(settings),
+    )
+
+
 __all__ = [
     "DEFAULT_CHAIN",
     "SEEN_FILE",
@@ -224,6 +259,7 @@ __all__ = [
     "chain_urls",
     "held_trust_lists",
     "read_trust_list",
+    "rpc_views_reader",
     "trusted_registries",
     "verifier_trust",
 ]

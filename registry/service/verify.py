@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from web3 import Web3
-from web3.exceptions import Web3Exception
-
-from registry.chain import CheckResult, KeyWindow, RegistryContract
 from registry.checks import Check, CheckName, CheckStatus
 from registry.errors import (
     ChainError,
@@ -41,7 +38,37 @@ from registry.types import to_hex
 from registry.vocabulary import AgencyStatus, Reason, reason_text
 from registry.vocabulary import Outcome as Outcome  # re-exported for callers
 
+if TYPE_CHECKING:  # the verifier reads through web3 or raw JSON-RPC (registry.chain.rawrpc)
+    from web3 import Web3
+
+    from registry.chain import RegistryContract
+    from registry.chain.views import AgencyInfo, CheckResult, KeyWindow, ReceiptReading
+
 log = logging.getLogger("registry.verify")
+
+
+class RegistryViews(Protocol):
+    """What a verifier reads of a registry: `RegistryContract` (web3), or
+    `registry.chain.rawrpc.RawRegistry` (raw JSON-RPC, for a short-lived CLI process)."""
+
+    def read_receipt(
+        self, *, agency: str, leaf: bytes, proof: Sequence[bytes], root: bytes, public_key: bytes
+    ) -> ReceiptReading: ...
+
+    def key_of(self, agency: str, key: bytes) -> KeyWindow: ...
+
+    def agency_of(self, agency: str) -> AgencyInfo: ...
+
+
+def _node_errors() -> tuple[type[BaseException], ...]:
+    """What a failed chain read raises: our ChainError, transport errors (requests' derive
+    from OSError), and a node's malformed answers through web3 (Web3Exception), once web3 is
+    loaded: a reader that never imported it cannot raise it."""
+    web3_errors = sys.modules.get("web3.exceptions")
+    if web3_errors is None:
+        return (ChainError, OSError)
+    return (ChainError, OSError, web3_errors.Web3Exception)
+
 
 NODE_UNREACHABLE = "the registry's node could not be reached"
 NODE_WRONG_CHAIN = "the node is on another chain"
@@ -173,7 +200,7 @@ class ChainReader:
     """Reads the registry for verifiers, with caches: key windows once closed never change;
     `check()` results (which carry revocation status) live `revocation_ttl` s."""
 
-    registry_for: Callable[[int, str], RegistryContract]
+    registry_for: Callable[[int, str], RegistryViews]
     revocation_ttl: float = 5.0
     node_for: Callable[[int], Web3] | None = None
     """The node of each chain id (0: the default node, whatever its chain), for documents
@@ -321,7 +348,7 @@ def verify_receipt(
         checks.append(Check.passed(CheckName.TRUST, where))
         try:
             checks.extend(_chain_checks(parsed, reader, facts))
-        except (ChainError, Web3Exception, OSError) as exc:
+        except _node_errors() as exc:
             # Transport errors (requests' derive from OSError) and a node's malformed answers
             # (Web3Exception) alike: the chain could not be asked, which is not evidence.
             checks.extend(_chain_errored(f"could not check: {node_failure(exc)}"))
@@ -671,6 +698,8 @@ def registry_resolver(
     connect_rpc: Callable[[int], Web3],
 ) -> Callable[[int, str], RegistryContract]:
     """Attach (once, identity-checked) to each trusted registry through `connect_rpc(chain_id)`."""
+    from registry.chain import RegistryContract
+
     attached: dict[tuple[int, str], RegistryContract] = {}
 
     def resolve(chain_id: int, address: str) -> RegistryContract:
