@@ -194,12 +194,19 @@ def test_the_demos_registry_exports(
     from registry.chain import connect
 
     monkeypatch.setattr(demo, "connect", lambda: connect(anvil_node.url))
-    outcome = demo.run_demo(lambda line: None, certificates=120)
+    node = connect(anvil_node.url).provider
+    snapshot = node.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    try:
+        outcome = demo.run_demo(lambda line: None, certificates=120)
+        _check_demo_export(cli, anvil_node.url, outcome, tmp_path)
+    finally:  # the session's anvil as the other tests know it
+        node.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+def _check_demo_export(cli: Any, url: str, outcome: Any, tmp_path: Path) -> None:
     assert outcome.as_expected, outcome.outcomes
     out = tmp_path / "demo-opendata"
-    result = cli(
-        "opendata", "export", str(out), "--rpc", anvil_node.url, "--registry", outcome.registry
-    )
+    result = cli("opendata", "export", str(out), "--rpc", url, "--registry", outcome.registry)
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == FILES
     rows = read_csv((out / "activity.csv").read_bytes().decode("utf-8"))
