@@ -40,7 +40,7 @@ bench: setup
 	$(VENV)/registry bench issue --records 1000000 --json
 	$(VENV)/registry bench issue --records 3000000 --json
 	$(VENV)/registry bench audit --records 1000000 --json
-	$(VENV)/registry opendata bench --records 1000000 --batches 100 --json
+	$(VENV)/registry bench opendata --records 1000000 --batches 100 --json
 	$(VENV)/registry bench api --compare-workers --json
 	$(VENV)/python scripts/bench_chain_reads.py --calls 2000 --repeat 5
 	$(VENV)/pytest -q -m slow

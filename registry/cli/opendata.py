@@ -1,5 +1,6 @@
 """`registry opendata export`: the registry's activity as open data (CSV, JSON and a DCAT-AP
-3.0.1 catalog), from the chain alone; and `registry opendata bench`, its benchmark."""
+3.0.1 catalog), from the chain alone; and `registry bench opendata`, its benchmark
+(registered by the bench group)."""
 
 from __future__ import annotations
 
@@ -179,7 +180,6 @@ def export(
         )
 
 
-@app.command("bench")
 def bench_opendata(
     records: int = typer.Option(1_000_000, "--records", help="Records anchored (in total)."),
     batches: int = typer.Option(100, "--batches", help="Batches the records are anchored in."),
@@ -193,7 +193,7 @@ def bench_opendata(
     by real transactions, a few revocations, a suspension and a key rotation (not timed); then
     the export, timed, with the process's peak resident set.
 
-    Example: registry opendata bench --records 1000000 --batches 100 --json
+    Example: registry bench opendata --records 1000000 --batches 100 --json
     """
     from registry.bench.opendata import measure_opendata
 
@@ -207,8 +207,3 @@ def bench_opendata(
     )
     if json_out:
         print_json(figures)
-
-
-def register(root: typer.Typer, bench: typer.Typer) -> None:
-    """Add `registry opendata` (its benchmark is `registry opendata bench`)."""
-    root.add_typer(app, name="opendata")

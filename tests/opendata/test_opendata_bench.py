@@ -1,4 +1,4 @@
-"""`registry opendata bench`: the export of 1,000,000 records in 100 batches under 10 s (slow;
+"""`registry bench opendata`: the export of 1,000,000 records in 100 batches under 10 s (slow;
 `make bench`), and the same code on a small chain in the default suite."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from registry.bench.opendata import measure_opendata
 
 def test_bench_on_a_small_chain(cli: Any) -> None:
     result = cli(
-        "opendata", "bench", "--records", "600", "--batches", "6", "--repeat", "1", "--json"
+        "bench", "opendata", "--records", "600", "--batches", "6", "--repeat", "1", "--json"
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])

@@ -17,4 +17,4 @@ def test_the_doc_describes_every_column_file_and_route() -> None:
         assert f"`{name}`" in text and f"GET /opendata/{name}" in text and media in text
     for heading in ("## Publishing to an open-data portal", "## The statistics page", "## Speed"):
         assert heading in text
-    assert "registry opendata export" in text and "registry opendata bench" in text
+    assert "registry opendata export" in text and "registry bench opendata" in text
