@@ -106,7 +106,8 @@
   }
 
   /* What a chosen file is: {kind: "sealed"|"receipt"|"credential"|"wrapped"|"file", json?,
-   * bytes} ("wrapped": an OpenAttestation v2 document, checked on its DocumentStore).
+   * text? (a sealed record's), bytes} ("wrapped": an OpenAttestation v2 document, checked on
+   * its DocumentStore).
    * Only our own JSON types count; any other file (a PDF, a plain JSON) is opaque. */
   async function classify(file) {
     const bytes = await readBytes(file);
@@ -117,9 +118,10 @@
       while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
       if (head[i] === 0x7b) {
         try {
-          const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+          const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+          const value = JSON.parse(text);
           if (value && typeof value === "object" && !Array.isArray(value)) {
-            if (value.type === "SealedRecord") return { kind: "sealed", json: value, bytes };
+            if (value.type === "SealedRecord") return { kind: "sealed", json: value, text, bytes };
             if (value.type === "RecordReceipt") return { kind: "receipt", json: value, bytes };
             if (Array.isArray(value.type) && value.type.includes("VerifiableCredential")) {
               return { kind: "credential", json: value, bytes };
@@ -174,6 +176,126 @@
 
   function verifyLink(digest) {
     return `/?digest=${encodeURIComponent(digest)}`;
+  }
+
+  // ------------------------------------------------------------ fields and labels
+
+  const LABELS_URL = "/v1/labels/";
+  const LABELS_WAIT_MS = 3000;
+  const RECORD_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+  const MAX_LABEL_CHARS = 120;
+  const labelCache = new Map(); // record type -> Promise of labels or null
+
+  /* The field labels the operator publishes for a record type (GET /v1/labels/{type}), in the
+   * browser's language (Accept-Language); null when there are none or they cannot be had.
+   * Only the record's type is sent. */
+  function labelsFor(type) {
+    if (typeof type !== "string" || !RECORD_TYPE_RE.test(type)) return Promise.resolve(null);
+    if (!labelCache.has(type)) {
+      const init = { headers: { Accept: "application/json" }, credentials: "omit" };
+      const work = fetch(LABELS_URL + encodeURIComponent(type), init)
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) =>
+          body && body.type === type && typeof body.language === "string" &&
+          body.fields && typeof body.fields === "object" ? body : null,
+        )
+        .catch(() => {
+          labelCache.delete(type); // a network hiccup: ask again next time
+          return null;
+        });
+      labelCache.set(type, work);
+    }
+    return labelCache.get(type);
+  }
+
+  function withTimeout(promise, ms) {
+    return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), ms))]);
+  }
+
+  // Controls, zero-width and direction characters: a label holding one could read as other
+  // text than it is (the server refuses them too; registry/labels.py).
+  const UNSAFE_LABEL_RE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/;
+
+  /* A label fit to show, trimmed; null for anything else (the raw key is shown then). */
+  function safeLabel(label) {
+    if (typeof label !== "string" || UNSAFE_LABEL_RE.test(label)) return null;
+    const trimmed = label.trim();
+    return trimmed && trimmed.length <= MAX_LABEL_CHARS ? trimmed : null;
+  }
+
+  function labelOf(labels, pointer, generic) {
+    if (!labels) return null;
+    for (const key of [pointer, generic]) {
+      if (!Object.prototype.hasOwnProperty.call(labels.fields, key)) continue;
+      const label = safeLabel(labels.fields[key]);
+      if (label !== null) return label;
+    }
+    return null;
+  }
+
+  /* A field's name for people: at each level the agency's label if it published one (a `*`
+   * in a labels pointer stands for any array index), else the raw key. Labels only ever
+   * replace words: every field keeps its own row, and its raw JSON pointer is shown beside
+   * any label (and on hover), so a label cannot hide a field or pass it off as another. */
+  function fieldName(path, labels) {
+    const step = window.RegistryRedact.pointerStep;
+    const parts = [];
+    let pointer = "";
+    let generic = "";
+    let labelled = false;
+    for (const token of path) {
+      pointer += step(token);
+      generic += typeof token === "number" ? "/*" : step(token);
+      const label = labelOf(labels, pointer, generic);
+      labelled = labelled || label !== null;
+      parts.push(label === null ? String(token) : label);
+    }
+    return { text: parts.join(" \u203a "), labelled };
+  }
+
+  /* The header cell's content for a field: its name, and its raw pointer when labelled.
+   * With `inputId`, the name is that checkbox's label ("Hide …"). */
+  function fieldHeader(leaf, labels, inputId) {
+    const name = fieldName(leaf.path, labels);
+    const words = el("span", {
+      class: "field-name",
+      lang: name.labelled ? labels.language : null,
+      text: name.text,
+    });
+    return [
+      inputId
+        ? el("label", { for: inputId }, el("span", { class: "visually-hidden", text: "Hide " }), words)
+        : words,
+      name.labelled ? el("span", { class: "field-key mono", text: leaf.pointer }) : null,
+    ];
+  }
+
+  function displayValue(value) {
+    if (value instanceof Map) return "(empty)";
+    if (Array.isArray(value)) return "(empty list)";
+    if (value === null) return "(none)";
+    return String(value);
+  }
+
+  /* The disclosed fields of a sealed record (its JSON text, or the object a credential
+   * carries), in order, holes left by redaction skipped: {leaves, hidden, type}; null when
+   * it cannot be read (the check then says why). */
+  function sealedFields(source) {
+    try {
+      const R = window.RegistryRedact;
+      const doc = R.parse(typeof source === "string" ? source : JSON.stringify(source));
+      const data = doc instanceof Map ? doc.get("data") : null;
+      if (!(data instanceof Map)) return null;
+      const salts = doc.get("salts") instanceof Map ? doc.get("salts") : new Map();
+      const redacted = doc.get("redacted");
+      return {
+        leaves: R.leavesOf(data, salts),
+        hidden: Array.isArray(redacted) ? redacted.length : 0,
+        type: data.get("type"),
+      };
+    } catch (_err) {
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- the outcomes
@@ -341,17 +463,125 @@
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
+    // --------------------------------------------------------- hiding fields
+
+    /* The redaction tool: shown when a sealed record is chosen, it lists the record's
+     * disclosed fields with a box to tick for each, and makes the copy with the ticked
+     * fields hidden in this browser (redact.js; the same bytes as `registry redact`).
+     * Nothing is sent: the download is made from memory. */
+    const redactBox = document.getElementById("redact");
+    const redactForm = document.getElementById("redact-form");
+    const redactRows = document.querySelector("#redact-fields tbody");
+    const redactAlready = document.getElementById("redact-already");
+    const redactError = document.getElementById("redact-error");
+    const redactDone = document.getElementById("redact-done");
+    const redactCheck = document.getElementById("redact-check");
+    let redactSource = null; // {name, text} of the chosen sealed record
+    let redactedCopy = null; // the File last downloaded
+
+    function closeRedaction() {
+      redactBox.hidden = true;
+      redactBox.open = false;
+      redactRows.replaceChildren();
+      redactAlready.textContent = "";
+      redactError.textContent = "";
+      redactDone.textContent = "";
+      redactCheck.hidden = true;
+      redactSource = null;
+      redactedCopy = null;
+    }
+
+    async function offerRedaction(file, c) {
+      closeRedaction();
+      let sealed;
+      try {
+        sealed = window.RegistryRedact.read(c.text);
+      } catch (_err) {
+        return; // a malformed record: the check says what is wrong with it
+      }
+      if (sealed.leaves.length === 0) return; // everything is hidden already
+      const labels = await withTimeout(labelsFor(sealed.doc.get("data").get("type")), LABELS_WAIT_MS);
+      if (docInput.files[0] !== file) return;
+      redactSource = { name: file.name, text: c.text };
+      redactRows.replaceChildren(
+        ...sealed.leaves.map((leaf, n) =>
+          el(
+            "tr",
+            {},
+            el("td", { class: "tick" }, el("input", { type: "checkbox", id: `hide-${n}`, "data-pointer": leaf.pointer })),
+            el("th", { scope: "row", title: leaf.pointer }, fieldHeader(leaf, labels, `hide-${n}`)),
+            el("td", { text: displayValue(leaf.value) }),
+          ),
+        ),
+      );
+      const already = sealed.redacted.length;
+      redactAlready.textContent = already
+        ? `${already} field${already === 1 ? " is" : "s are"} hidden already.`
+        : "";
+      redactBox.hidden = false;
+    }
+
+    function redactedName(name) {
+      return `${name.replace(/(\.redacted)?(\.sealed)?\.json$/i, "") || "record"}.redacted.sealed.json`;
+    }
+
+    function download(file) {
+      const url = URL.createObjectURL(file);
+      const link = el("a", { href: url, download: file.name, class: "visually-hidden", text: file.name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    }
+
+    redactForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      redactError.textContent = "";
+      redactDone.textContent = "";
+      redactCheck.hidden = true;
+      const boxes = Array.from(redactRows.querySelectorAll("input[type=checkbox]"));
+      const pointers = boxes.filter((box) => box.checked).map((box) => box.dataset.pointer);
+      if (!redactSource) return;
+      if (pointers.length === 0) {
+        redactError.textContent = "Tick at least one field to hide.";
+        if (boxes.length) boxes[0].focus();
+        return;
+      }
+      try {
+        const copy = await window.RegistryRedact.redactText(redactSource.text, pointers);
+        redactedCopy = new File([copy.text], redactedName(redactSource.name), { type: "application/json" });
+        download(redactedCopy);
+        redactDone.textContent =
+          `Downloaded ${redactedCopy.name}, with ${copy.hidden} field${copy.hidden === 1 ? "" : "s"} ` +
+          "hidden. Share that copy: it checks exactly as the original does, and the hidden " +
+          "values cannot be read from it.";
+        redactCheck.hidden = false;
+      } catch (err) {
+        redactError.textContent = `The fields could not be hidden: ${err && err.message ? err.message : err}.`;
+      }
+    });
+
+    redactCheck.addEventListener("click", () => {
+      if (!redactedCopy) return;
+      setInputFile(docInput, redactedCopy);
+      runCheck();
+    });
+
+    // ------------------------------------------------------------- choosing files
+
     function describeChoice(input) {
       const chosen = document.getElementById(`${input.id}-chosen`);
       const file = input.files && input.files[0];
       chosen.textContent = "";
       classified.delete(input.id);
+      if (input === docInput) closeRedaction();
       if (!file) return;
       const work = classify(file);
       classified.set(input.id, work);
       work.then(
         (c) => {
           if (input.files[0] !== file) return;
+          if (input === docInput && c.kind === "sealed") offerRedaction(file, c);
           let what;
           if (input === receiptInput) {
             what =
@@ -359,7 +589,9 @@
                 ? "a receipt"
                 : "not a receipt: choose the .receipt.json file that came with the document";
           } else if (c.kind === "sealed") {
-            what = "a sealed record: it will be sent to the registry as it is";
+            what =
+              "a sealed record: it will be sent to the registry as it is when you press " +
+              "Check. To show less of it, hide fields first (below)";
           } else if (c.kind === "credential") {
             what = "a verifiable credential: it will be sent to the registry as it is";
           } else if (c.kind === "wrapped") {
@@ -434,6 +666,7 @@
       formError.textContent = "";
       statusLine.textContent = "";
       result.replaceChildren();
+      closeRedaction();
       if (window.location.search) window.history.replaceState(null, "", "/");
     });
 
@@ -491,7 +724,10 @@
               receiptInput,
             );
           }
-          if (c.kind === "credential") shown.sealed = firstSealed(c.json);
+          if (c.kind === "credential") {
+            shown.sealed = firstSealed(c.json);
+            shown.fields = shown.sealed ? sealedFields(shown.sealed) : null;
+          }
           return { method: "POST", url: VERIFY_URL, body: c.json, shown };
         }
         if (c.kind === "sealed") {
@@ -506,6 +742,7 @@
           // record's digest comes from its fields, never from the receipt).
           const sealed = receipt ? { ...c.json, receipt } : c.json;
           shown.sealed = sealed;
+          shown.fields = sealedFields(c.text);
           shown.digest = typeof sealed.digest === "string" ? sealed.digest : null;
           return { ...requestFor({ sealed }), shown };
         }
@@ -591,7 +828,10 @@
         const request = await buildRequest();
         if (!request) return;
         statusLine.textContent = "Asking the registry\u2026";
+        const fields = request.shown.fields;
+        const labels = fields ? labelsFor(fields.type) : Promise.resolve(null);
         const { status, payload } = await send(request);
+        request.shown.labels = await withTimeout(labels, LABELS_WAIT_MS);
         statusLine.textContent = "";
         if (status === 200 && payload && OUTCOMES[payload.outcome]) {
           showResult(payload, request.shown);
@@ -662,43 +902,56 @@
       return rows;
     }
 
-    function disclosedSection(sealed, outcome) {
-      if (!sealed || typeof sealed.data !== "object" || sealed.data === null) return null;
-      const rows = [];
-      const walk = (value, path) => {
-        if (value !== null && typeof value === "object") {
-          const entries = Array.isArray(value)
-            ? value.map((v, i) => [String(i), v])
-            : Object.entries(value);
-          for (const [k, v] of entries) walk(v, path ? `${path} \u203a ${k}` : k);
-          return;
-        }
-        rows.push(
-          el("tr", {}, el("th", { scope: "row", text: path }), el("td", { text: String(value) })),
-        );
-      };
-      walk(sealed.data, "");
-      const hidden = Array.isArray(sealed.redacted) ? sealed.redacted.length : 0;
+    function disclosedSection(fields, labels, outcome) {
+      if (!fields) return null;
+      const rows = fields.leaves.map((leaf) =>
+        el(
+          "tr",
+          {},
+          el("th", { scope: "row", title: leaf.pointer }, fieldHeader(leaf, labels)),
+          el("td", { text: displayValue(leaf.value) }),
+        ),
+      );
+      const hidden = fields.hidden;
       let note = "Do not rely on these contents: the check did not confirm them.";
       if (outcome === "VALID") note = "These are the contents the agency issued.";
       else if (outcome === "REVOKED" || outcome === "SUPERSEDED") {
         note = "These are the contents the agency issued, but they are no longer in force.";
       }
+      const title = labels ? safeLabel(labels.title) : null;
       return el(
         "section",
         { class: "disclosed", "aria-labelledby": "disclosed-title" },
         el("h3", { id: "disclosed-title", text: "Contents of the sealed record" }),
+        title && typeof fields.type === "string"
+          ? el(
+              "p",
+              { class: "record-type" },
+              "Record type: ",
+              el("span", { lang: labels.language, text: title }),
+              " ",
+              el("span", { class: "field-key mono", text: `(${fields.type})` }),
+            )
+          : null,
         el("p", { text: note }),
         el(
           "div",
           { class: "table-wrap" },
           el(
             "table",
-            {},
+            { class: "fields" },
             el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Field" }), el("th", { scope: "col", text: "Value" }))),
             el("tbody", {}, rows),
           ),
         ),
+        labels
+          ? el("p", {
+              class: "hint",
+              text:
+                "Field names are the agency's labels for this type of record; the name under " +
+                "each is the field's key in the record itself.",
+            })
+          : null,
         hidden
           ? el("p", {
               class: "hint",
@@ -763,7 +1016,7 @@
             )
           : null,
         el("dl", { class: "facts" }, factRows(r, shown)),
-        disclosedSection(shown.sealed, r.outcome),
+        disclosedSection(shown.fields, shown.labels, r.outcome),
         checksSection(r.checks),
       );
       show(card);
@@ -819,7 +1072,7 @@
     }
   }
 
-  window.RegistryVerify = { sha256Fallback, sha256Hex, toHex, classify };
+  window.RegistryVerify = { sha256Fallback, sha256Hex, toHex, classify, fieldName };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

@@ -32,13 +32,11 @@
     return spaced.charAt(0).toUpperCase() + spaced.slice(1);
   }
 
+  /* "2026-11-30 06:49:24 UTC": unambiguous in any locale, and short enough for a table. */
   function formatTime(iso) {
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return iso;
-    return (
-      date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" }) +
-      " UTC"
-    );
+    return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
   }
 
   function renderScalar(value, key) {
@@ -69,43 +67,107 @@
   function renderValue(value, key) {
     if (Array.isArray(value)) {
       if (value.length === 0) return el("span", { class: "small", text: "none" });
-      if (value.every(isPlainObject)) return renderRows(value, key);
-      return el("ul", {}, value.map((v) => el("li", {}, renderValue(v, key))));
+      return el("ul", { class: "plain" }, value.map((v) => el("li", {}, renderValue(v, key))));
     }
     if (isPlainObject(value)) return renderFacts(value);
     return renderScalar(value, key);
   }
 
-  /* An object as a two-column table: fact, value. */
-  function renderFacts(obj, caption) {
-    const rows = Object.entries(obj).map(([k, v]) =>
-      el("tr", {}, el("th", { scope: "row", text: words(k) }), el("td", {}, renderValue(v, k))),
-    );
-    return el(
+  function isRowList(value) {
+    return Array.isArray(value) && value.length > 0 && value.every(isPlainObject);
+  }
+
+  let tableCount = 0;
+
+  /* A table that may be wider than the screen scrolls inside its own box (never the page),
+   * and that box can be reached and scrolled with the keyboard. Named by a caption of its
+   * own, or by the element `labelledBy` (the result's heading). */
+  function scrollBox(caption, table, labelledBy) {
+    let id = labelledBy;
+    if (!id) {
+      id = `table-${++tableCount}`;
+      table.prepend(el("caption", { id, text: caption }));
+    } else {
+      table.setAttribute("aria-labelledby", id);
+    }
+    return el("div", { class: "table-wrap", role: "region", tabindex: "0", "aria-labelledby": id }, table);
+  }
+
+  const LIST_NAMES = { keys: "Signing keys" };
+
+  /* An object as a two-column table, fact and value (named by the element `labelledBy`); a list of objects in it (an agency's
+   * signing keys) becomes a table of its own below, rather than a table squeezed into a cell. */
+  function renderFacts(obj, labelledBy) {
+    const lists = Object.entries(obj).filter(([, v]) => isRowList(v));
+    const rows = Object.entries(obj)
+      .filter(([, v]) => !isRowList(v))
+      .map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: words(k) }), el("td", {}, renderValue(v, k))));
+    const facts = el(
       "div",
       { class: "table-wrap facts-table" },
-      el("table", {}, caption ? el("caption", { class: "visually-hidden", text: caption }) : null, el("tbody", {}, rows)),
+      // Named by the result's heading: a visually hidden <caption> would widen the page.
+      el("table", { "aria-labelledby": labelledBy || null }, el("tbody", {}, rows)),
+    );
+    if (lists.length === 0) return facts;
+    return el(
+      "div",
+      {},
+      facts,
+      lists.map(([k, v]) => renderRows(v, `${LIST_NAMES[k] || words(k)} (${v.length})`)),
     );
   }
 
-  /* An array of objects as one table, a column per key. */
+  /* A list of objects as one table, a column per key (nested lists shown by their size). */
   function renderRows(list, caption) {
-    const columns = [];
-    for (const item of list) for (const k of Object.keys(item)) if (!columns.includes(k)) columns.push(k);
-    return el(
-      "div",
-      { class: "table-wrap" },
+    const keys = [];
+    for (const item of list) for (const k of Object.keys(item)) if (!keys.includes(k)) keys.push(k);
+    const cell = (item, k) => {
+      const v = item[k];
+      if (Array.isArray(v)) return el("td", { class: "num", text: String(v.length) });
+      return el("td", {}, renderValue(v, k));
+    };
+    return scrollBox(
+      caption,
       el(
         "table",
-        {},
-        caption ? el("caption", { class: "visually-hidden", text: words(caption) }) : null,
-        el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", text: words(c) })))),
-        el(
-          "tbody",
-          {},
-          list.map((item) => el("tr", {}, columns.map((c) => el("td", {}, renderValue(item[c], c))))),
-        ),
+        { class: "rows" },
+        el("thead", {}, el("tr", {}, keys.map((c) => el("th", { scope: "col", text: words(c) })))),
+        el("tbody", {}, list.map((item) => el("tr", {}, keys.map((k) => cell(item, k))))),
       ),
+    );
+  }
+
+  /* The agencies, one row each: who, where, their status; an agency's keys, dates and the
+   * rest are on its own page (the name links there). */
+  function renderAgencies(list) {
+    const rows = list.map((agency) => {
+      const moved = agency.account && agency.address && agency.account.toLowerCase() !== agency.address.toLowerCase();
+      const keys = Array.isArray(agency.keys) ? agency.keys.length : 0;
+      return el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, el("a", { href: `?agency=${agency.address}`, text: agency.name || agency.address })),
+        el(
+          "td",
+          {},
+          renderScalar(agency.address, "address"),
+          moved ? el("span", { class: "small block" }, "account ", el("span", { class: "mono", text: agency.account })) : null,
+        ),
+        el("td", { text: agency.status || "" }),
+        el("td", { class: "num", text: String(keys) }),
+        el("td", { text: agency.issuesHere ? "yes" : "no" }),
+      );
+    });
+    const headers = ["Name", "Address", "Status", "Signing keys", "Issues here"];
+    return scrollBox(
+      null,
+      el(
+        "table",
+        { class: "rows" },
+        el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h })))),
+        el("tbody", {}, rows),
+      ),
+      "audit-title",
     );
   }
 
@@ -171,12 +233,12 @@
       }
       if (kind === "agencies") {
         const list = Array.isArray(payload) ? payload : payload.agencies || payload.items || [];
-        show(`Agencies (${list.length})`, list.length ? renderRows(list, "agencies") : el("p", { text: "No agencies yet." }));
+        show(`Agencies (${list.length})`, list.length ? renderAgencies(list) : el("p", { text: "No agencies yet." }));
       } else if (kind === "agency") {
         const name = payload.name ? `Agency: ${payload.name}` : "Agency";
-        show(name, renderFacts(payload, name));
+        show(name, renderFacts(payload, "audit-title"));
       } else {
-        show("Batch", renderFacts(payload, "Batch"));
+        show("Batch", renderFacts(payload, "audit-title"));
       }
     }
 

@@ -33,7 +33,11 @@ def test_a_file_resolves_to_one_language() -> None:
     et = labels.resolve("et-EE,et;q=0.9,en;q=0.5")
     assert et.language == "et" and et.title == "Sünnitunnistus"
     # A field without an Estonian label has none: the page shows its raw key.
-    assert et.fields == {"/number": "Tunnistuse number", "/child": "Laps", "/parents/*/name": "Nimi"}
+    assert et.fields == {
+        "/number": "Tunnistuse number",
+        "/child": "Laps",
+        "/parents/*/name": "Nimi",
+    }
     en = labels.resolve(None)
     assert en.language == "en" and en.fields["/child/given"] == "Given name"
 

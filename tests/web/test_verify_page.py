@@ -171,6 +171,7 @@ def test_superseded_links_to_its_replacement(
     looked_up = result_text(page)
     assert "This record exists and is in force. No document was checked." in looked_up
     assert "Valid" not in page.inner_text("#result h2") and "authentic" not in looked_up
+    shoot(page, artifacts, "replacement-in-force")
 
 
 def test_file_never_issued_is_unknown(page: Any, server: Server, world: World) -> None:

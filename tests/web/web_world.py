@@ -32,6 +32,24 @@ from registry.store import add_agency, bind_store, open_store
 
 AGENCY_NAME = "Civil Registry Office"
 
+BIRTH_LABELS: dict[str, Any] = {
+    "type": "BirthCertificate",
+    "title": {"en": "Birth certificate", "et": "Sünnitunnistus"},
+    "fields": {
+        "/type": {"en": "Record type", "et": "Dokumendi liik"},
+        "/number": {"en": "Certificate number", "et": "Tunnistuse number"},
+        "/child": {"en": "Child", "et": "Laps"},
+        "/child/given": {"en": "Given name", "et": "Eesnimi"},
+        "/child/family": {"en": "Family name", "et": "Perekonnanimi"},
+        "/child/born": {"en": "Date of birth", "et": "Sünniaeg"},
+        "/place": {"en": "Place of birth", "et": "Sünnikoht"},
+        "/address": {"en": "Address", "et": "Aadress"},
+        "/address/street": {"en": "Street", "et": "Tänav"},
+        # no label for /address/city: the page shows its raw key
+    },
+}
+"""The labels the operator publishes for the world's birth certificates (docs/web.md)."""
+
 
 @dataclass
 class World:
@@ -76,6 +94,8 @@ def build_world(tmp: Path) -> World:
     registry.register_agency(admin, account=agency.address, name=AGENCY_NAME, signing_key=public)
 
     data_dir = tmp / "data"
+    (data_dir / "labels").mkdir(parents=True)
+    _write_json(data_dir / "labels" / "BirthCertificate.json", BIRTH_LABELS)
     settings = Settings(
         data_dir=data_dir,
         registry_address=registry.address,
