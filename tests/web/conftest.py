@@ -1,18 +1,21 @@
 """Browser-test fixtures: the world (chain, store, issued documents), the real app served by
-uvicorn on a loopback port, and Debian's Chromium driven by Playwright.
+uvicorn on a loopback port, Debian's Chromium driven by Playwright, and axe-core to check the
+pages' accessibility.
 
 Chromium is never downloaded: Playwright drives /usr/bin/chromium, which scripts/setup.sh
-installs. A missing browser fails the tests, never skips them.
+installs; axe-core is an npm package of contracts/ (its devDependencies), which setup.sh
+installs too. A missing browser or axe fails the tests, never skips them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from web_a11y import AXE_SCRIPT, VIEWPORTS
 from web_world import Server, World, build_world, make_app
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
@@ -75,3 +78,42 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE_SCRIPT.is_file():
+        pytest.fail(
+            f"axe-core not found at {AXE_SCRIPT}: run `bash scripts/setup.sh` (npm install in "
+            "contracts/)",
+            pytrace=False,
+        )
+    return AXE_SCRIPT
+
+
+@pytest.fixture
+def a11y_page(
+    browser: Any, server: Server, axe_script: Path, artifacts: Path
+) -> Iterator[Callable[..., Any]]:
+    """A page at 1280 px (laptop) or 390 px (phone), in a locale, for the axe-core checks.
+
+    Its context bypasses the Content-Security-Policy, only so that axe's script can be added
+    to the page (add_script_tag inlines it); every other browser test runs under the CSP.
+    """
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def open_page(width: int, locale: str = "en-GB") -> Any:
+        context = browser.new_context(
+            **VIEWPORTS[width], locale=locale, bypass_csp=True, accept_downloads=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
