@@ -169,3 +169,12 @@ class InvalidTransition(StoreError):
 
 class ClaimLost(StoreError):
     """Records to seal are no longer pending for this agency (another worker sealed them)."""
+
+
+class ReferenceTaken(StoreError):
+    """An agency's reference (its own key for a record) already names another of its records,
+    or the record already carries another reference: references are unique per agency."""
+
+    def __init__(self, message: str, *, reference: str) -> None:
+        super().__init__(message)
+        self.reference = reference

@@ -37,6 +37,7 @@ from registry.store.sql import (
     _rowcount,
     append_event,
 )
+from registry.store.webhooks import enqueue_batch_confirmed
 
 # ---------------------------------------------------------------- batches
 
@@ -215,6 +216,20 @@ def records_of_batch(session: Session, batch_id: int) -> list[RecordRow]:
     return [RecordRow(*row) for row in session.execute(stmt)]
 
 
+def batch_records_page(
+    session: Session, batch_id: int, *, after_index: int | None = None, limit: int = 100
+) -> list[tuple[int, bytes, str, str]]:
+    """(leaf index, digest, digest kind, status) of up to `limit` of the batch's records after
+    leaf `after_index`, in leaf order (a page of the public listing: no document, no
+    reference)."""
+    c = _records.c
+    stmt = select(c.leaf_index, c.digest, c.digest_kind, c.status).where(c.batch_id == batch_id)
+    if after_index is not None:
+        stmt = stmt.where(c.leaf_index > after_index)
+    rows = session.execute(stmt.order_by(c.leaf_index).limit(limit))
+    return [(int(i), bytes(d), str(k), str(st)) for i, d, k, st in rows]
+
+
 def _transition(
     session: Session,
     batch_id: int,
@@ -289,7 +304,8 @@ def mark_anchored(
 
 
 def mark_confirmed(session: Session, batch_id: int, *, confirmations: int) -> None:
-    """Mark an anchored batch confirmed and its records anchored (receipts can be issued)."""
+    """Mark an anchored batch confirmed and its records anchored (receipts can be issued),
+    and queue the `records.anchored` deliveries of the agency's webhooks."""
     _transition(
         session,
         batch_id,
@@ -308,6 +324,8 @@ def mark_confirmed(session: Session, batch_id: int, *, confirmations: int) -> No
         .values(status=RecordStatus.ANCHORED.value)
         .execution_options(synchronize_session=False)
     )
+    # The agency's webhooks hear of it: queued in this very transaction (the durable outbox).
+    enqueue_batch_confirmed(session, batch_id)
 
 
 def mark_failed(session: Session, batch_id: int, *, error: str) -> None:

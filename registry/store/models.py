@@ -45,7 +45,12 @@ __all__ = [
     "Base",
     "Batch",
     "BatchState",
+    "BulkItem",
+    "BulkSubmission",
+    "DeliveryState",
     "DigestKind",
+    "IdempotencyKey",
+    "IdempotencyState",
     "JournalEntry",
     "MirrorBlock",
     "MirrorCursor",
@@ -57,6 +62,8 @@ __all__ = [
     "RevocationState",
     "TokenScope",
     "UtcDateTime",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]
 
@@ -95,6 +102,24 @@ class TokenScope(StrEnum):
 class RevocationState(StrEnum):
     SUBMITTED = "submitted"
     CONFIRMED = "confirmed"
+
+
+class DeliveryState(StrEnum):
+    """A webhook delivery in the outbox: `pending` (due at `next_attempt_at`), `delivered`,
+    `failed` (every attempt refused), `cancelled` (its webhook was deleted)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class IdempotencyState(StrEnum):
+    """An idempotency key: `processing` while its first request runs, then `done` (its answer
+    kept for replay)."""
+
+    PROCESSING = "processing"
+    DONE = "done"
 
 
 def utcnow() -> datetime:
@@ -269,6 +294,18 @@ class Record(Base):
             sqlite_where=text("batch_id IS NOT NULL"),
             postgresql_where=text("batch_id IS NOT NULL"),
         ),
+        # An agency's own key for a record (its certificate number, a case reference): unique
+        # per agency; records without one are not indexed.
+        Index(
+            "uq_records_agency_id_reference",
+            "agency_id",
+            "reference",
+            unique=True,
+            sqlite_where=text("reference IS NOT NULL"),
+            postgresql_where=text("reference IS NOT NULL"),
+        ),
+        # An agency's records, newest first (GET /v1/records pages by id).
+        Index(None, "agency_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -285,6 +322,8 @@ class Record(Base):
     # When the sealed contents were deleted (retention or download); digest, batch and
     # receipt stay. NULL: never purged.
     document_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The agency's own key for the record (optional, unique per agency): looked up by it.
+    reference: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -313,6 +352,107 @@ class Revocation(Base):
     tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BulkSubmission(Base):
+    """One `POST /v1/records/bulk` request: its public id, and (in `bulk_items`) its records in
+    input order, so that its status and receipts can be asked for later."""
+
+    __tablename__ = "bulk_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BulkItem(Base):
+    """A record of a bulk submission at its input position (a record submitted twice in one
+    request is at both positions)."""
+
+    __tablename__ = "bulk_items"
+
+    bulk_id: Mapped[int] = mapped_column(
+        ForeignKey("bulk_submissions.id"), primary_key=True, autoincrement=False
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    record_id: Mapped[int] = mapped_column(BigId, ForeignKey("records.id"))
+
+
+class Webhook(Base):
+    """An agency's webhook: where its events are POSTed, and the secret that signs them,
+    encrypted with the agency's data key (it must sign, so it cannot be kept as a hash)."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index(None, "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(String(200))  # comma-separated event types
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """The durable outbox: one delivery of one event to one webhook, written in the same
+    transaction as the change it reports (a batch confirmed), so that no event is lost to a
+    restart; the payload is frozen at its first attempt, retried with backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", DeliveryState), name="state"),
+        UniqueConstraint("webhook_id", "event", "batch_id"),
+        Index(None, "webhook_id", "id"),
+        # What is due: pending deliveries only, so the index stays as small as the queue.
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    event: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    payload: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKey(Base):
+    """An agency's `Idempotency-Key`: the fingerprint of the request that first used it and,
+    once answered, that answer (replayed for the same request, refused for another)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", IdempotencyState), name="state"),
+        UniqueConstraint("agency_id", "key"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    state: Mapped[str] = mapped_column(String(16))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class JournalEntry(Base):

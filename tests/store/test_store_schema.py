@@ -28,7 +28,7 @@ def test_migrated_schema_equals_the_models(store: Store) -> None:
     assert _differences(store) == []
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_the_comparison_would_see_a_difference(store: Store) -> None:
