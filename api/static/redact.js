@@ -14,6 +14,13 @@
   const HEX32_RE = /^0x[0-9a-f]{64}$/;
   const SALT_RE = /^0x(?:[0-9a-f]{2}){16,64}$/;
   const DOCUMENT_KEYS = ["type", "version", "data", "salts", "redacted", "digest", "receipt"];
+  // A receipt's members in the order registry.receipt.receipt_to_json writes them.
+  const RECEIPT_ORDER = {
+    "": ["type", "version", "digest", "digestKind", "leaf", "merkle", "anchor", "signature"],
+    merkle: ["root", "proof", "count"],
+    anchor: ["chainId", "registry", "agency", "blockNumber", "anchoredAt"],
+    signature: ["alg", "publicKey", "value"],
+  };
 
   class SealedError extends Error {}
 
@@ -318,6 +325,18 @@
     return root;
   }
 
+  /* The receipt with its members in the format's order (any others after them, as found). */
+  function orderedReceipt(receipt, order = RECEIPT_ORDER[""]) {
+    if (!(receipt instanceof Map)) return receipt;
+    const keys = [...order.filter((k) => receipt.has(k)), ...[...receipt.keys()].filter((k) => !order.includes(k))];
+    return new Map(
+      keys.map((k) => {
+        const value = receipt.get(k);
+        return [k, order === RECEIPT_ORDER[""] && RECEIPT_ORDER[k] ? orderedReceipt(value, RECEIPT_ORDER[k]) : value];
+      }),
+    );
+  }
+
   /* Hide the fields named by JSON pointers (a leaf, or a whole object or array): the sealed
    * record registry.record.redact makes, as a Map in the format's member order. */
   async function redact(sealed, pointers) {
@@ -355,7 +374,7 @@
       ["salts", new Map(kept.map((leaf) => [leaf.pointer, salts.get(leaf.pointer)]))],
       ["redacted", [...sealed.redacted, ...newly].sort()],
       ["digest", sealed.digest],
-      ["receipt", sealed.doc.get("receipt")],
+      ["receipt", orderedReceipt(sealed.doc.get("receipt"))],
     ]);
   }
 

@@ -155,6 +155,24 @@ def test_the_same_bytes_as_record_redact_for_awkward_records(page: Any, server: 
         assert browser_redact(page, holed, pointers) == python_redact(holed, pointers)
 
 
+def _reversed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _reversed(v) for k, v in reversed(list(value.items()))}
+    return value
+
+
+def test_any_layout_in_the_layout_of_registry_issue(
+    page: Any, server: Server, world: World
+) -> None:
+    """A sealed record written compactly, its receipt's members in reverse order: the copy is
+    still what `registry redact` writes (receipt in the format's order, two-space indent)."""
+    page.goto(server.url + "/")
+    sealed = json.loads(world.files["certificate"].read_text())
+    sealed["receipt"] = _reversed(sealed["receipt"])
+    text = json.dumps(sealed, separators=(",", ":"), ensure_ascii=False)
+    assert browser_redact(page, text, ["/place"]) == python_redact(text, ["/place"])
+
+
 @settings(
     max_examples=60,
     deadline=None,
