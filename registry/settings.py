@@ -180,6 +180,34 @@ class Settings(BaseSettings):
         description="Parent of the throw-away directory of `registry serve` on the embedded "
         "chain; default /dev/shm (memory) when present, else the system temp directory.",
     )
+    api_idempotency_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Hours an `Idempotency-Key` and its answer are kept (same key, same "
+        "request: the same answer; another request: refused).",
+    )
+
+    # --- webhooks (`POST /v1/webhooks`; delivered by `registry serve`) ---
+    webhook_allow_private: bool = Field(
+        False,
+        description="Allow webhook URLs whose host is a loopback, private, link-local or "
+        "otherwise non-public address (tests, a receiver on the operator's own network).",
+    )
+    webhook_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds a webhook receiver has to answer a delivery."
+    )
+    webhook_interval: float = Field(
+        1.0, gt=0, description="Seconds between the webhook worker's looks at its outbox."
+    )
+    webhook_retry_base: float = Field(
+        10.0, gt=0, description="Seconds before the first retry of a failed delivery (doubles)."
+    )
+    webhook_retry_max: float = Field(
+        3600.0, gt=0, description="Longest wait between two attempts of a delivery (s)."
+    )
+    webhook_max_attempts: int = Field(
+        12, ge=1, le=100, description="Attempts of a delivery before it is marked failed."
+    )
 
     @field_validator("trusted")
     @classmethod

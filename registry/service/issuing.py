@@ -146,12 +146,27 @@ class Issuer:
         JSON) each; the first bad one raises sealing.RecordRejected naming its index."""
         return seal_each(self._salt_secret(), records, max_record_bytes=max_record_bytes)
 
-    def submit(self, items: Sequence[tuple[bytes, str, str | None]]) -> repo.AddResult:
+    def submit(
+        self,
+        items: Sequence[tuple[bytes, str, str | None]],
+        *,
+        references: Sequence[str | None] | None = None,
+        bulk_id: str | None = None,
+    ) -> repo.AddResult:
         """Store records as `pending`; durable when this returns. Idempotent per digest.
-        Sealed documents are stored encrypted with the agency's data key, never in clear."""
+        Sealed documents are stored encrypted with the agency's data key, never in clear.
+        `references`: the agency's own key of each item (or None), unique per agency
+        (ReferenceTaken otherwise, nothing stored); `bulk_id`: remember the items, in order,
+        as that bulk submission."""
         stored = documents.encrypt_items(self.data_key, items)
         with self.store.session() as session:
-            result = repo.add_records(session, agency_id=self.agency_id, items=stored)
+            result = repo.add_records(
+                session,
+                agency_id=self.agency_id,
+                items=stored,
+                references=references,
+                bulk_id=bulk_id,
+            )
         _crash_point("pending")
         return result
 
@@ -220,6 +235,7 @@ class Issuer:
                 seen = (int(batch.block_number), bytes(batch.block_hash))
         if state in (BatchState.CONFIRMED, BatchState.FAILED):
             return
+        self._catch_up_embedded_clock()
         signed = None
         if raw is not None and tx_hash is not None and nonce is not None:
             signed = SignedTx(raw=raw, tx_hash=tx_hash, nonce=nonce, sender=self.account.address)
@@ -236,6 +252,18 @@ class Issuer:
             # it may still be in the node's pool, and a re-signed one would anchor twice.
             signed = self._send(batch_id, signed, root=root, count=count)
         self._await_confirmed(batch_id, root=root, count=count, signed=signed, seen=seen)
+
+    def _catch_up_embedded_clock(self) -> None:
+        """The in-process chain stamps a block with the time its predecessor was mined (its
+        pending block is made then), so an anchor mined after a quiet spell would carry a
+        time before the records it anchors were submitted. Bring its clock to now first,
+        as a real chain's next block would be. Nothing to do on any other node."""
+        node = self.registry.node
+        if not node.embedded:
+            return
+        lag = int(time.time()) - node.block_time("pending")
+        if lag > 0:
+            node.advance(lag)
 
     def _sign_and_record(
         self, batch_id: int, root: bytes, count: int, *, replacing: SignedTx | None = None

@@ -121,6 +121,8 @@ class RecordState:
     revocation_reason: int | None
     replacement: str | None
     revoked_whole_batch: bool
+    reference: str | None = None
+    """The agency's own key for the record (shown to that agency only)."""
 
 
 def record_state(
@@ -136,6 +138,7 @@ def record_state(
         assert agency is not None
         batch = None
         revocation: Revocation | None = None
+        whole_batch = False
         if rec.batch_id is not None:
             found = repo.batch_by_id(session, rec.batch_id)
             assert found is not None
@@ -143,6 +146,10 @@ def record_state(
             revocation = repo.confirmed_revocation_of(
                 session, batch_id=rec.batch_id, record_id=rec.id
             )
+            # As the revoke answer says it (and as the chain has it): the revoked hash is the
+            # batch's root. A one-record batch's leaf is its root, so revoking that record
+            # revokes the batch, whichever route asked.
+            whole_batch = revocation is not None and bytes(revocation.hash) == bytes(found.root)
         return RecordState(
             digest=bytes(rec.digest),
             kind=rec.digest_kind,
@@ -155,7 +162,8 @@ def record_state(
             batch=batch,
             revocation_reason=None if revocation is None else revocation.reason,
             replacement=None if revocation is None else _hex(revocation.replacement),
-            revoked_whole_batch=revocation is not None and revocation.record_id is None,
+            revoked_whole_batch=whole_batch,
+            reference=rec.reference,
         )
 
 

@@ -9,12 +9,19 @@ a digest that only another agency holds is refused without naming that agency (N
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+import re
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from registry import record
-from registry.errors import NotFound, RegistryError, UnknownAgency
-from registry.receipt import Receipt
+from registry.errors import InvalidInput, NotFound, RegistryError, UnknownAgency
+from registry.receipt import Receipt, receipt_to_json
 from registry.service.agencies import AgencyRef, agency_by_address
 from registry.service.keyring import Keyring
 from registry.service.operator import Operator
@@ -28,6 +35,8 @@ from registry.service.queries import (
     record_statuses,
 )
 from registry.service.revoking import RevocationResult, revoke_batch, revoke_record
+from registry.store import repo
+from registry.vocabulary import RecordStatus
 
 DONE = ("anchored", "revoked")
 """Record statuses that have a receipt (a revoked record keeps its receipt)."""
@@ -160,12 +169,60 @@ def seal_records(
     return [(digest, "record", document) for digest, document in sealed]
 
 
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~+@-]{0,127}$")
+"""An agency's reference: 1 to 128 letters, digits and `. _ : ~ + @ -`, starting with a letter
+or digit (it travels in a URL path: /v1/records/by-reference/{reference})."""
+
+
+def check_reference(value: Any, *, field: str) -> str | None:
+    """A submission's optional `reference`, checked (InvalidInput naming `field`)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not REFERENCE.match(value):
+        raise InvalidInput(
+            "a reference is 1 to 128 letters, digits and . _ : ~ + @ - (starting with a letter "
+            "or digit)",
+            field=field,
+        )
+    return value
+
+
 def submit(
-    keyring: Keyring, agency: AgencyRef, items: list[tuple[bytes, str, str | None]]
+    keyring: Keyring,
+    agency: AgencyRef,
+    items: list[tuple[bytes, str, str | None]],
+    *,
+    references: list[str | None] | None = None,
 ) -> list[bool]:
     """Store (digest, kind, sealed JSON) items as pending, durably on return; which of them
-    were new (an item submitted twice in one call is new once)."""
-    result = keyring.issuer_for(agency).submit(items)
+    were new (an item submitted twice in one call is new once). `references`: the agency's
+    own key of each item (or None); ReferenceTaken if one already names another record."""
+    return _new_flags(keyring.issuer_for(agency).submit(items, references=references))
+
+
+@dataclass(frozen=True)
+class BulkSubmitted:
+    """A bulk submission stored: its id, and which of its records were new."""
+
+    bulk_id: str
+    new: list[bool]
+
+
+def submit_bulk(
+    keyring: Keyring,
+    agency: AgencyRef,
+    items: list[tuple[bytes, str, str | None]],
+    *,
+    references: list[str | None] | None = None,
+) -> BulkSubmitted:
+    """`submit`, remembered as one bulk submission (its records in input order) under a new
+    id, for `bulk_status` and `bulk_receipts`."""
+    bulk_id = "bulk_" + secrets.token_hex(12)
+    result = keyring.issuer_for(agency).submit(items, references=references, bulk_id=bulk_id)
+    return BulkSubmitted(bulk_id, _new_flags(result))
+
+
+def _new_flags(result: repo.AddResult) -> list[bool]:
     fresh = set(result.new_ids)
     seen: set[int] = set()
     new = []
@@ -264,3 +321,246 @@ def revoke_own_batch(
             root=root,
             reason=reason,
         )
+
+
+# ------------------------------------------------------------------ an agency's own records
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """A record as its agency's listing shows it."""
+
+    digest: str
+    digest_kind: str
+    status: str
+    reference: str | None
+    submitted_at: str
+    batch_root: str | None
+    block_number: int | None
+    anchored_at: str | None
+
+
+@dataclass(frozen=True)
+class RecordsPage:
+    """A page of the agency's records, newest first, and the cursor of the next (None: last)."""
+
+    records: list[RecordSummary]
+    next_cursor: str | None
+
+
+class InvalidCursor(InvalidInput):
+    """A listing cursor this agency's listing (with these filters) did not give out."""
+
+
+MAX_PAGE = 500
+"""Most records one page of GET /v1/records carries."""
+
+_STATUSES = frozenset(status.value for status in RecordStatus)
+
+
+def _iso(moment: datetime | int | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int):
+        moment = datetime.fromtimestamp(moment, tz=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _scope(agency: AgencyRef, status: str | None, since: str | None, until: str | None) -> str:
+    """What a cursor is bound to: the agency (by its identity) and the listing's filters."""
+    text = json.dumps([agency.address, status, since, until])
+    return hashlib.sha256(b"RecordRegistry/cursor/v1" + text.encode()).hexdigest()[:24]
+
+
+def _encode_cursor(before_id: int, scope: str) -> str:
+    raw = json.dumps({"before": before_id, "scope": scope}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _decode_cursor(cursor: str, scope: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        before, given = data["before"], data["scope"]
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise InvalidCursor("not a cursor of this listing", field="query.cursor") from exc
+    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
+        raise InvalidCursor("not a cursor of this listing", field="query.cursor")
+    if not isinstance(given, str) or not secrets.compare_digest(given, scope):
+        raise InvalidCursor(
+            "this cursor was given out for another listing (other filters, or another "
+            "agency's token); start again without it",
+            field="query.cursor",
+        )
+    return before
+
+
+def agency_records_page(
+    operator: Operator,
+    agency: AgencyRef,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> RecordsPage:
+    """A page of the agency's own records, newest first, optionally in one status and
+    submitted in [since, until). The cursor is opaque and scoped: it carries where the page
+    ends and a tag of the agency and the filters; a cursor of another listing is refused
+    (InvalidCursor), and whatever a cursor says, only this agency's rows are read. Records
+    submitted meanwhile come before the first page, never into a later one."""
+    if status is not None and status not in _STATUSES:
+        raise InvalidInput(f"unknown status {status!r}", field="query.state")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit is 1 to {MAX_PAGE}", field="query.limit")
+    since, until = _aware(since), _aware(until)
+    scope = _scope(agency, status, _iso(since), _iso(until))
+    before = None if cursor is None else _decode_cursor(cursor, scope)
+    with operator.store.session() as session:
+        rows = repo.agency_records(
+            session,
+            agency_id=agency.id,
+            status=status,
+            since=since,
+            until=until,
+            before_id=before,
+            limit=limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    page = [
+        RecordSummary(
+            digest="0x" + row.digest.hex(),
+            digest_kind=row.digest_kind,
+            status=row.status,
+            reference=row.reference,
+            submitted_at=_iso(row.created_at) or "",
+            batch_root=None if row.batch_root is None else "0x" + row.batch_root.hex(),
+            block_number=row.block_number,
+            anchored_at=_iso(row.anchored_at),
+        )
+        for row in rows
+    ]
+    next_cursor = _encode_cursor(rows[-1].id, scope) if more and rows else None
+    return RecordsPage(page, next_cursor)
+
+
+def own_record_by_reference(
+    operator: Operator, agency: AgencyRef, reference: str
+) -> tuple[RecordState, Receipt | None]:
+    """The agency's record with this reference, and its receipt once anchored. Only the
+    agency's own references are looked at: another agency's is NotFound, like one that no
+    agency uses (never a 403, never naming anyone)."""
+    check_reference(reference, field="path.reference")
+    with operator.store.session() as session:
+        found = repo.record_by_reference(session, agency_id=agency.id, reference=reference)
+        digest = None if found is None else bytes(found.digest)
+    if digest is None:
+        raise NotFound(f"this agency has no record with reference {reference!r}")
+    return own_record_with_receipt(operator, agency, digest)
+
+
+# ------------------------------------------------------------------ bulk submissions
+
+
+@dataclass(frozen=True)
+class BulkStatus:
+    """Where a bulk submission's records are: counts by status (by input position)."""
+
+    bulk_id: str
+    count: int
+    submitted_at: str
+    statuses: dict[str, int]
+
+    @property
+    def anchored(self) -> int:
+        """Records with a receipt (anchored, or revoked since)."""
+        return sum(self.statuses.get(status, 0) for status in DONE)
+
+    @property
+    def complete(self) -> bool:
+        return self.anchored == self.count
+
+
+def bulk_status(operator: Operator, agency: AgencyRef, bulk_id: str) -> BulkStatus:
+    """The agency's bulk submission's status counts; NotFound for an id it did not get
+    (another agency's included, without saying so)."""
+    with operator.store.session() as session:
+        bulk = repo.bulk_by_public_id(session, bulk_id, agency_id=agency.id)
+        if bulk is None:
+            raise NotFound(f"this agency has no bulk submission {bulk_id!r}")
+        statuses = repo.bulk_status_counts(session, bulk.id)
+        return BulkStatus(bulk.public_id, bulk.count, _iso(bulk.created_at) or "", statuses)
+
+
+def bulk_receipts(keyring: Keyring, agency: AgencyRef, bulk_id: str) -> list[dict[str, Any]]:
+    """One line per record of the agency's bulk submission, in input order: position,
+    digest, reference, receipt. NotAnchoredYet until every record has its receipt."""
+    state = bulk_status(keyring.operator, agency, bulk_id)
+    if not state.complete:
+        raise NotAnchoredYet(
+            f"bulk submission {bulk_id}: {state.anchored} of {state.count} records anchored; "
+            "its receipts come once every record is"
+        )
+    with keyring.operator.store.session() as session:
+        bulk = repo.bulk_by_public_id(session, bulk_id, agency_id=agency.id)
+        assert bulk is not None
+        rows = repo.bulk_records(session, bulk.id)
+    receipts = receipts_of(keyring.issuer_for(agency), list({row.digest for row in rows}))
+    return [
+        {
+            "position": row.position,
+            "digest": "0x" + row.digest.hex(),
+            "reference": row.reference,
+            "receipt": receipt_to_json(receipts[row.digest]),
+        }
+        for row in rows
+    ]
+
+
+# ------------------------------------------------------------------ a batch's records
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A record of a batch as the public listing shows it: position, digest, kind, status."""
+
+    leaf_index: int
+    digest: str
+    digest_kind: str
+    status: str
+
+
+@dataclass(frozen=True)
+class BatchRecords:
+    """A batch and a page of its records in leaf order; `next_after` pages on (None: last)."""
+
+    batch: BatchSummary
+    records: list[BatchRecord]
+    next_after: int | None
+
+
+def public_batch_records(
+    operator: Operator, root: bytes, *, after: int | None = None, limit: int = 100
+) -> BatchRecords:
+    """A page of a batch's records by its Merkle root (public: digests reveal nothing of the
+    content; the agencies' references are not shown)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit is 1 to {MAX_PAGE}", field="query.limit")
+    summary = public_batch(operator, root)
+    with operator.store.session() as session:
+        rows = repo.batch_records_page(session, summary.id, after_index=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = [
+        BatchRecord(leaf_index=i, digest="0x" + d.hex(), digest_kind=k, status=st)
+        for i, d, k, st in rows
+    ]
+    return BatchRecords(summary, records, rows[-1][0] if more and rows else None)
