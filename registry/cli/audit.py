@@ -28,6 +28,7 @@ from registry.cli.common import (
     err_console,
     json_to_stdout,
     print_json,
+    say,
     settings_from,
 )
 from registry.errors import ChainUnavailable, InvalidInput, StoreUnavailable
@@ -265,9 +266,9 @@ def export(
     rpc: RpcOpt = None,
     registry: RegistryOpt = None,
     chain_id: ChainIdOpt = None,
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder for the CSV files (created).", file_okay=False)
-    ] = Path("."),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files (created).")] = Path(
+        "."
+    ),
     from_block: Annotated[
         int,
         typer.Option("--from-block", help="First block to read: the registry's deployment block."),
@@ -302,12 +303,12 @@ def export(
     digests = digests_of_leaves(receipts) if receipts is not None else None
     snapshot = read_registry(attach_registry(settings), from_block=from_block, span=span)
     rows = export_snapshot(snapshot, out, digests=digests)
-    console.print(
+    say(
         f"registry {snapshot.address} on chain {snapshot.chain_id}, blocks "
         f"{snapshot.from_block}-{snapshot.to_block}:"
     )
     for name, count in rows.items():
-        console.print(f"  {out / name}: {count} rows")
+        say(f"  {out / name}: {count} rows")
     if json_out:
         print_json(
             {
@@ -353,12 +354,12 @@ def verify_folder(
     if not results:
         raise InvalidInput(f"{folder}: nothing to verify")
     for r in results:
-        console.print(_folder_line(r))
+        say(_folder_line(r))
     counts: dict[str, int] = {}
     for r in results:
         key = str(r.verification.outcome) if r.verification else "PROBLEM"
         counts[key] = counts.get(key, 0) + 1
-    console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    say(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     if report_path is not None:
         write_json([_folder_json(r) for r in results], report_path)
     code = folder_exit_code(results)
@@ -436,14 +437,14 @@ def compare(
     differences = compare_snapshots(first, second)
     for name, snap in (("first", first), ("second", second)):
         st = snap.state
-        console.print(
+        say(
             f"{name}: registry {snap.address} on chain {snap.chain_id}: {len(st.agencies)} "
             f"agencies, {len(st.keys)} keys, {len(st.anchors)} anchors, "
             f"{len(st.revocations)} revocations"
         )
     for d in differences:
-        console.print(f"{d.kind:<15} {d.subject}: {d.detail}")
-    console.print("the same" if not differences else f"{len(differences)} differences")
+        say(f"{d.kind:<15} {d.subject}: {d.detail}")
+    say("the same" if not differences else f"{len(differences)} differences")
     if report_path is not None:
         data = {
             "first": {"registry": first.address, "chainId": first.chain_id},

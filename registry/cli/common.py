@@ -48,6 +48,11 @@ def _json_flag(value: bool) -> bool:
     return value
 
 
+def say(text: str) -> None:
+    """A plain line for people: stdout, or stderr while the command prints JSON (--json)."""
+    typer.echo(text, err=_json_output.get())
+
+
 def json_to_stdout(value: bool) -> None:
     """Say whether this command prints JSON on stdout (human text then goes to stderr)."""
     _json_output.set(value)

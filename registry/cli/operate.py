@@ -132,9 +132,14 @@ def issue(
         TimeElapsedColumn,
     )
 
+    from registry.errors import ChainUnavailable
     from registry.service.operator import collect_inputs, sealed_json, write_outputs
 
-    op = _operator()
+    try:
+        op = _operator()
+    except ChainUnavailable as exc:
+        _issue_without_node(paths, agency=agency, as_file=as_file, json_out=json_out, why=exc)
+        return
     who = op.agency(agency)
     issuer = op.issuer(who, passphrase=_passphrase(op.keys_dir))
     items = list(
@@ -182,6 +187,37 @@ def issue(
     console.print(f"issued {plural(len(items), 'record')} for {who.name}; receipts in {out}/")
     if json_out:
         print_json({"issued": len(items), "agency": who.name, "out": str(out), "records": rows})
+
+
+def _issue_without_node(
+    paths: list[Path], *, agency: str, as_file: bool, json_out: bool, why: Exception
+) -> None:
+    """The node is down: the records are stored as pending (durable), anchored later."""
+    from registry.service.operator import submit_without_node
+
+    settings = load_settings()
+    done = submit_without_node(
+        settings,
+        paths,
+        agency=agency,
+        passphrase=passphrase_for(settings.keys_dir),
+        as_files=as_file,
+    )
+    rows = [
+        {"digest": "0x" + i.digest.hex(), "kind": i.kind, "source": i.source, "file": None}
+        for i in done.items
+    ]
+    for row in rows[:20]:
+        console.print(f"{row['digest']}  pending")
+    err_console.print(
+        f"the node is unreachable ({why}); {plural(len(rows), 'record')} for {done.agency} "
+        f"stored as pending in {done.store}, no receipt written yet. They are anchored when the "
+        "node answers: by `registry worker` or `registry serve`, or by running this command "
+        "again (which then writes the receipts)"
+    )
+    if json_out:
+        print_json({"issued": 0, "pending": len(rows), "agency": done.agency, "records": rows})
+    raise typer.Exit(3)
 
 
 def revoke(

@@ -346,7 +346,8 @@ def token_create(
             store, agency_id=agency_id, label=label or ("admin" if admin else who)
         )
     err_console.print(f"token #{token_id} for {who}; it is shown only this once:")
-    typer.echo(token)
+    if not json_out:  # with --json the token is in the JSON document
+        typer.echo(token)
     if json_out:
         print_json({"id": token_id, "token": token, "scope": "admin" if admin else "agency"})
 

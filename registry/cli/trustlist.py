@@ -26,6 +26,7 @@ from registry.cli.common import (
     new_passphrase_for,
     passphrase_for,
     print_json,
+    say,
 )
 from registry.errors import InvalidInput, InvalidTrustList, TrustListRejected
 from registry.service.trust import SEEN_FILE, SeenVersions, accept_trust_list, read_trust_list
@@ -208,8 +209,8 @@ def keygen(
     key = keys.generate_signing_key()
     keys.save_signing_key(key, out, passphrase)
     multikey = dataintegrity.multikey_from_public_key(keys.public_key_bytes(key))
-    typer.echo(f"publisher key written to {out} (encrypted; keep it offline and backed up)")
-    typer.echo(f"public Multikey (verifiers pin it with --trust-list-key): {multikey}")
+    say(f"publisher key written to {out} (encrypted; keep it offline and backed up)")
+    say(f"public Multikey (verifiers pin it with --trust-list-key): {multikey}")
     if json_out:
         print_json({"multikey": multikey, "file": str(out)})
 
@@ -244,7 +245,7 @@ def create(
         new_trust_list(operator=operator, territory=territory, language=language),
         overwrite=force,
     )
-    typer.echo(f"{path}: new trust list of {operator} ({territory}), unsigned, sequence 1")
+    say(f"{path}: new trust list of {operator} ({territory}), unsigned, sequence 1")
 
 
 @app.command("add")
@@ -289,8 +290,8 @@ def add(
         language=language,
     )
     _write(path, edited, overwrite=True)
-    typer.echo(f"added {name} ({country}), {caip10(*parse_caip10(registry))}")
-    typer.echo(_unsigned_note(path, edited))
+    say(f"added {name} ({country}), {caip10(*parse_caip10(registry))}")
+    say(_unsigned_note(path, edited))
 
 
 @app.command("withdraw")
@@ -317,8 +318,8 @@ def withdraw(
     moment = _moment(at, field="--at")
     edited = withdraw_registry(document, registry=registry, at=moment)
     _write(path, edited, overwrite=True)
-    typer.echo(f"withdrew {registry} from {iso(moment)}")
-    typer.echo(_unsigned_note(path, edited))
+    say(f"withdrew {registry} from {iso(moment)}")
+    say(_unsigned_note(path, edited))
 
 
 @app.command("sign")
@@ -372,11 +373,11 @@ def sign(
     target = out or path
     file_sha256 = hashlib.sha256(_write(target, signed, overwrite=True)).hexdigest()
     trust = parse_trust_list(signed)
-    typer.echo(f"signed {target}: sequence {trust.sequence}, issued {iso(trust.issued)}")
-    typer.echo(f"next update: {iso(trust.next_update)} (publish the next version before)")
-    typer.echo(f"list SHA-256 (its RFC 8785 form, what verifiers remember): {trust.digest.hex()}")
-    typer.echo(f"file SHA-256 (the bytes published and anchored): {file_sha256}")
-    typer.echo(
+    say(f"signed {target}: sequence {trust.sequence}, issued {iso(trust.issued)}")
+    say(f"next update: {iso(trust.next_update)} (publish the next version before)")
+    say(f"list SHA-256 (its RFC 8785 form, what verifiers remember): {trust.digest.hex()}")
+    say(f"file SHA-256 (the bytes published and anchored): {file_sha256}")
+    say(
         "publish the file as it is, then anchor it on your own registry (docs/trust.md):\n"
         f"  registry issue {target} --as-file --agency AGENCY --out receipts/"
     )
@@ -436,11 +437,11 @@ def verify(
         )
     except TrustListRejected as exc:
         # A verdict, not a usage error: exit 1 like any failed verification.
-        typer.echo(f"REJECTED: {exc}")
+        say(f"REJECTED: {exc}")
         if json_out:
             print_json({"accepted": False, "reason": str(exc)})
         raise typer.Exit(1) from None
-    typer.echo(
+    say(
         f"OK: trust list {path}: sequence {trust.sequence}, operator {trust.operator} "
         f"({trust.territory}), issued {iso(trust.issued)}, next update {iso(trust.next_update)}"
     )
@@ -463,16 +464,16 @@ def show(path: ListArg, json_out: JsonOpt = False) -> None:
     document = read_trust_list(path)
     trust = parse_trust_list(document)
     signer = _signer(document)
-    typer.echo(f"trust list {path} (signature not checked: use `registry trustlist verify`)")
-    typer.echo(f"sequence:    {trust.sequence}")
-    typer.echo(f"operator:    {trust.operator}")
-    typer.echo(f"territory:   {trust.territory}")
+    say(f"trust list {path} (signature not checked: use `registry trustlist verify`)")
+    say(f"sequence:    {trust.sequence}")
+    say(f"operator:    {trust.operator}")
+    say(f"territory:   {trust.territory}")
     if signer is None:
-        typer.echo("signed:      no (issue time and next update are set by `trustlist sign`)")
+        say("signed:      no (issue time and next update are set by `trustlist sign`)")
     else:
-        typer.echo(f"issued:      {iso(trust.issued)}")
-        typer.echo(f"next update: {iso(trust.next_update)}")
-        typer.echo(f"signer:      {signer}")
+        say(f"issued:      {iso(trust.issued)}")
+        say(f"next update: {iso(trust.next_update)}")
+        say(f"signer:      {signer}")
     console.print(_entries_table(trust))
     if json_out:
         print_json(_list_json(trust, document))

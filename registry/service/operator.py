@@ -24,7 +24,9 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -557,6 +559,71 @@ def operator_status(settings: Settings) -> dict[str, Any]:
     return info
 
 
+@dataclass(frozen=True)
+class PendingSubmission:
+    """Records stored as pending while the node was down: what, for whom, in which store."""
+
+    items: list[IssueItem]
+    agency: str
+    store: str
+
+
+def submit_without_node(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    agency: str,
+    passphrase: str,
+    as_files: bool = False,
+) -> PendingSubmission:
+    """With the node unreachable: seal the inputs and store them as `pending` (durable,
+    idempotent per digest), as `registry issue` would before anchoring; the anchoring worker
+    (`registry worker`, `registry serve`) or the next `registry issue` anchors them once the
+    node answers. Only into a store already bound to the configured registry (WrongStore
+    otherwise); UnknownAgency if the agency is not in it."""
+    from registry.service.sealing import seal_with_secret
+
+    store = open_store(settings.database_url, data_dir=settings.data_dir)
+    try:
+        with store.session() as session:
+            bound = repo.store_binding(session)
+            address = _checksum_or_same(agency)
+            found = repo.agency_by_name_or_address(session, agency, address)
+        configured = (settings.registry_address or "").lower()
+        if bound is None or (configured and bound.registry_address.lower() != configured):
+            raise WrongStore(
+                f"the store ({store.url}) is not bound to the configured registry "
+                f"{settings.registry_address}: records are stored without the node only for a "
+                "registry the store already serves"
+            )
+        if found is None:
+            raise UnknownAgency(
+                f"no agency {agency!r} in this registry's store ({store.url}); "
+                "`registry status` lists the agencies of the store it reads"
+            )
+        base = settings.keys_dir / slug(found.name)
+        salt = keys.load_salt_secret(base.with_name(base.name + ".salt.json"), passphrase)
+        data_key = keys.load_data_key(base.with_name(base.name + ".data.json"), passphrase)
+        items = list(
+            collect_inputs(
+                paths,
+                seal=lambda data: seal_with_secret(salt, data),
+                max_record_bytes=settings.max_record_bytes,
+                as_files=as_files,
+            )
+        )
+        if not items:
+            raise InvalidInput("nothing to issue: no files found")
+        stored = documents.encrypt_items(
+            data_key, [(i.digest, i.kind, sealed_json(i)) for i in items]
+        )
+        with store.session() as session:
+            repo.add_records(session, agency_id=found.id, items=stored)
+        return PendingSubmission(items=items, agency=found.name, store=store.url)
+    finally:
+        store.close()
+
+
 def _store_status(store: Store) -> dict[str, Any]:
     with store.session() as session:
         counts = repo.counts_by_status(session)
@@ -596,5 +663,6 @@ __all__ = [
     "operator_status",
     "sealed_json",
     "slug",
+    "submit_without_node",
     "write_outputs",
 ]

@@ -146,7 +146,7 @@ def _check_from_block(registry: RegistryContract, from_block: int) -> None:
     if code:
         deployed = deployment_block(registry, before=from_block - 1)
         where = (
-            f"it was deployed in block {deployed}: pass --from-block {deployed}"
+            f"its deployment block is {deployed}: pass --from-block {deployed}"
             if deployed is not None
             else "pass its deployment block (or 0)"
         )
