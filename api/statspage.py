@@ -213,7 +213,9 @@ def _table(
         )
         rows.append(f'<tr><th scope="row">{_e(first)}</th>{tds}</tr>')
     return (
-        f'<div class="table-wrap" id="{table_id}"><table><caption>{_e(caption)}</caption>'
+        # A region the keyboard can reach: on a phone a wide table scrolls inside it.
+        f'<div class="table-wrap" id="{table_id}" role="region" tabindex="0" '
+        f'aria-label="{_e(caption)}"><table><caption>{_e(caption)}</caption>'
         f"<thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 

@@ -136,24 +136,7 @@ STATES: dict[str, State] = {
 }
 
 
-# The statistics page is the open-data work's (api/statspage.py): on a phone its 8-column
-# agencies table scrolls in a box that the keyboard cannot reach (the wrapper needs
-# tabindex="0" with a role and a name). Strict: this case fails once that is fixed, so that the
-# mark is removed then.
-STATS_PHONE = pytest.param(
-    "stats",
-    390,
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="axe scrollable-region-focusable on /stats #table-agencies at 390 px "
-        "(api/statspage.py, not this page's code)",
-    ),
-)
-CASES = [
-    (state, width) if (state, width) != ("stats", 390) else STATS_PHONE
-    for state in STATES
-    for width in (1280, 390)
-]
+CASES = [(state, width) for state in STATES for width in (1280, 390)]
 
 
 @pytest.mark.parametrize(("state", "width"), CASES)
