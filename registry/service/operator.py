@@ -522,31 +522,51 @@ def _wrong_store_way_out(settings: Settings, url: str) -> str:
 def operator_status(settings: Settings) -> dict[str, Any]:
     """The operator's status: the store it reads (named), records by status, batches by
     state, agencies; the registry and chain when the node answers. With the node down the
-    store's side is still reported, with `chainError` saying why the chain's is missing."""
+    store's side is still reported, with `chainError` saying why the chain's is missing. Only
+    reads: a store not yet bound to a registry stays unbound (it can still be the target of
+    `registry store migrate`); one bound to another registry is refused (WrongStore)."""
     from registry.errors import ChainUnavailable
+    from registry.service.connection import attach_registry
 
+    registry: RegistryContract | None = None
+    chain_error = None
     try:
-        op = Operator.open(settings)
+        registry = attach_registry(
+            settings,
+            missing="no registry configured: run `registry deploy` (or set "
+            "REGISTRY_REGISTRY_ADDRESS)",
+            embedded="start a node with `registry node` and set rpc (or run `registry demo`)",
+        )
     except ChainUnavailable as exc:
-        store = open_store(settings.database_url, data_dir=settings.data_dir)
-        try:
-            info = _store_status(store)
-            with store.session() as session:
-                bound = repo.store_binding(session)
-        finally:
-            store.close()
+        chain_error = str(exc)
+    store = open_store(settings.database_url, data_dir=settings.data_dir)
+    try:
+        with store.session() as session:
+            bound = repo.store_binding(session)
+        if (
+            registry is not None
+            and bound is not None
+            and (
+                bound.chain_id != registry.chain_id
+                or bound.registry_address.lower() != registry.address.lower()
+            )
+        ):
+            raise WrongStore(
+                f"this store belongs to chain {bound.chain_id} registry "
+                f"{bound.registry_address}; refusing to mix it with chain {registry.chain_id} "
+                f"registry {registry.address}. {_wrong_store_way_out(settings, store.url)}"
+            )
+        info = _store_status(store)
+    finally:
+        store.close()
+    if registry is not None:
+        info.update(registry=registry.address, chainId=registry.chain_id)
+    else:
         info.update(
             registry=settings.registry_address or (bound.registry_address if bound else None),
             chainId=bound.chain_id if bound else settings.chain_id,
-            rpc=settings.rpc,
-            chainError=str(exc),
         )
-        return info
-    try:
-        info = op.status()
-    finally:
-        op.close()
-    info.update(rpc=settings.rpc, chainError=None)
+    info.update(rpc=settings.rpc, chainError=chain_error)
     if settings.database_url is not None and not any(info["records"].values()):
         default = settings.data_dir / "registry.db"
         if default.is_file():

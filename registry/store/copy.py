@@ -38,9 +38,16 @@ def copy_store(source: Store, target: Store, *, progress: Progress | None = None
     held = {name: n for name, n in table_counts(target).items() if n}
     if held:
         shown = ", ".join(f"{name} {n:,}" for name, n in sorted(held.items()))
+        only_bound = set(held) <= {"registry_meta", "journal"}
         raise WrongStore(
             f"the target store {target.url} is not empty ({shown}); nothing was copied: give "
             "an empty database"
+            + (
+                " (this one holds only its binding to a registry, written when a command ran "
+                "against it: drop and create it again)"
+                if only_bound
+                else ""
+            )
         )
     with source.engine.connect() as reading, target.engine.begin() as writing:
         for table in _tables():
