@@ -206,7 +206,10 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="Longest wait between two attempts of a delivery (s)."
     )
     webhook_max_attempts: int = Field(
-        12, ge=1, le=100, description="Attempts of a delivery before it is marked failed."
+        30,
+        ge=1,
+        le=100,
+        description="Attempts of a delivery before it is marked failed (30: about a day).",
     )
 
     @field_validator("trusted")

@@ -474,6 +474,9 @@ def deliver_due(
     does not hold the others back), record each attempt. Returns how many were attempted."""
     operator = keyring.operator
     settings = operator.settings
+    with operator.store.session() as session:
+        if not repo.any_due_delivery(session):
+            return 0
     with operator.store.session(write=True) as session:
         due = repo.claim_due_deliveries(session, limit=limit, lease=LEASE_SECONDS)
     if not due:

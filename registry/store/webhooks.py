@@ -175,6 +175,14 @@ class DueDelivery:
     batch_id: int | None
 
 
+def any_due_delivery(session: Session, *, now: datetime | None = None) -> bool:
+    """Whether a pending delivery is due (read only: the worker's cheap look, so that an idle
+    outbox costs no write lock)."""
+    d = _deliveries.c
+    stmt = select(d.id).where(_PENDING, d.next_attempt_at <= (now or utcnow())).limit(1)
+    return session.execute(stmt).first() is not None
+
+
 def claim_due_deliveries(
     session: Session, *, limit: int, lease: float, now: datetime | None = None
 ) -> list[DueDelivery]:
