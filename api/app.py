@@ -27,7 +27,18 @@ from api.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.ratelimit import UNLIMITED_PATHS, RateLimitMiddleware, TokenBucket
-from api.routes import admin, agencies, batches, health, labels, opendata, records, trust, verify
+from api.routes import (
+    admin,
+    agencies,
+    batches,
+    health,
+    labels,
+    opendata,
+    records,
+    trust,
+    verify,
+    webhooks,
+)
 from api.runtime import ApiRuntime
 from api.schemas import EXTRA_COMPONENTS
 from registry.errors import RegistryError
@@ -60,6 +71,7 @@ TAGS = [
     {"name": "agencies", "description": "Issuing agencies and their signing keys (public)."},
     {"name": "batches", "description": "Anchored batches (public); revoking a whole batch."},
     {"name": "trust", "description": "The alliance trust lists this server holds (public)."},
+    {"name": "webhooks", "description": "An agency's signed notifications of its anchors."},
     {"name": "admin", "description": "The registry authority: agencies and API tokens."},
     {"name": "health", "description": "Liveness, readiness, metrics, service information."},
     {"name": "opendata", "description": "The registry's activity as open data (public)."},
@@ -126,7 +138,18 @@ def create_app(
         limiter=TokenBucket(rate=settings.api_rate, burst=settings.api_burst),
     )
     _secure_every_answer(app, hsts_max_age=settings.api_hsts_max_age)
-    for module in (records, verify, trust, agencies, batches, admin, health, opendata, labels):
+    for module in (
+        records,
+        verify,
+        trust,
+        agencies,
+        batches,
+        webhooks,
+        admin,
+        health,
+        opendata,
+        labels,
+    ):
         app.include_router(module.router)
     _serve_docs(app)
     _serve_page(app)

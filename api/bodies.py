@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
-from api.errors import ClientGone, InvalidField
+from api.errors import ClientGone, InvalidField, UnsupportedMediaType
 from api.middleware import ContentTooLarge
 from registry import record
 from registry.errors import InvalidInput
@@ -67,6 +67,28 @@ async def off_loop(size: int, work: Callable[..., Result], *args: Any, **kwargs:
     return await anyio.to_thread.run_sync(call, limiter=_heavy_limiter())
 
 
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+
+
+def require_media_type(request: Request, expected: str) -> None:
+    """Refuse (415, naming `expected`) a body of another media type: a form or `text/plain`
+    sent to a JSON route is not guessed at. Checked on the header alone, after the route's
+    dependencies (auth) and before a byte of the body is read. `application/json` also takes
+    any `application/*+json`."""
+    given = request.headers.get("content-type")
+    media = (given or "").split(";", 1)[0].strip().lower()
+    if media == expected or (expected == JSON and _is_json_suffix(media)):
+        return
+    raise UnsupportedMediaType(expected=expected, got=given)
+
+
+def _is_json_suffix(media: str) -> bool:
+    """Whether `media` is a structured-syntax `+json` type of `application/` (RFC 6839)."""
+    kind, _, sub = media.partition("/")
+    return kind == "application" and sub.endswith("+json") and len(sub) > len("+json")
+
+
 async def read_body(request: Request, *, max_bytes: int) -> bytes:
     """The raw body, refused with 413 as soon as it is known to exceed `max_bytes` (by its
     Content-Length or by what arrives). Call it only after the route's dependencies (auth,
@@ -104,7 +126,8 @@ async def read_json(
 ) -> Any:
     """The body as JSON, read strictly (`record.load_json_strict`: size and depth decided on
     the raw bytes before any parsing, unique keys, finite numbers); large bodies are parsed
-    off the event loop."""
+    off the event loop. Another Content-Type than JSON: 415."""
+    require_media_type(request, JSON)
     raw = await read_body(request, max_bytes=max_bytes)
     return await off_loop(
         len(raw), _strict_json, raw, max_bytes=max_bytes, max_depth=max_depth, where=where
@@ -135,7 +158,8 @@ async def read_model(
 
 async def read_form(request: Request, *, max_files: int, max_fields: int) -> FormData:
     """The multipart form, parsed after the route's dependencies (auth, rate limit) ran. The
-    caller closes it (`await form.close()`)."""
+    caller closes it (`await form.close()`). Another Content-Type: 415."""
+    require_media_type(request, MULTIPART)
     try:
         return await request.form(max_files=max_files, max_fields=max_fields)
     except ClientDisconnect as exc:

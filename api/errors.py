@@ -6,6 +6,7 @@ Retry-After; an unexpected bug is a 500 that reveals nothing and is logged."""
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +26,7 @@ from registry.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    ReferenceTaken,
     RegistryError,
     SigningKeyError,
     StoreUnavailable,
@@ -34,9 +36,11 @@ from registry.errors import (
     WrongAgency,
     WrongStore,
 )
+from registry.service.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from registry.service.outages import as_registry_error
-from registry.service.records import NotAnchoredYet, NotYours
+from registry.service.records import InvalidCursor, NotAnchoredYet, NotYours
 from registry.service.verify import node_failure, redact_urls
+from registry.service.webhooks import UnsafeWebhookUrl
 
 log = logging.getLogger("api")
 
@@ -80,6 +84,22 @@ class NotAnchored(ApiError):
     slug = "not-anchored"
 
 
+class UnsupportedMediaType(ApiError):
+    """The request body is not of the media type the route reads (JSON, or a multipart form);
+    the answer names the one expected (and says it in `Accept-Post`)."""
+
+    status = 415
+    slug = "unsupported-media-type"
+
+    def __init__(self, *, expected: str, got: str | None) -> None:
+        sent = f"got {got!r}" if got else "no Content-Type was sent"
+        super().__init__(
+            f"this route reads a {expected} body: send Content-Type: {expected} ({sent})",
+            headers={"Accept-Post": expected},
+        )
+        self.expected = expected
+
+
 class RateLimited(ApiError):
     """The client sent more verify requests than its rate allows."""
 
@@ -112,10 +132,15 @@ class InvalidField(InvalidInput):
 # so subclasses come before their bases.
 _MAPPING: tuple[tuple[type[BaseException], int, str, bool], ...] = (
     (NotYours, 403, Forbidden.slug, False),
-    (NotAnchoredYet, 409, NotAnchored.slug, False),
+    (NotAnchoredYet, 409, NotAnchored.slug, True),
     (NotFound, 404, "not-found", False),
     (UnknownAgency, 404, "unknown-agency", False),
     (WrongAgency, 403, "wrong-agency", False),
+    (ReferenceTaken, 409, "reference-taken", False),
+    (IdempotencyKeyInUse, 409, "idempotency-key-in-use", True),
+    (IdempotencyKeyReused, 422, "idempotency-key-reused", False),
+    (InvalidCursor, 422, "invalid-cursor", False),
+    (UnsafeWebhookUrl, 422, "unsafe-url", False),
     (DuplicateRecord, 409, "duplicate-record", False),
     (DuplicateAgency, 409, "duplicate-agency", False),
     (InvalidTransition, 409, "conflict", False),
@@ -171,9 +196,15 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
-def _retry_after(request: Request) -> str:
+def _retry_after(request: Request, exc: BaseException | None = None) -> str:
     state = getattr(request.app.state, "registry", None)
-    seconds = getattr(getattr(state, "settings", None), "api_retry_after", 10)
+    settings = getattr(state, "settings", None)
+    seconds = getattr(settings, "api_retry_after", 10)
+    if isinstance(exc, NotAnchoredYet | IdempotencyKeyInUse) and settings is not None:
+        # Not an outage: the record waits for its batch to close (batch_age) and be anchored
+        # (a block or two); ask again about then, never later than an outage's hint.
+        soon = math.ceil(settings.batch_age + 2 * settings.api_worker_interval) + 1
+        seconds = max(1, min(seconds, soon))
     return str(seconds)
 
 
@@ -225,7 +256,7 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
         status, slug, retry = next(
             (status, slug, retry) for cls, status, slug, retry in _MAPPING if isinstance(exc, cls)
         )
-        headers = {"Retry-After": _retry_after(request)} if retry else None
+        headers = {"Retry-After": _retry_after(request, exc)} if retry else None
         detail = str(exc)
         if isinstance(exc, ChainError):
             _count_chain_error(request, "request")
@@ -283,6 +314,11 @@ _EXAMPLES: dict[int, tuple[str, str]] = {
     404: ("not-found", "no record with digest 0x9f86d081... in this registry"),
     409: ("conflict", "the record is pending; its batch is not anchored yet"),
     413: ("content-too-large", "the request body is larger than 20971520 bytes"),
+    415: (
+        "unsupported-media-type",
+        "this route reads a application/json body: send Content-Type: application/json "
+        "(got 'text/plain')",
+    ),
     422: ("invalid-input", "digest: expected 0x and 64 hex digits"),
     429: ("rate-limited", "too many verify requests from 203.0.113.7; retry in 2 s"),
     502: ("chain-error", "the node answered wrongly"),
@@ -310,10 +346,23 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
                 }
             },
         }
-        if code in (429, 503):
+        if code in (409, 429, 503):
             entry["headers"] = {
                 "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
+                    "description": "Seconds to wait before trying again"
+                    + (
+                        " (a 409 that passes by itself: not anchored yet, or a request with "
+                        "the same Idempotency-Key still running)."
+                        if code == 409
+                        else "."
+                    ),
+                    "schema": {"type": "string"},
+                }
+            }
+        if code == 415:
+            entry["headers"] = {
+                "Accept-Post": {
+                    "description": "The media type the route reads.",
                     "schema": {"type": "string"},
                 }
             }
@@ -334,6 +383,7 @@ __all__ = [
     "NotAnchored",
     "RateLimited",
     "Unauthorized",
+    "UnsupportedMediaType",
     "problem",
     "problem_handler",
     "problem_responses",

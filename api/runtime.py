@@ -22,6 +22,7 @@ from registry.service.operator import Operator
 from registry.service.queries import pipeline_stats
 from registry.service.trust import held_trust_lists
 from registry.service.verify import TrustedRegistry
+from registry.service.webhooks import WebhookWorker, webhook_worker
 from registry.settings import Settings
 from registry.trustlist import TrustList
 
@@ -43,6 +44,7 @@ class ApiRuntime:
     verifications: VerificationCache
     embedded: bool
     trust_lists: list[TrustList] = field(default_factory=list)
+    webhooks: WebhookWorker | None = None
     run_worker: bool = True
     owns_operator: bool = False
     _closed: bool = field(default=False, repr=False)
@@ -102,6 +104,9 @@ class ApiRuntime:
             follower=follower,
             verifications=verifications,
             embedded=embedded,
+            # Webhook deliveries go out from the process that anchors (several may: each
+            # delivery is claimed with a lease, so no two send one at once).
+            webhooks=webhook_worker(keyring),
             run_worker=run_worker,
             owns_operator=owns_operator,
         )
@@ -111,6 +116,8 @@ class ApiRuntime:
             self.follower.start()
         if self.run_worker:
             self.worker.start()
+            if self.webhooks is not None:
+                self.webhooks.start()
 
     def stop(self) -> None:
         """Stop the worker (gracefully), then close the store if this app opened it."""
@@ -118,6 +125,8 @@ class ApiRuntime:
             return
         self._closed = True
         self.worker.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self.follower is not None:
             self.follower.stop()
         if self.reader.mirror is not None:

@@ -41,8 +41,13 @@ def batch_view(batch: BatchSummary) -> dict[str, Any]:
 
 
 def record_view(
-    state: RecordState, *, receipt: Receipt | None = None, new: bool | None = None
+    state: RecordState,
+    *,
+    receipt: Receipt | None = None,
+    new: bool | None = None,
+    own: bool = False,
 ) -> dict[str, Any]:
+    """A record's state; `own`: answered to its issuing agency (its reference is shown)."""
     revocation = None
     if state.revocation_reason is not None:
         revocation = {
@@ -62,6 +67,7 @@ def record_view(
         "revocation": revocation,
         "receipt": None if receipt is None else receipt_to_json(receipt),
         "new": new,
+        "reference": state.reference if own else None,
     }
 
 

@@ -16,13 +16,20 @@ from api.runtime import ApiRuntime
 from api.schemas import (
     BatchList,
     BatchPublic,
+    BatchRecordList,
     BatchRevocationCreate,
     RevocationPublic,
     example_of,
 )
 from api.views import batch_view, revocation_view
 from registry.service.agencies import AgencyRef
-from registry.service.records import batches_page, public_batch, revoke_own_batch
+from registry.service.records import (
+    MAX_PAGE,
+    batches_page,
+    public_batch,
+    public_batch_records,
+    revoke_own_batch,
+)
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -62,7 +69,7 @@ def get_batches(
     "/{root}",
     summary="One batch by its Merkle root",
     description="A batch's state in the pipeline, its anchoring transaction and block, and its "
-    "record count. Public.",
+    "record count; its records are listed at GET /v1/batches/{root}/records. Public.",
     response_model=BatchPublic,
     responses={
         200: {"content": {"application/json": {"example": example_of(BatchPublic)}}},
@@ -71,6 +78,45 @@ def get_batches(
 )
 def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(batch_view(public_batch(runtime.operator, hex32(root))))
+
+
+@router.get(
+    "/{root}/records",
+    summary="A batch's records, in leaf order",
+    description="The records sealed into the batch: each one's position (`leafIndex`), "
+    "digest, kind and status, a page at a time (`after`: the `nextAfter` of the previous "
+    "page; `limit` 1-500, default 100), with the batch itself. Public: a digest reveals "
+    "nothing of a record's content, and the agencies' own references are not shown.",
+    response_model=BatchRecordList,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(BatchRecordList)}}},
+        **problem_responses(404, 422, 503),
+    },
+)
+def get_batch_records(
+    root: RootPath,
+    runtime: RuntimeDep,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**32, description="Only records after this leaf index.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Records per page.")] = 100,
+) -> JSONResponse:
+    page = public_batch_records(runtime.operator, hex32(root), after=after, limit=limit)
+    return JSONResponse(
+        {
+            "batch": batch_view(page.batch),
+            "records": [
+                {
+                    "leafIndex": r.leaf_index,
+                    "digest": r.digest,
+                    "digestKind": r.digest_kind,
+                    "status": r.status,
+                }
+                for r in page.records
+            ],
+            "nextAfter": page.next_after,
+        }
+    )
 
 
 @router.post(
@@ -94,7 +140,7 @@ def get_batch(root: RootPath, runtime: RuntimeDep) -> JSONResponse:
                 }
             }
         },
-        **problem_responses(401, 403, 404, 409, 413, 422, 503),
+        **problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
     },
     openapi_extra=json_body(
         "BatchRevocationCreate", examples={"issued-in-error": {"reason": 1, "replacement": None}}

@@ -1,32 +1,39 @@
-"""Records: an agency submits (one, many, a file, a digest), anyone reads a record's status and
-receipt by digest, the issuing agency downloads the sealed document (or it as a W3C Verifiable
+"""Records: an agency submits (one, many, a file, a digest), lists its own records and finds
+one by its own reference, follows a bulk submission; anyone reads a record's status and receipt
+by digest; the issuing agency downloads the sealed document (or it as a W3C Verifiable
 Credential) and revokes or supersedes.
 
 A submission is durable (stored as `pending`) before the answer is sent; the anchoring worker
-batches and anchors it. With `wait=true` the answer waits (bounded) for the receipt.
+batches and anchors it. With `wait=true` the answer waits (bounded) for the receipt. With an
+`Idempotency-Key` header, a repeat of the request gets the first answer again, and another
+request with the same key is refused (422).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.bodies import (
     INLINE_BYTES,
+    JSON,
     json_body,
     multipart_body,
     off_loop,
-    only_keys,
     read_body,
     read_form,
     read_model,
+    require_media_type,
     seal_error,
     strict_object,
 )
@@ -48,11 +55,16 @@ from api.errors import (
 )
 from api.runtime import ApiRuntime
 from api.schemas import (
+    EXAMPLE_BULK_ID,
+    EXAMPLE_DIGEST,
     EXAMPLE_RECEIPT,
     EXAMPLE_RECORD,
+    EXAMPLE_REFERENCE,
     EXAMPLE_SEALED,
+    BulkStatusPublic,
     BulkSubmitted,
     DigestCreate,
+    RecordList,
     RecordPublic,
     RevocationCreate,
     RevocationPublic,
@@ -61,6 +73,7 @@ from api.schemas import (
 from api.views import record_view, revocation_view
 from registry.errors import InvalidInput
 from registry.receipt import receipt_to_json
+from registry.service import idempotency
 from registry.service import records as service
 from registry.service.agencies import AgencyRef
 from registry.service.credentials import agency_credential
@@ -70,13 +83,38 @@ from registry.service.sealing import RecordRejected
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
-WRITE_PROBLEMS = problem_responses(401, 403, 409, 413, 422, 503)
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 413, 415, 422, 503)
 
 _SUBMITTED = {
     "description": "Stored as pending (202), or anchored with its receipt (200, after "
-    "`wait=true` or when it was anchored before).",
-    "headers": {"Location": {"description": "The record's URL.", "schema": {"type": "string"}}},
+    "`wait=true` or when it was anchored before). With an `Idempotency-Key` seen before for "
+    "the same request: that first answer again, with `Idempotent-Replayed: true`.",
+    "headers": {
+        "Location": {"description": "The record's URL.", "schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "description": "`true` when this is the kept answer of an earlier request with "
+            "the same Idempotency-Key.",
+            "schema": {"type": "string"},
+        },
+    },
 }
+
+_IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string of 1-255 visible ASCII characters (a UUID). The same "
+    "key with the same request (route and content) within `api_idempotency_hours` (24 h) gets "
+    "the first answer again; with another request: 422 `idempotency-key-reused`; while the "
+    "first still runs: 409 with Retry-After. Keys are per agency.",
+    "schema": {"type": "string", "maxLength": 255},
+    "example": "5f0c7a52-3c3e-4f63-9d55-2b1e1f7d1a90",
+}
+
+
+def _with_idempotency(extra: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` plus the optional Idempotency-Key header."""
+    return {**extra, "parameters": [_IDEMPOTENCY_PARAMETER]}
 
 
 def _record_responses() -> dict[int | str, dict[str, Any]]:
@@ -132,17 +170,69 @@ async def _answer_one(
         service.own_record_with_receipt, runtime.operator, agency, digest
     )
     return JSONResponse(
-        record_view(state, receipt=receipt, new=new),
+        record_view(state, receipt=receipt, new=new, own=True),
         status_code=200 if receipt is not None else 202,
         headers={"Location": f"/v1/records/0x{digest.hex()}"},
     )
 
 
-async def _submit(
-    runtime: ApiRuntime, agency: AgencyRef, items: list[tuple[bytes, str, str | None]]
-) -> list[bool]:
-    """Store the items as pending (durable on return); which of them were new."""
-    return await run_in_threadpool(service.submit, runtime.keyring, agency, items)
+async def _idempotent(
+    request: Request,
+    runtime: ApiRuntime,
+    agency: AgencyRef,
+    *,
+    content: Any,
+    answer: Callable[[], Awaitable[Response]],
+) -> Response:
+    """`answer()`, under the request's Idempotency-Key if it has one: a repeat of the same
+    request (route and `content`) gets the kept answer, another request with the key is
+    refused, a request that fails keeps nothing (registry.service.idempotency)."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return await answer()
+    operator = runtime.operator
+    fingerprint = idempotency.fingerprint(f"POST {request.url.path}", content)
+    found = await run_in_threadpool(
+        idempotency.begin_idempotent, operator, agency, key=key, fingerprint=fingerprint
+    )
+    if isinstance(found, idempotency.StoredAnswer):
+        headers = {"Idempotent-Replayed": "true"}
+        if found.location is not None:
+            headers["Location"] = found.location
+        return Response(found.body, status_code=found.status_code, media_type=JSON, headers=headers)
+    try:
+        response = await answer()
+    except BaseException:
+        await run_in_threadpool(idempotency.release_key, operator, found)
+        raise
+    await run_in_threadpool(
+        lambda: idempotency.keep_answer(
+            operator,
+            found,
+            status_code=response.status_code,
+            body=bytes(response.body).decode("utf-8"),
+            location=response.headers.get("location"),
+        )
+    )
+    return response
+
+
+def _reference_of(body: dict[str, Any], where: str = "body/reference") -> str | None:
+    return service.check_reference(body.get("reference"), field=where)
+
+
+def _wrapped(body: dict[str, Any], name: str, shape: str, allowed: tuple[str, ...]) -> None:
+    """The body is `shape`: `name` present (else 422 saying the shape expected, the usual
+    mistake being a record sent bare), and no key but `allowed`."""
+    if name not in body:
+        raise InvalidField(
+            f"body/{name}",
+            f"field required: expected {shape} (the {name.rstrip('s')} goes inside "
+            f'"{name}", not at the top level)',
+        )
+    for key in body:
+        if key not in allowed:
+            raise InvalidField(f"body/{key}", f"unknown field; expected {shape}")
 
 
 # ------------------------------------------------------------------ submit
@@ -152,13 +242,20 @@ async def _submit(
     "",
     summary="Submit one structured record",
     description="Seal a JSON record with the agency's salts and store it as pending (durable "
-    "before the answer). The same record submitted again is the same record. With "
-    "`wait=true`, wait (bounded by `timeout`) for the anchored receipt. Agency token.",
+    'before the answer). The body is `{"record": {...}}`, optionally with the agency\'s own '
+    '`"reference"` (unique per agency; reused for another record: 409). The same record '
+    "submitted again is the same record. With `wait=true`, wait (bounded by `timeout`) for "
+    "the anchored receipt. Content-Type must be application/json (else 415). Agency token.",
     status_code=202,
     response_model=RecordPublic,
     responses=_record_responses(),
-    openapi_extra=json_body(
-        "RecordCreate", examples={"birth-certificate": {"record": EXAMPLE_RECORD}}
+    openapi_extra=_with_idempotency(
+        json_body(
+            "RecordCreate",
+            examples={
+                "birth-certificate": {"record": EXAMPLE_RECORD, "reference": EXAMPLE_REFERENCE}
+            },
+        )
     ),
 )
 async def submit_record(
@@ -167,22 +264,35 @@ async def submit_record(
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
-) -> JSONResponse:
-    limit = runtime.settings.max_record_bytes + 64
+) -> Response:
+    require_media_type(request, JSON)
+    limit = runtime.settings.max_record_bytes + 64 + 256
     raw = await read_body(request, max_bytes=limit)
     body = await off_loop(len(raw), strict_object, raw, max_bytes=limit)
-    only_keys(body, ("record",))
+    _wrapped(body, "record", '{"record": {...}}', ("record", "reference"))
     data = body["record"]
     if not isinstance(data, dict):
-        raise InvalidField("body/record", "expected a JSON object")
+        raise InvalidField("body/record", 'expected a JSON object: {"record": {...}}')
+    reference = _reference_of(body)
     try:
         digest, document = await run_in_threadpool(
             service.seal_record, runtime.keyring, agency, data
         )
     except InvalidInput as exc:
         raise seal_error(exc, "body/record") from exc
-    new = await _submit(runtime, agency, [(digest, "record", document)])
-    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+    async def answer() -> Response:
+        new = await run_in_threadpool(
+            service.submit,
+            runtime.keyring,
+            agency,
+            [(digest, "record", document)],
+            references=None if reference is None else [reference],
+        )
+        return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+    content = {"digest": digest.hex(), "reference": reference}
+    return await _idempotent(request, runtime, agency, content=content, answer=answer)
 
 
 def _seal_all(
@@ -199,12 +309,29 @@ def _seal_all(
         raise seal_error(exc.cause, where) from exc
 
 
+def _references(body: dict[str, Any], count: int) -> list[str | None] | None:
+    given = body.get("references")
+    if given is None:
+        return None
+    if not isinstance(given, list) or len(given) != count:
+        raise InvalidField(
+            "body/references", f"expected an array of {count} references (or nulls), one per record"
+        )
+    return [
+        service.check_reference(value, field=f"body/references/{n}")
+        for n, value in enumerate(given)
+    ]
+
+
 @router.post(
     "/bulk",
     summary="Submit many structured records",
     description="Seal and store up to `api_max_bulk_records` records (default 10,000) in one "
-    "request; all or none are stored. One item per record in input order. With `wait=true`, "
-    "wait (bounded) for every receipt. Agency token.",
+    'request, `{"records": [...], "references": [...]}` (references optional, one per record '
+    "or null); all or none are stored. One item per record in input order, and a `bulkId` "
+    "(also in `Location`): GET /v1/records/bulk/{bulkId} for its status, .../receipts for "
+    "its receipts once anchored. With `wait=true`, wait (bounded) for every receipt. "
+    "Agency token.",
     status_code=202,
     response_model=BulkSubmitted,
     responses={
@@ -216,13 +343,26 @@ def _seal_all(
         202: {
             "model": BulkSubmitted,
             "description": "Stored; not every record is anchored yet.",
+            "headers": {
+                "Location": {
+                    "description": "The bulk submission's status URL.",
+                    "schema": {"type": "string"},
+                }
+            },
             "content": {"application/json": {"example": example_of(BulkSubmitted)}},
         },
         **WRITE_PROBLEMS,
     },
-    openapi_extra=json_body(
-        "RecordBulkCreate",
-        examples={"two-certificates": {"records": [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "n": 2}]}},
+    openapi_extra=_with_idempotency(
+        json_body(
+            "RecordBulkCreate",
+            examples={
+                "two-certificates": {
+                    "records": [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "n": 2}],
+                    "references": [EXAMPLE_REFERENCE, None],
+                }
+            },
+        )
     ),
 )
 async def submit_records(
@@ -231,11 +371,12 @@ async def submit_records(
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
-) -> JSONResponse:
+) -> Response:
+    require_media_type(request, JSON)
     settings = runtime.settings
     raw = await read_body(request, max_bytes=settings.api_max_body_bytes)
     body = await off_loop(len(raw), strict_object, raw, max_bytes=settings.api_max_body_bytes)
-    only_keys(body, ("records",))
+    _wrapped(body, "records", '{"records": [{...}, ...]}', ("records", "references"))
     records = body["records"]
     if not isinstance(records, list) or not records:
         raise InvalidField("body/records", "expected a non-empty array of records")
@@ -244,47 +385,66 @@ async def submit_records(
             "body/records",
             f"{len(records)} records; at most {settings.api_max_bulk_records} per request",
         )
+    references = _references(body, len(records))
     items = await run_in_threadpool(_seal_all, runtime, agency, records)
-    new = await _submit(runtime, agency, items)
     digests = [digest for digest, _, _ in items]
-    if wait:
-        await _wait_anchored(runtime, agency, digests, timeout)
-    found = await run_in_threadpool(service.bulk_state, runtime.keyring, agency, digests)
-    answer = [
-        {
-            "digest": "0x" + digest.hex(),
-            "status": found.statuses[digest],
-            "new": is_new,
-            "receipt": (
-                receipt_to_json(found.receipts[digest]) if digest in found.receipts else None
-            ),
-        }
-        for digest, is_new in zip(digests, new, strict=True)
-    ]
-    anchored = sum(1 for item in answer if item["receipt"] is not None)
-    return JSONResponse(
-        {
-            "count": len(answer),
-            "new": sum(new),
-            "existing": len(new) - sum(new),
-            "anchored": anchored,
-            "records": answer,
-        },
-        status_code=200 if anchored == len(answer) else 202,
-    )
+
+    async def answer() -> Response:
+        stored = await run_in_threadpool(
+            lambda: service.submit_bulk(runtime.keyring, agency, items, references=references)
+        )
+        if wait:
+            await _wait_anchored(runtime, agency, digests, timeout)
+        found = await run_in_threadpool(service.bulk_state, runtime.keyring, agency, digests)
+        listed = [
+            {
+                "digest": "0x" + digest.hex(),
+                "status": found.statuses[digest],
+                "new": is_new,
+                "reference": None if references is None else references[n],
+                "receipt": (
+                    receipt_to_json(found.receipts[digest]) if digest in found.receipts else None
+                ),
+            }
+            for n, (digest, is_new) in enumerate(zip(digests, stored.new, strict=True))
+        ]
+        anchored = sum(1 for item in listed if item["receipt"] is not None)
+        return JSONResponse(
+            {
+                "bulkId": stored.bulk_id,
+                "count": len(listed),
+                "new": sum(stored.new),
+                "existing": len(stored.new) - sum(stored.new),
+                "anchored": anchored,
+                "records": listed,
+            },
+            status_code=200 if anchored == len(listed) else 202,
+            headers={"Location": f"/v1/records/bulk/{stored.bulk_id}"},
+        )
+
+    # The request's meaning: its records' digests (the agency's salts are fixed, so the same
+    # records seal to the same digests) and references, not the bytes that carried them.
+    content = {"digests": [d.hex() for d in digests], "references": references}
+    return await _idempotent(request, runtime, agency, content=content, answer=answer)
 
 
 @router.post(
     "/file",
     summary="Submit a file (its SHA-256 is the record)",
-    description="Upload a file (PDF, image, ...) as multipart `file`; the server keeps only its "
-    "SHA-256 digest, never the file. To keep the file in-house, submit its digest with "
-    "POST /v1/records/digest instead. Agency token.",
+    description="Upload a file (PDF, image, ...) as multipart `file` (and optionally a "
+    "`reference` field: the agency's own key for it); the server keeps only its SHA-256 "
+    "digest, never the file. To keep the file in-house, submit its digest with "
+    "POST /v1/records/digest instead. Content-Type must be multipart/form-data (else 415). "
+    "Agency token.",
     status_code=202,
     response_model=RecordPublic,
     responses=_record_responses(),
-    openapi_extra=multipart_body(
-        {"file": "The file to issue."}, required=("file",), schema="SubmitFileForm"
+    openapi_extra=_with_idempotency(
+        multipart_body(
+            {"file": "The file to issue.", "reference": "The agency's own key (optional)."},
+            required=("file",),
+            schema="SubmitFileForm",
+        )
     ),
 )
 async def submit_file(
@@ -293,7 +453,7 @@ async def submit_file(
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
-) -> JSONResponse:
+) -> Response:
     # The form is read here, after the token was checked (a File() parameter would be read
     # by FastAPI before any dependency ran).
     form = await read_form(request, max_files=1, max_fields=1)
@@ -301,13 +461,28 @@ async def submit_file(
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise InvalidField("body/file", "field required: a multipart file named 'file'")
+        given = form.get("reference")
+        if isinstance(given, UploadFile):
+            raise InvalidField("body/reference", "expected a text field, not a file")
+        reference = service.check_reference(given, field="body/reference")
         digest, size = await off_loop((file.size or 0) + INLINE_BYTES + 1, _hash_file, file)
     finally:
         await form.close()
     if size == 0:
         raise InvalidField("file", "the file is empty")
-    new = await _submit(runtime, agency, [(digest, "file", None)])
-    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+    async def answer() -> Response:
+        new = await run_in_threadpool(
+            service.submit,
+            runtime.keyring,
+            agency,
+            [(digest, "file", None)],
+            references=None if reference is None else [reference],
+        )
+        return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+    content = {"digest": digest.hex(), "reference": reference}
+    return await _idempotent(request, runtime, agency, content=content, answer=answer)
 
 
 def _hash_file(file: UploadFile) -> tuple[bytes, int]:
@@ -324,12 +499,14 @@ def _hash_file(file: UploadFile) -> tuple[bytes, int]:
 @router.post(
     "/digest",
     summary="Submit a file's digest",
-    description="Submit the SHA-256 of a file the agency keeps (`sha256sum` of its bytes). "
-    "Agency token.",
+    description="Submit the SHA-256 of a file the agency keeps (`sha256sum` of its bytes), "
+    "optionally with the agency's own `reference` for it. Agency token.",
     status_code=202,
     response_model=RecordPublic,
     responses=_record_responses(),
-    openapi_extra=json_body("DigestCreate", examples={"a-pdf": example_of(DigestCreate)}),
+    openapi_extra=_with_idempotency(
+        json_body("DigestCreate", examples={"a-pdf": example_of(DigestCreate)})
+    ),
 )
 async def submit_digest(
     request: Request,
@@ -337,11 +514,200 @@ async def submit_digest(
     runtime: RuntimeDep,
     wait: WaitQuery = False,
     timeout: TimeoutQuery = None,
-) -> JSONResponse:
+) -> Response:
     body = await read_model(request, DigestCreate)
     digest = hex32(body.digest)
-    new = await _submit(runtime, agency, [(digest, "file", None)])
-    return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+    reference = body.reference
+
+    async def answer() -> Response:
+        new = await run_in_threadpool(
+            service.submit,
+            runtime.keyring,
+            agency,
+            [(digest, "file", None)],
+            references=None if reference is None else [reference],
+        )
+        return await _answer_one(runtime, agency, digest, new=new[0], wait=wait, timeout=timeout)
+
+    content = {"digest": digest.hex(), "reference": reference}
+    return await _idempotent(request, runtime, agency, content=content, answer=answer)
+
+
+# ------------------------------------------------------------------ an agency's own records
+
+RecordState = Literal["pending", "batched", "anchored", "revoked"]
+ReferencePath = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:~+@-]{0,127}$",
+        description="The agency's own reference for the record.",
+        examples=[EXAMPLE_REFERENCE],
+    ),
+]
+BulkIdPath = Annotated[
+    str,
+    Path(
+        pattern=r"^bulk_[0-9a-f]{24}$",
+        description="A bulk submission's id (`bulkId` of its answer).",
+        examples=[EXAMPLE_BULK_ID],
+    ),
+]
+
+
+@router.get(
+    "",
+    summary="List the agency's own records, newest first",
+    description="The records of the token's agency (and no other's), newest first, "
+    "optionally in one `state` and submitted in [`since`, `until`) (ISO 8601 times). Page "
+    "with `cursor` (the `nextCursor` of the previous page, with the same filters): pages are "
+    "stable under new submissions, which come before the first page, never into a later "
+    "one. The cursor is opaque and good for this agency's listing only (422 otherwise). "
+    "`limit` 1-500 (default 50). Agency token.",
+    response_model=RecordList,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(RecordList)}}},
+        **problem_responses(401, 403, 422, 503),
+    },
+)
+def list_records(
+    agency: AgencyDep,
+    runtime: RuntimeDep,
+    state: Annotated[RecordState | None, Query(description="Only records in this state.")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(
+            description="Only records submitted at or after this time (ISO 8601; UTC if no "
+            "offset).",
+            examples=["2026-11-23T00:00:00Z"],
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        Query(description="Only records submitted before this time (ISO 8601)."),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`nextCursor` of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="Records per page.")] = 50,
+) -> JSONResponse:
+    page = service.agency_records_page(
+        runtime.operator,
+        agency,
+        status=state,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    return JSONResponse(
+        {
+            "records": [
+                {
+                    "digest": r.digest,
+                    "digestKind": r.digest_kind,
+                    "status": r.status,
+                    "reference": r.reference,
+                    "submittedAt": r.submitted_at,
+                    "batchRoot": r.batch_root,
+                    "blockNumber": r.block_number,
+                    "anchoredAt": r.anchored_at,
+                }
+                for r in page.records
+            ],
+            "nextCursor": page.next_cursor,
+        }
+    )
+
+
+@router.get(
+    "/by-reference/{reference}",
+    summary="One of the agency's records by its own reference",
+    description="The record the token's agency submitted with this `reference`: its status "
+    "and, once anchored, its receipt (as GET /v1/records/{digest}). Only the agency's own "
+    "references are looked up: one used only by another agency is 404, exactly like one "
+    "nobody uses. Agency token.",
+    response_model=RecordPublic,
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {**example_of(RecordPublic), "reference": EXAMPLE_REFERENCE}
+                }
+            }
+        },
+        **problem_responses(401, 403, 404, 422, 503),
+    },
+)
+def get_record_by_reference(
+    reference: ReferencePath, agency: AgencyDep, runtime: RuntimeDep
+) -> JSONResponse:
+    state, receipt = service.own_record_by_reference(runtime.operator, agency, reference)
+    return JSONResponse(record_view(state, receipt=receipt, own=True))
+
+
+def _bulk_view(status: service.BulkStatus) -> dict[str, Any]:
+    return {
+        "bulkId": status.bulk_id,
+        "count": status.count,
+        "submittedAt": status.submitted_at,
+        "statuses": status.statuses,
+        "anchored": status.anchored,
+        "complete": status.complete,
+        "receipts": f"/v1/records/bulk/{status.bulk_id}/receipts" if status.complete else None,
+    }
+
+
+@router.get(
+    "/bulk/{bulk_id}",
+    summary="A bulk submission's status",
+    description="How many of the submission's records are pending, batched, anchored or "
+    "revoked, and whether every one has its receipt (then `receipts` says where they are). "
+    "Only the agency that submitted it may ask (any other id: 404). Agency token.",
+    response_model=BulkStatusPublic,
+    responses={
+        200: {"content": {"application/json": {"example": example_of(BulkStatusPublic)}}},
+        **problem_responses(401, 403, 404, 422, 503),
+    },
+)
+def get_bulk(bulk_id: BulkIdPath, agency: AgencyDep, runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(_bulk_view(service.bulk_status(runtime.operator, agency, bulk_id)))
+
+
+_EXAMPLE_LINE = {
+    "position": 0,
+    "digest": EXAMPLE_DIGEST,
+    "reference": EXAMPLE_REFERENCE,
+    "receipt": EXAMPLE_RECEIPT,
+}
+
+
+@router.get(
+    "/bulk/{bulk_id}/receipts",
+    summary="A bulk submission's receipts (JSON lines)",
+    description="Once every record of the submission is anchored: one JSON object per line "
+    "(`application/x-ndjson`), in input order, each with the record's `position`, `digest`, "
+    "`reference` and `receipt`. Before that: 409 with Retry-After (GET /v1/records/bulk/"
+    "{bulkId} says how far it is). Agency token.",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The receipts, one JSON object per line (attachment).",
+            "content": {"application/x-ndjson": {"example": json.dumps(_EXAMPLE_LINE) + "\n"}},
+        },
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def get_bulk_receipts(bulk_id: BulkIdPath, agency: AgencyDep, runtime: RuntimeDep) -> Response:
+    lines = service.bulk_receipts(runtime.keyring, agency, bulk_id)
+    body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+    return Response(
+        body,
+        media_type="application/x-ndjson",
+        headers={
+            "Content-Disposition": f'attachment; filename="{bulk_id}.receipts.jsonl"',
+        },
+    )
 
 
 # ------------------------------------------------------------------ read
@@ -576,7 +942,7 @@ def _replacement_error(exc: InvalidReplacement) -> InvalidField:
     response_model=RevocationPublic,
     responses={
         200: {"content": {"application/json": {"example": example_of(RevocationPublic)}}},
-        **problem_responses(401, 403, 404, 409, 413, 422, 503),
+        **problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
     },
     openapi_extra=json_body(
         "RevocationCreate", examples={"superseded": example_of(RevocationCreate)}

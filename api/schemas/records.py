@@ -25,19 +25,33 @@ from registry.vocabulary import BATCH_REASONS, Reason, RecordStatus, reasons_lis
 
 # ------------------------------------------------------------------ records
 
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._:~+@-]{0,127}$"
+"""An agency's own reference for a record (registry.service.records.REFERENCE)."""
+
+EXAMPLE_REFERENCE = "B-2026-000017"
+EXAMPLE_BULK_ID = "bulk_5d1f0c9a2b7e4f8a91c3d6e2"
+
+_REFERENCE_TEXT = (
+    "The agency's own key for the record (its certificate number, a case reference): "
+    "optional, unique per agency, 1-128 letters, digits and . _ : ~ + @ -. Reusing it for "
+    "another record: 409. Look the record up by it: GET /v1/records/by-reference/{reference}."
+)
+
 
 class RecordCreate(RequestModel):
-    """One structured record to issue. It is sealed with the agency's salts (the same record
-    sealed twice gets the same digest, so submitting it again is harmless)."""
+    """One structured record to issue, wrapped: `{"record": {...}}`. It is sealed with the
+    agency's salts (the same record sealed twice gets the same digest, so submitting it again
+    is harmless)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
-        json_schema_extra={"example": {"record": EXAMPLE_RECORD}},
+        json_schema_extra={"example": {"record": EXAMPLE_RECORD, "reference": EXAMPLE_REFERENCE}},
     )
 
     record: dict[str, Any] = Field(description="The record: a JSON object with at least one field.")
+    reference: str | None = Field(None, pattern=REFERENCE, description=_REFERENCE_TEXT)
 
 
 class RecordBulkCreate(RequestModel):
@@ -47,10 +61,20 @@ class RecordBulkCreate(RequestModel):
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
-        json_schema_extra={"example": {"records": [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "n": 2}]}},
+        json_schema_extra={
+            "example": {
+                "records": [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "n": 2}],
+                "references": [EXAMPLE_REFERENCE, None],
+            }
+        },
     )
 
     records: list[dict[str, Any]] = Field(min_length=1)
+    references: list[str | None] | None = Field(
+        None,
+        description="One reference (or null) per record, in the same order (see "
+        "RecordCreate.reference).",
+    )
 
 
 class DigestCreate(RequestModel):
@@ -60,10 +84,11 @@ class DigestCreate(RequestModel):
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
-        json_schema_extra={"example": {"digest": EXAMPLE_DIGEST}},
+        json_schema_extra={"example": {"digest": EXAMPLE_DIGEST, "reference": "LIC-77-0042"}},
     )
 
     digest: str = Field(pattern=HEX32, description="SHA-256 of the file's bytes.")
+    reference: str | None = Field(None, pattern=REFERENCE, description=_REFERENCE_TEXT)
 
 
 class RevocationCreate(RequestModel):
@@ -176,12 +201,18 @@ class RecordPublic(ApiModel):
     new: bool | None = Field(
         None, description="On submission: false when this digest was already submitted."
     )
+    reference: str | None = Field(
+        None,
+        description="The agency's own reference, shown to the issuing agency only (its "
+        "submissions, GET /v1/records/by-reference/...); null in public reads.",
+    )
 
 
 class BulkItem(ApiModel):
     digest: str
     status: RecordStatus
     new: bool
+    reference: str | None = None
     receipt: ReceiptModel | None = None
 
 
@@ -193,16 +224,24 @@ class BulkSubmitted(ApiModel):
         populate_by_name=True,
         json_schema_extra={
             "example": {
+                "bulkId": EXAMPLE_BULK_ID,
                 "count": 2,
                 "new": 2,
                 "existing": 0,
                 "anchored": 0,
                 "records": [
-                    {"digest": EXAMPLE_DIGEST, "status": "pending", "new": True, "receipt": None},
+                    {
+                        "digest": EXAMPLE_DIGEST,
+                        "status": "pending",
+                        "new": True,
+                        "reference": EXAMPLE_REFERENCE,
+                        "receipt": None,
+                    },
                     {
                         "digest": EXAMPLE_SEALED["digest"],
                         "status": "pending",
                         "new": True,
+                        "reference": None,
                         "receipt": None,
                     },
                 ],
@@ -210,11 +249,94 @@ class BulkSubmitted(ApiModel):
         },
     )
 
+    bulk_id: str = Field(
+        description="Ask for its status at GET /v1/records/bulk/{bulkId} (also in Location) "
+        "and, once every record is anchored, its receipts at .../receipts."
+    )
     count: int
     new: int
     existing: int
     anchored: int
     records: list[BulkItem]
+
+
+class BulkStatusPublic(ApiModel):
+    """Where a bulk submission's records are, by input position."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "bulkId": EXAMPLE_BULK_ID,
+                "count": 2,
+                "submittedAt": "2026-11-23T09:59:57Z",
+                "statuses": {"pending": 0, "batched": 0, "anchored": 2, "revoked": 0},
+                "anchored": 2,
+                "complete": True,
+                "receipts": f"/v1/records/bulk/{EXAMPLE_BULK_ID}/receipts",
+            }
+        },
+    )
+
+    bulk_id: str
+    count: int = Field(description="Records submitted (a record given twice counts twice).")
+    submitted_at: str
+    statuses: dict[str, int] = Field(description="How many records are in each status.")
+    anchored: int = Field(description="Records with a receipt (anchored, or revoked since).")
+    complete: bool = Field(description="Every record has its receipt.")
+    receipts: str | None = Field(description="Where the receipts are, once complete.")
+
+
+class RecordSummary(ApiModel):
+    """A record in its agency's listing."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "digest": EXAMPLE_DIGEST,
+                "digestKind": "record",
+                "status": "anchored",
+                "reference": EXAMPLE_REFERENCE,
+                "submittedAt": "2026-11-23T09:59:57Z",
+                "batchRoot": EXAMPLE_ROOT,
+                "blockNumber": 2,
+                "anchoredAt": "2026-11-23T10:00:00Z",
+            }
+        },
+    )
+
+    digest: str
+    digest_kind: Literal["file", "record"]
+    status: RecordStatus
+    reference: str | None
+    submitted_at: str
+    batch_root: str | None
+    block_number: int | None
+    anchored_at: str | None
+
+
+class RecordList(ApiModel):
+    """A page of the agency's own records, newest first."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "records": [example_of(RecordSummary)],
+                "nextCursor": "eyJiZWZvcmUiOjQyLCJzY29wZSI6IjFhMmIzYzRkNWU2ZjdhOGI5YzBkMWUyZiJ9",
+            }
+        },
+    )
+
+    records: list[RecordSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same filters) for the next, older page; null "
+        "on the last page. Opaque, and good for this agency's listing only."
+    )
 
 
 class RevocationPublic(ApiModel):
@@ -267,4 +389,46 @@ class BatchList(ApiModel):
     batches: list[BatchPublic]
     next_before: int | None = Field(
         description="Pass as `before` for the next (older) page; null on the last page."
+    )
+
+
+class BatchRecordPublic(ApiModel):
+    leaf_index: int = Field(description="The record's position in the batch as sealed.")
+    digest: str
+    digest_kind: Literal["file", "record"]
+    status: RecordStatus
+
+
+class BatchRecordList(ApiModel):
+    """A page of a batch's records, in leaf order."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "batch": example_of(BatchPublic),
+                "records": [
+                    {
+                        "leafIndex": 0,
+                        "digest": EXAMPLE_DIGEST,
+                        "digestKind": "file",
+                        "status": "anchored",
+                    },
+                    {
+                        "leafIndex": 1,
+                        "digest": EXAMPLE_SEALED["digest"],
+                        "digestKind": "record",
+                        "status": "anchored",
+                    },
+                ],
+                "nextAfter": None,
+            }
+        },
+    )
+
+    batch: BatchPublic
+    records: list[BatchRecordPublic]
+    next_after: int | None = Field(
+        description="Pass as `after` for the next page; null on the last page."
     )

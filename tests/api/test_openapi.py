@@ -51,5 +51,5 @@ def test_routes_by_resource(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     prefixes = {p.split("/")[2] for p in paths if p.startswith("/v1/")}
     resources = {"records", "verify", "trust-list", "agencies", "batches", "admin", "info"}
-    assert prefixes == resources | {"labels"}
+    assert prefixes == resources | {"labels", "webhooks"}
     assert {"/healthz", "/readyz", "/metrics"} <= set(paths)
