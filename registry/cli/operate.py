@@ -325,7 +325,7 @@ def status(json_out: JsonOpt = False) -> None:
 
     Example: registry status --json
     """
-    from registry.service.operator import operator_status
+    from registry.service.status import operator_status
 
     info = operator_status(load_settings())
     _show_status(info)

@@ -49,6 +49,7 @@ from registry.service import authority, documents
 from registry.service.issue_inputs import IssueItem, collect_inputs, sealed_json, write_outputs
 from registry.service.issuing import Issuer, IssuingConfig
 from registry.service.receipts import AnchoredBatch, BatchTrees, record_receipt
+from registry.service.status import _store_status, _wrong_store_way_out
 from registry.service.trust import chain_nodes, held_trust_lists, trusted_registries
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
@@ -508,77 +509,6 @@ class Operator:
         }
 
 
-def _wrong_store_way_out(settings: Settings, url: str) -> str:
-    """What to do when the configured registry is not the one the store belongs to."""
-    return (
-        f"The store ({url}) keeps the records of the registry it names; the settings "
-        f"(registry_address in {settings.data_dir / 'config.toml'} or REGISTRY_REGISTRY_ADDRESS)"
-        " name another. To go on with the store's registry, set registry_address back to the "
-        "address it names; to run the other registry, give it a data directory of its own "
-        "(REGISTRY_DATA_DIR, `registry init`) or another database (REGISTRY_DATABASE_URL)"
-    )
-
-
-def operator_status(settings: Settings) -> dict[str, Any]:
-    """The operator's status: the store it reads (named), records by status, batches by
-    state, agencies; the registry and chain when the node answers. With the node down the
-    store's side is still reported, with `chainError` saying why the chain's is missing. Only
-    reads: a store not yet bound to a registry stays unbound (it can still be the target of
-    `registry store migrate`); one bound to another registry is refused (WrongStore)."""
-    from registry.errors import ChainUnavailable
-    from registry.service.connection import attach_registry
-
-    registry: RegistryContract | None = None
-    chain_error = None
-    try:
-        registry = attach_registry(
-            settings,
-            missing="no registry configured: run `registry deploy` (or set "
-            "REGISTRY_REGISTRY_ADDRESS)",
-            embedded="start a node with `registry node` and set rpc (or run `registry demo`)",
-        )
-    except ChainUnavailable as exc:
-        chain_error = str(exc)
-    store = open_store(settings.database_url, data_dir=settings.data_dir)
-    try:
-        with store.session() as session:
-            bound = repo.store_binding(session)
-        if (
-            registry is not None
-            and bound is not None
-            and (
-                bound.chain_id != registry.chain_id
-                or bound.registry_address.lower() != registry.address.lower()
-            )
-        ):
-            raise WrongStore(
-                f"this store belongs to chain {bound.chain_id} registry "
-                f"{bound.registry_address}; refusing to mix it with chain {registry.chain_id} "
-                f"registry {registry.address}. {_wrong_store_way_out(settings, store.url)}"
-            )
-        info = _store_status(store)
-    finally:
-        store.close()
-    if registry is not None:
-        info.update(registry=registry.address, chainId=registry.chain_id)
-    else:
-        info.update(
-            registry=settings.registry_address or (bound.registry_address if bound else None),
-            chainId=bound.chain_id if bound else settings.chain_id,
-        )
-    info.update(rpc=settings.rpc, chainError=chain_error)
-    if settings.database_url is not None and not any(info["records"].values()):
-        default = settings.data_dir / "registry.db"
-        if default.is_file():
-            info["note"] = (
-                f"this store is empty, and {default} holds a SQLite store: "
-                "REGISTRY_DATABASE_URL points away from it. To move it here: "
-                f"`registry store migrate --to {info['store']}` (unset REGISTRY_DATABASE_URL "
-                "first)"
-            )
-    return info
-
-
 @dataclass(frozen=True)
 class PendingSubmission:
     """Records stored as pending while the node was down: what, for whom, in which store."""
@@ -644,22 +574,6 @@ def submit_without_node(
         store.close()
 
 
-def _store_status(store: Store) -> dict[str, Any]:
-    with store.session() as session:
-        counts = repo.counts_by_status(session)
-        batches = repo.counts_by_batch_state(session)
-        agencies = [
-            {"name": a.name, "address": a.address, "account": a.account, "status": a.status}
-            for a in repo.list_agencies(session)
-        ]
-    return {
-        "store": store.url,
-        "records": counts,
-        "batches": {state: n for state, n in batches.items() if n},
-        "agencies": agencies,
-    }
-
-
 def tx_options(settings: Settings) -> TxOptions:
     return TxOptions(
         confirmations=settings.confirmations,
@@ -680,7 +594,6 @@ __all__ = [
     "IssueItem",
     "Operator",
     "collect_inputs",
-    "operator_status",
     "sealed_json",
     "slug",
     "submit_without_node",
