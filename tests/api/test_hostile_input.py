@@ -152,6 +152,7 @@ def _json_routes(address: str) -> list[str]:
         "/v1/records/digest",
         f"/v1/records/{ZERO}/revoke",
         f"/v1/batches/{ZERO}/revoke",
+        "/v1/webhooks",
         "/v1/admin/agencies",
         f"/v1/admin/agencies/{address}/tokens",
         "/v1/verify",
