@@ -83,7 +83,6 @@ class RawRegistry:
         self._timeout = timeout
         self._ids = itertools.count(1)
         self._batches = True
-        self._connection: http.client.HTTPConnection | None = None
 
     @classmethod
     def at(
@@ -209,7 +208,6 @@ class RawRegistry:
                 with urllib.request.urlopen(request, timeout=self._timeout) as response:
                     status, content = response.status, response.read()
         except (OSError, http.client.HTTPException) as exc:
-            self._connection = None
             raise ChainUnavailable(
                 f"cannot reach the JSON-RPC node at {self.url} ({type(exc).__name__}); "
                 "check the URL or start a local node with `registry node`"
@@ -224,16 +222,18 @@ class RawRegistry:
             raise MalformedAnswer(f"{what}: the node's answer is not JSON") from exc
 
     def _post_direct(self, payload: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        if self._connection is None:
-            parts = urlsplit(self.url)
-            self._connection = http.client.HTTPConnection(
-                parts.hostname or "localhost", parts.port or 80, timeout=self._timeout
-            )
+        """One POST on a connection of its own, closed after (a verifier makes one or two)."""
         parts = urlsplit(self.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._connection.request("POST", path, payload, headers)
-        response = self._connection.getresponse()
-        return response.status, response.read()
+        connection = http.client.HTTPConnection(
+            parts.hostname or "localhost", parts.port or 80, timeout=self._timeout
+        )
+        try:
+            connection.request("POST", path, payload, headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
 
 
 def _result(answer: Any, what: str) -> Any:

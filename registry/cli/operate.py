@@ -361,12 +361,13 @@ def receipt(
     Example: registry receipt 0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
     """
     from registry.receipt import receipt_to_json
+    from registry.service.status import receipt_of
 
-    op = _operator()
     target = hex32(digest, "DIGEST")
-    found = op.receipt_for(target)
+    found = receipt_of(load_settings(), target)  # raw JSON-RPC: no web3 for a file's receipt
     if found.digest_kind == "record":
         # the sealed document is encrypted at rest with the agency's data key
+        op = _operator()
         payload = op.sealed_document_for(target, passphrase=_passphrase(op.keys_dir))
     else:
         payload = receipt_to_json(found)

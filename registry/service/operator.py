@@ -48,14 +48,14 @@ from registry.receipt import Receipt
 from registry.service import authority, documents
 from registry.service.issue_inputs import IssueItem, collect_inputs, sealed_json, write_outputs
 from registry.service.issuing import Issuer, IssuingConfig
-from registry.service.receipts import AnchoredBatch, BatchTrees, record_receipt
+from registry.service.receipts import BatchTrees, stored_receipt
 from registry.service.status import _store_status, _wrong_store_way_out
 from registry.service.trust import chain_nodes, held_trust_lists, trusted_registries
 from registry.service.verify import ChainReader, TrustedRegistry
 from registry.settings import Settings
 from registry.store import Store, open_store, repo
 from registry.store.errors import DuplicateAgency, NotFound, WrongStore
-from registry.store.models import Agency, BatchState
+from registry.store.models import Agency
 from registry.trustlist import TrustList
 
 TREE_CACHE_SIZE = 8
@@ -388,29 +388,8 @@ class Operator:
     ) -> Receipt:
         """The receipt of an anchored record (of one agency, or the public lookup: the earliest
         anchored one, records of `kind` first); InvalidInput if unknown or not anchored yet."""
-        with self.store.session() as session:
-            rec = repo.record_by_digest(session, digest, agency_id=agency_id, kind=kind)
-            if rec is None:
-                raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
-            if rec.batch_id is None:
-                raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
-            batch = repo.batch_by_id(session, rec.batch_id)
-            assert batch is not None
-            if batch.state != BatchState.CONFIRMED:
-                raise InvalidInput(
-                    f"record 0x{digest.hex()} is in a batch that is {batch.state}, not anchored yet"
-                )
-            agency = repo.agency_by_id(session, batch.agency_id)
-            assert agency is not None and rec.leaf_index is not None
-            kind, index = rec.digest_kind, rec.leaf_index
-            anchored, identity = AnchoredBatch.of(batch), agency.address
-        return record_receipt(
-            self.registry,
-            anchored,
-            agency=identity,
-            digest=digest,
-            kind=kind,
-            proof=self._trees.tree(self.store, batch.id).proof(index),
+        return stored_receipt(
+            self.store, self._trees, self.registry, digest, agency_id=agency_id, kind=kind
         )
 
     def data_key_of(self, agency_id: int, *, passphrase: str | None = None) -> bytes:

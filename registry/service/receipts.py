@@ -10,12 +10,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from registry import merkle
-from registry.chain import RegistryContract
+from registry.errors import InvalidInput
 from registry.receipt import KIND_CODES, DigestKind, Receipt, build_batch_receipts, build_receipt
-from registry.store import Store, repo
+from registry.store import BatchState, Store, repo
 
 
 def batch_tree(leaves: Sequence[tuple[bytes, str]]) -> merkle.MerkleTree:
@@ -99,8 +99,57 @@ class AnchoredBatch:
         )
 
 
+class RegistryIdentity(Protocol):
+    """What a receipt names of its registry: `RegistryContract`, or the raw JSON-RPC
+    `registry.chain.rawrpc.RawRegistry` (no web3)."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def address(self) -> str: ...
+
+
+def stored_receipt(
+    store: Store,
+    trees: BatchTrees,
+    registry: RegistryIdentity,
+    digest: bytes,
+    *,
+    agency_id: int | None = None,
+    kind: str | None = None,
+) -> Receipt:
+    """The receipt of an anchored record of the store (of one agency, or the public lookup:
+    the earliest anchored one, records of `kind` first); InvalidInput if unknown or not
+    anchored yet."""
+    with store.session() as session:
+        rec = repo.record_by_digest(session, digest, agency_id=agency_id, kind=kind)
+        if rec is None:
+            raise InvalidInput(f"no record with digest 0x{digest.hex()} in this registry")
+        if rec.batch_id is None:
+            raise InvalidInput(f"record 0x{digest.hex()} is {rec.status}, not anchored yet")
+        batch = repo.batch_by_id(session, rec.batch_id)
+        assert batch is not None
+        if batch.state != BatchState.CONFIRMED:
+            raise InvalidInput(
+                f"record 0x{digest.hex()} is in a batch that is {batch.state}, not anchored yet"
+            )
+        agency = repo.agency_by_id(session, batch.agency_id)
+        assert agency is not None and rec.leaf_index is not None
+        kind, index = rec.digest_kind, rec.leaf_index
+        anchored, identity = AnchoredBatch.of(batch), agency.address
+    return record_receipt(
+        registry,
+        anchored,
+        agency=identity,
+        digest=digest,
+        kind=kind,
+        proof=trees.tree(store, batch.id).proof(index),
+    )
+
+
 def record_receipt(
-    registry: RegistryContract,
+    registry: RegistryIdentity,
     batch: AnchoredBatch,
     *,
     agency: str,
@@ -126,7 +175,7 @@ def record_receipt(
 
 
 def batch_receipts(
-    registry: RegistryContract,
+    registry: RegistryIdentity,
     batch: AnchoredBatch,
     *,
     agency: str,

@@ -1,6 +1,7 @@
-"""The operator's status (`registry status`): the store it reads, named, with its counts, and
-the registry on its node, identity-checked with raw JSON-RPC; web3 is not imported for it.
-With the node down the store's side is still reported."""
+"""The operator's reads that need only the registry's identity: the status (`registry status`:
+the store it reads, named, with its counts) and a stored record's receipt (`registry receipt`),
+the registry attached on its node with raw JSON-RPC (its chain id and code hash, one request):
+web3 is not imported for them. With the node down the status still reports the store."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from registry.chain.rawrpc import RawRegistry
 from registry.errors import ChainUnavailable, InvalidInput
+from registry.receipt import Receipt
+from registry.service.receipts import BatchTrees, stored_receipt
 from registry.settings import Settings
-from registry.store import Store, open_store, repo
+from registry.store import RegistryMeta, Store, open_store, repo
 from registry.store.errors import WrongStore
 
 
@@ -24,14 +27,8 @@ def _wrong_store_way_out(settings: Settings, url: str) -> str:
     )
 
 
-def operator_status(settings: Settings) -> dict[str, Any]:
-    """The operator's status: the store it reads (named), records by status, batches by
-    state, agencies; the registry and chain when the node answers. With the node down the
-    store's side is still reported, with `chainError` saying why the chain's is missing. Only
-    reads: a store not yet bound to a registry stays unbound (it can still be the target of
-    `registry store migrate`); one bound to another registry is refused (WrongStore)."""
-    registry: RawRegistry | None = None
-    chain_error = None
+def attach_raw(settings: Settings) -> RawRegistry:
+    """The configured registry on its node, identity-checked, read with raw JSON-RPC."""
     if not settings.registry_address:
         raise InvalidInput(
             "no registry configured: run `registry deploy` (or set REGISTRY_REGISTRY_ADDRESS)"
@@ -41,33 +38,64 @@ def operator_status(settings: Settings) -> dict[str, Any]:
             "the embedded chain lives only inside one process; start a node with "
             "`registry node` and set rpc (or run `registry demo`)"
         )
-    try:
-        # Raw JSON-RPC (the chain id and the registry's code hash, one request): no web3.
-        registry = RawRegistry.at(
-            settings.rpc,
-            settings.registry_address,
-            chain_id=settings.chain_id,
-            timeout=settings.rpc_timeout,
+    return RawRegistry.at(
+        settings.rpc,
+        settings.registry_address,
+        chain_id=settings.chain_id,
+        timeout=settings.rpc_timeout,
+    )
+
+
+def _check_binding(
+    bound: RegistryMeta | None, registry: RawRegistry, settings: Settings, url: str
+) -> None:
+    """Refuse a store bound to another chain or registry than the one attached."""
+    if bound is None:
+        return
+    if (
+        bound.chain_id != registry.chain_id
+        or bound.registry_address.lower() != registry.address.lower()
+    ):
+        raise WrongStore(
+            f"this store belongs to chain {bound.chain_id} registry {bound.registry_address}; "
+            f"refusing to mix it with chain {registry.chain_id} registry {registry.address}. "
+            f"{_wrong_store_way_out(settings, url)}"
         )
+
+
+def receipt_of(settings: Settings, digest: bytes) -> Receipt:
+    """The receipt of an anchored record of the operator's store (the public lookup: the
+    earliest anchored one), for the registry the store belongs to. InvalidInput if unknown or
+    not anchored yet."""
+    registry = attach_raw(settings)
+    store = open_store(settings.database_url, data_dir=settings.data_dir)
+    try:
+        with store.session() as session:
+            bound = repo.store_binding(session)
+        _check_binding(bound, registry, settings, store.url)
+        return stored_receipt(store, BatchTrees(1), registry, digest)
+    finally:
+        store.close()
+
+
+def operator_status(settings: Settings) -> dict[str, Any]:
+    """The operator's status: the store it reads (named), records by status, batches by
+    state, agencies; the registry and chain when the node answers. With the node down the
+    store's side is still reported, with `chainError` saying why the chain's is missing. Only
+    reads: a store not yet bound to a registry stays unbound (it can still be the target of
+    `registry store migrate`); one bound to another registry is refused (WrongStore)."""
+    registry: RawRegistry | None = None
+    chain_error = None
+    try:
+        registry = attach_raw(settings)
     except ChainUnavailable as exc:
         chain_error = str(exc)
     store = open_store(settings.database_url, data_dir=settings.data_dir)
     try:
         with store.session() as session:
             bound = repo.store_binding(session)
-        if (
-            registry is not None
-            and bound is not None
-            and (
-                bound.chain_id != registry.chain_id
-                or bound.registry_address.lower() != registry.address.lower()
-            )
-        ):
-            raise WrongStore(
-                f"this store belongs to chain {bound.chain_id} registry "
-                f"{bound.registry_address}; refusing to mix it with chain {registry.chain_id} "
-                f"registry {registry.address}. {_wrong_store_way_out(settings, store.url)}"
-            )
+        if registry is not None:
+            _check_binding(bound, registry, settings, store.url)
         info = _store_status(store)
     finally:
         store.close()
@@ -107,4 +135,4 @@ def _store_status(store: Store) -> dict[str, Any]:
     }
 
 
-__all__ = ["operator_status"]
+__all__ = ["attach_raw", "operator_status", "receipt_of"]
