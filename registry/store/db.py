@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
@@ -23,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.errors import ConfigError, StoreError, StoreUnavailable
 from registry.store.errors import PG_START_HINT
+
+if TYPE_CHECKING:  # Alembic is imported when migrating: a process that opens no store skips it
+    from alembic.config import Config
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -257,6 +257,8 @@ def alembic_config(url: str | None = None) -> Config:
     `url` is only used by Alembic commands run without a connection, such as `revision
     --autogenerate` from a developer's shell.
     """
+    from alembic.config import Config
+
     config = Config()
     # ConfigParser treats % as interpolation; a path may contain one.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -268,15 +270,21 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the schema to `revision` in one transaction, one opener at a time."""
+    from alembic import command
+
     _run_migrations(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the schema down to `revision` ('base' drops every table)."""
+    from alembic import command
+
     _run_migrations(engine, lambda config: command.downgrade(config, revision))
 
 
 def _run_migrations(engine: Engine, run: Callable[[Config], None]) -> None:
+    from alembic.util.exc import CommandError
+
     config = alembic_config()
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
