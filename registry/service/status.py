@@ -5,6 +5,7 @@ web3 is not imported for them. With the node down the status still reports the s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from registry.chain.rawrpc import RawRegistry
@@ -19,12 +20,20 @@ from registry.store.errors import WrongStore
 def _wrong_store_way_out(settings: Settings, url: str) -> str:
     """What to do when the configured registry is not the one the store belongs to."""
     return (
-        f"The store ({url}) keeps the records of the registry it names; the settings "
+        f"The store ({store_name(url)}) keeps the records of the registry it names; the settings "
         f"(registry_address in {settings.data_dir / 'config.toml'} or REGISTRY_REGISTRY_ADDRESS)"
         " name another. To go on with the store's registry, set registry_address back to the "
         "address it names; to run the other registry, give it a data directory of its own "
         "(REGISTRY_DATA_DIR, `registry init`) or another database (REGISTRY_DATABASE_URL)"
     )
+
+
+def store_name(url: str) -> str:
+    """A store's URL as shown to the operator: a SQLite file by its absolute path (which data
+    directory is meant, whatever the working directory), passwords already hidden."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    return url
 
 
 def attach_raw(settings: Settings) -> RawRegistry:
@@ -128,7 +137,7 @@ def _store_status(store: Store) -> dict[str, Any]:
             for a in repo.list_agencies(session)
         ]
     return {
-        "store": store.url,
+        "store": store_name(store.url),
         "records": counts,
         "batches": {state: n for state, n in batches.items() if n},
         "agencies": agencies,
