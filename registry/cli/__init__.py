@@ -89,6 +89,7 @@ COMMANDS: dict[str, Entry] = {
         "registry.cli.verify_cmd:verify",
         "Verify a document against the chain",
     ),
+    "redact": Entry("registry.cli.redact:redact", "Hide fields of a sealed record"),
     "trustlist": Entry(
         "registry.cli.trustlist:app",
         "The alliance trust list (docs/trust.md)",

@@ -10,11 +10,6 @@ from typing import Annotated
 import typer
 
 
-def register(app: typer.Typer) -> None:
-    """Add `redact` to the `registry` command line."""
-    app.command("redact")(redact)
-
-
 def redact(
     sealed: Annotated[
         Path,

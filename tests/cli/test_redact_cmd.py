@@ -8,14 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
-from typer._click.core import Context
-from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from registry import record
-from registry.cli.redact import register
-from registry.errors import RegistryError
 from registry.receipt import parse_receipt
 
 RECORD: dict[str, Any] = {
@@ -30,32 +25,11 @@ RECORD: dict[str, Any] = {
 }
 
 
-class _Group(TyperGroup):
-    """The `registry` group's error mapping (registry/cli/__init__.py), for a test app."""
-
-    def invoke(self, ctx: Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except RegistryError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-
-
 @pytest.fixture
 def redact_cli() -> Any:
-    """`registry redact` through the real `registry` app once it lists the command; until
-    then through a group with the same error mapping."""
-    import registry.cli as registry_cli
+    """`registry redact` through the real `registry` app."""
+    from registry.cli import app
 
-    app: typer.Typer = registry_cli.app
-    if "redact" not in getattr(registry_cli, "COMMANDS", {}):
-        app = typer.Typer(cls=_Group, add_completion=False, pretty_exceptions_enable=False)
-
-        @app.callback()
-        def main() -> None:
-            """The test's root command."""
-
-        register(app)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args))
 
