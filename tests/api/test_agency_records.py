@@ -167,7 +167,12 @@ def test_a_reference_names_one_record_per_agency(api: Api) -> None:
     assert bare["reference"] is None
     assert submit(api, {"cert": 3}, reference="LATE-3").json()["reference"] == "LATE-3"
     found = c.get("/v1/records/by-reference/LATE-3", headers=a).json()
-    assert found["digest"] == bare["digest"] and found["status"] == "pending"
+    # (the worker may have batched it already: the state is not what this checks)
+    assert found["digest"] == bare["digest"] and found["status"] in (
+        "pending",
+        "batched",
+        "anchored",
+    )
     # Digests and files take references too.
     digest = "0x" + "42" * 32
     answer = c.post("/v1/records/digest", json={"digest": digest, "reference": "LIC-1"}, headers=a)

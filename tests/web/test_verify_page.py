@@ -452,8 +452,8 @@ def test_credentials_and_openattestation_documents_are_sent_as_they_are(
     page.route(VERIFY_CALLS, answer)
     page.goto(server.url + "/")
     page.set_input_files("#document", str(path))
-    chosen = page.inner_text("#document-chosen")
-    assert ("verifiable credential" if kind == "credential" else "OpenAttestation") in chosen
+    said = "verifiable credential" if kind == "credential" else "OpenAttestation"
+    page.locator("#document-chosen", has_text=said).wait_for()  # classified in the browser
     page.get_by_role("button", name="Check", exact=True).click()
     page.locator("#result [data-outcome]").wait_for()
     assert sent == [document]
