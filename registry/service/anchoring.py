@@ -271,8 +271,15 @@ def run_anchoring(
     the data directory, until SIGTERM or SIGINT (or `stop` is set); then stop it gracefully
     (the batch in flight finishes, the rest resumes at the next start). Returns the number of
     batches anchored. Signals are caught only when called from the main thread."""
+    # Imported here: webhooks imports httpx, which the rest of this module never needs.
+    from registry.service.webhooks import webhook_worker
+
     anchored: list[float] = []
-    worker = anchoring_worker(Keyring(operator, passphrase), on_anchored=anchored.append)
+    keyring = Keyring(operator, passphrase)
+    worker = anchoring_worker(keyring, on_anchored=anchored.append)
+    # The batches this worker confirms put their webhook deliveries in the outbox: deliver
+    # them here too, as `registry serve` does.
+    webhooks = webhook_worker(keyring)
     done = stop or threading.Event()
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -283,6 +290,7 @@ def run_anchoring(
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         worker.start()
+        webhooks.start()
         if on_started is not None:
             on_started()
         while not done.wait(0.2):
@@ -290,6 +298,7 @@ def run_anchoring(
                 raise RegistryError("the anchoring worker stopped unexpectedly")
     finally:
         worker.stop()
+        webhooks.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return len(anchored)

@@ -32,6 +32,8 @@ def data_env(anvil_node, tmp_path_factory):
         "REGISTRY_KEYSTORE_PASSPHRASE": PASS,
         "REGISTRY_BATCH_AGE": "0.2",
         "REGISTRY_API_WORKER_INTERVAL": "0.2",
+        "REGISTRY_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver is on 127.0.0.1
+        "REGISTRY_WEBHOOK_INTERVAL": "0.2",
     }
     runner = CliRunner()
     for args in (
@@ -100,3 +102,56 @@ def test_worker_refuses_the_embedded_chain(tmp_path):
     )
     assert result.exit_code == 2, result.output
     assert "embedded chain" in result.output
+
+
+def test_the_worker_delivers_the_webhooks_of_the_batches_it_confirms(data_env, monkeypatch):
+    """An operator running `registry worker` without `registry serve` still gets its
+    `records.anchored` deliveries: the outbox is emptied by the worker that fills it."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from registry.service.keyring import Keyring
+    from registry.service.webhooks import register_webhook
+
+    got: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers.get("content-length", "0"))))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    operator = _operator(data_env, monkeypatch)
+    worker = None
+    try:
+        agency = operator.agency(AGENCY)
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        register_webhook(Keyring(operator, PASS), agency, url=url)
+        digest = hashlib.sha256(b"a record announced by webhook").digest()
+        operator.issuer(agency, passphrase=PASS).submit([(digest, "file", None)])
+        registry = Path(sys.executable).with_name("registry")
+        worker = subprocess.Popen(
+            [str(registry), "worker"],
+            env={**os.environ, **data_env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not any(digest.hex() in body.decode() for body in got):
+            assert worker.poll() is None, "the worker stopped"
+            assert time.monotonic() < deadline, "no delivery within 60 s"
+            time.sleep(0.2)
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+        operator.close()
+        server.shutdown()
+        server.server_close()
