@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from web_world import Server
 
@@ -77,6 +78,11 @@ def stats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     operator = Operator(settings, registry=registry, store=store)
     server = Server(create_app(operator=operator, run_worker=False)).start()
+    # Once for the module: the open data appear when the mirror has followed the chain.
+    deadline = time.monotonic() + 60
+    while b"Civil Registry Office" not in httpx.get(server.url + "/opendata/activity.csv").content:
+        assert time.monotonic() < deadline, "the open data never showed the registry's activity"
+        time.sleep(0.5)
     yield server
     server.stop()
     operator.close()
