@@ -45,6 +45,7 @@ from registry.opendata import (
     write_activity_csv,
     write_activity_json,
 )
+from registry.service.audit.replay import log_range
 from registry.service.mirror import RegistryMirror, decode_event
 from registry.store.mirror import mirror_cursor, mirror_events_after
 from registry.vocabulary import Reason
@@ -94,19 +95,8 @@ def fold_registry_log(
 ) -> tuple[ActivityFold, DatasetInfo]:
     """The registry's activity from its event log in [from_block, to_block] (default: the
     head), streamed page by page. ChainUnavailable when the node does not answer."""
-    if span < 1:
-        raise InvalidInput(f"--log-span {span}: must be at least 1 block")
-    if from_block < 0:
-        raise InvalidInput(f"--from-block {from_block}: must not be negative")
-    head = registry.node.head()
-    if to_block is not None:
-        if not from_block <= to_block <= head:
-            raise InvalidInput(
-                f"--to-block {to_block}: must be between --from-block {from_block} and the "
-                f"node's head {head}"
-            )
-        head = to_block
-    elif from_block > head:
+    head = log_range(registry, from_block=from_block, to_block=to_block, span=span)
+    if from_block > head:
         raise InvalidInput(f"--from-block {from_block}: after the node's head {head}")
     follower = EventFollower(
         registry, from_block=from_block, span=span, retries=retries, backoff=backoff

@@ -67,6 +67,26 @@ class ChainSnapshot:
         return info.name if info is not None else str(agency)
 
 
+def log_range(
+    registry: RegistryContract, *, from_block: int, to_block: int | None, span: int
+) -> int:
+    """The last block of a read of the event log from `from_block` to `to_block` (default:
+    the node's head), the options checked: InvalidInput naming the one at fault."""
+    if span < 1:
+        raise InvalidInput(f"--log-span {span}: must be at least 1 block")
+    if from_block < 0:
+        raise InvalidInput(f"--from-block {from_block}: must not be negative")
+    head = registry.node.head()
+    if to_block is None:
+        return head
+    if not from_block <= to_block <= head:
+        raise InvalidInput(
+            f"--to-block {to_block}: must be between --from-block {from_block} and the "
+            f"node's head {head}"
+        )
+    return to_block
+
+
 def read_registry(
     registry: RegistryContract,
     *,
@@ -80,18 +100,7 @@ def read_registry(
     """Rebuild the registry from its events in [from_block, to_block] (default: the head),
     asking for `span` blocks per eth_getLogs with `retries` retries. Raises ChainUnavailable
     when the node cannot answer, InvalidInput when the log does not start at the deployment."""
-    if span < 1:
-        raise InvalidInput(f"--log-span {span}: must be at least 1 block")
-    if from_block < 0:
-        raise InvalidInput(f"--from-block {from_block}: must not be negative")
-    head = registry.node.head()
-    if to_block is not None:
-        if not from_block <= to_block <= head:
-            raise InvalidInput(
-                f"--to-block {to_block}: must be between --from-block {from_block} and the "
-                f"node's head {head}"
-            )
-        head = to_block
+    head = log_range(registry, from_block=from_block, to_block=to_block, span=span)
     _check_from_block(registry, from_block)
     total = max(head - from_block + 1, 0)
 
