@@ -71,6 +71,7 @@ def fuzz_registry() -> Iterator[FuzzTarget]:
             api_burst=100_000,
         )
         operator, admin = open_embedded(config, data_dir=data, passphrase=PASSPHRASE)
+        runtime = None
         try:
             app = create_app(operator=operator, passphrase=PASSPHRASE, run_worker=False)
             runtime = app.state.registry
@@ -93,6 +94,10 @@ def fuzz_registry() -> Iterator[FuzzTarget]:
 
             yield FuzzTarget(app=app, headers=headers)
         finally:
+            # The runtime's threads (the follower, the webhook worker) stop before the store
+            # closes and its directory is removed: one still writing made the removal fail.
+            if runtime is not None:
+                runtime.stop()
             operator.close()
 
 
